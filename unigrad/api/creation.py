@@ -1,0 +1,378 @@
+"""Factory functions: ``tensor``, ``zeros``, ``arange``, ``rand`` and friends."""
+from __future__ import annotations
+
+import builtins
+import math
+import numbers
+
+import numpy as np
+
+from ..backends import registry
+from . import dtypes
+from .device import device as Device, get_default_device
+from .ops import random as rnd
+from .tensor import Tensor
+
+_placements: dict = {}
+
+
+def placement(dev=None):
+    """``(device, backend)`` for a device spec (None: the default device). Cached, so the hot
+    path is one dict lookup."""
+    if dev is None:
+        dev = get_default_device()
+    found = _placements.get(dev)
+    if found is None:
+        canonical = registry.canonical_device(dev)
+        found = (canonical, registry.get_backend(canonical))
+        _placements[dev] = found
+    return found
+
+
+def _check_dtype_supported(dtype: dtypes.dtype, backend, dev) -> None:
+    if dtype not in backend.supported_dtypes:
+        supported = ", ".join(sorted(d.name for d in backend.supported_dtypes))
+        raise TypeError(f"device {dev} does not support dtype {dtype.name} (supported: {supported})")
+
+
+def _shape_args(size) -> tuple:
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
+        size = tuple(size[0])
+    shape = tuple(int(s) for s in size)
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+    return shape
+
+
+def _finish(buf, dtype, dev, backend, requires_grad: bool) -> Tensor:
+    t = Tensor._make(buf, dtype, dev, backend)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_dtype(data) -> dtypes.dtype:
+    """PyTorch's inference for nested Python data: bool < int < float."""
+    kind = None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Tensor):
+            d = item._dtype
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        elif isinstance(item, np.ndarray):
+            d = dtypes.from_numpy_dtype(item.dtype) if item.dtype != np.float64 else dtypes.get_default_dtype()
+        else:
+            d = dtypes.scalar_dtype(item)
+        kind = d if kind is None else dtypes.promote_types(kind, d) if d.category == kind.category \
+            else (d if d.category > kind.category else kind)
+    if kind is None:
+        return dtypes.get_default_dtype()
+    if kind.is_floating_point and kind is not dtypes.float64 and kind is not dtypes.float16:
+        return dtypes.get_default_dtype()
+    return kind
+
+
+def _to_host_array(data):
+    if isinstance(data, Tensor):
+        return np.asarray(data.detach()._host())
+    if isinstance(data, (list, tuple)):
+        return np.array([_to_host_array(item) if isinstance(item, (Tensor, list, tuple)) else item
+                         for item in data])
+    return np.asarray(data)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A new tensor copying ``data`` (nested lists, numbers, NumPy arrays or tensors)."""
+    if isinstance(data, Tensor) and device is None:
+        device = data._device
+    dev, backend = placement(device)
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+    if isinstance(data, np.ndarray) or hasattr(data, "__array_interface__"):
+        array = np.asarray(data)
+        if dtype is None:
+            dtype = dtypes.from_numpy_dtype(array.dtype)
+    elif isinstance(data, Tensor):
+        array = np.asarray(data.detach()._host())
+        dtype = dtype or data._dtype
+    elif hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
+        array = np.from_dlpack(data)
+        dtype = dtype or dtypes.from_numpy_dtype(array.dtype)
+    else:
+        if dtype is None:
+            dtype = _infer_dtype(data)
+        try:
+            array = _to_host_array(data)
+        except ValueError as error:
+            raise ValueError(f"tensor(): could not build a tensor from ragged nested data: {error}") from None
+        if array.dtype == object:
+            raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} elements")
+    _check_dtype_supported(dtype, backend, dev)
+    if array.dtype != dtype.numpy:
+        array = _cast_host(array, dtype)
+    return _finish(backend.from_numpy(array), dtype, dev, backend, requires_grad)
+
+
+def _cast_host(array, dtype):
+    if array.dtype.kind == "f" and not dtype.is_floating_point and dtype is not dtypes.bool:
+        with np.errstate(invalid="ignore"):
+            return np.trunc(array).astype(dtype.numpy)
+    return array.astype(dtype.numpy)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but returns ``data`` itself when it already matches (no copy)."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (device or dtype) else data
+    if isinstance(data, np.ndarray) and device is None and dtype is None:
+        dev, backend = placement(None)
+        shared = backend.from_numpy_shared(data) if data.dtype.kind in "biuf" else None
+        if shared is not None:
+            return Tensor._make(shared, dtypes.from_numpy_dtype(data.dtype), dev, backend)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with the NumPy ``array`` (writes show in both)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtype = dtypes.from_numpy_dtype(array.dtype)
+    dev, backend = placement("cpu")
+    shared = backend.from_numpy_shared(array)
+    return Tensor._make(shared if shared is not None else backend.from_numpy(array), dtype, dev, backend)
+
+
+def from_dlpack(obj) -> Tensor:
+    """A tensor sharing memory with any object exporting ``__dlpack__`` (host memory here)."""
+    if isinstance(obj, Tensor):
+        return obj
+    return from_numpy(np.from_dlpack(obj))
+
+
+def _factory(size, dtype, device, requires_grad, fill):
+    shape = _shape_args(size)
+    dev, backend = placement(device)
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _check_dtype_supported(dtype, backend, dev)
+    buf = backend.empty(shape, dtype) if fill is None else backend.full(shape, _scalar(fill, dtype), dtype)
+    return _finish(buf, dtype, dev, backend, requires_grad)
+
+
+def _scalar(value, dtype):
+    if dtype.is_floating_point:
+        return float(value)
+    if dtype is dtypes.bool:
+        return bool(value)
+    return int(value)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of zeros."""
+    return _factory(size, dtype, device, requires_grad, 0)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _factory(size, dtype, device, requires_grad, 1)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    """A tensor with uninitialised values."""
+    return _factory(size, dtype, device, requires_grad, None)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (dtype inferred from it when not given)."""
+    if dtype is None:
+        dtype = dtypes.scalar_dtype(fill_value)
+    return _factory((tuple(size),) if not isinstance(size, numbers.Integral) else (size,),
+                    dtype, device, requires_grad, fill_value)
+
+
+def _like(x: Tensor, dtype, device):
+    return (dtype if dtype is not None else x._dtype), (device if device is not None else x._device)
+
+
+def zeros_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return _factory(tuple(x._buf.shape), dtype, device, requires_grad, 0)
+
+
+def ones_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return _factory(tuple(x._buf.shape), dtype, device, requires_grad, 1)
+
+
+def empty_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return _factory(tuple(x._buf.shape), dtype, device, requires_grad, None)
+
+
+def full_like(x: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return _factory(tuple(x._buf.shape), dtype, device, requires_grad, fill_value)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Values ``start, start+step, ...`` below ``end`` (int64 for integer arguments)."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (_number(v) for v in (start, end, step))
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    if dtype is None:
+        is_float = builtins.any(isinstance(v, float) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
+    dtype = dtypes.as_dtype(dtype)
+    dev, backend = placement(device)
+    _check_dtype_supported(dtype, backend, dev)
+    return _finish(backend.arange(start, end, step, dtype), dtype, dev, backend, requires_grad)
+
+
+def _number(value):
+    if isinstance(value, Tensor):
+        return value.item()
+    return value
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    start, end = _number(start), _number(end)
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dev, backend = placement(device)
+    # PyTorch fills the two halves from each end, so the endpoints are exact.
+    index = np.arange(steps, dtype=np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    half = steps // 2
+    values = np.where(index < half, start + step * index, end - step * (steps - 1 - index))
+    return _finish(backend.from_numpy(_cast_host(values, dtype)), dtype, dev, backend, requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None) -> Tensor:
+    return linspace(start, end, steps, dtype=dtypes.float64, device=device).mul(math.log(base)).exp().to(
+        dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype())
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (``n`` x ``m``)."""
+    m = n if m is None else m
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    rows = arange(n, device=device).reshape(n, 1)
+    cols = arange(m, device=device).reshape(1, m)
+    out = (rows == cols).to(dtype)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+# ----- random factories -------------------------------------------------------------------------
+def _random_factory(size, dtype, device, requires_grad, make):
+    shape = _shape_args(size)
+    dev, backend = placement(device)
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _check_dtype_supported(dtype, backend, dev)
+    return _finish(make(backend, shape, dtype), dtype, dev, backend, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) from the unigrad stream."""
+    if dtype is not None and not dtypes.as_dtype(dtype).is_floating_point:
+        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{dtypes.as_dtype(dtype).name}'")
+    return _random_factory(size, dtype, device, requires_grad,
+                           lambda b, s, d: rnd.uniform_buffer(b, s, d, generator))
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the unigrad stream."""
+    if dtype is not None and not dtypes.as_dtype(dtype).is_floating_point:
+        raise RuntimeError(f"\"normal_kernel\" not implemented for '{dtypes.as_dtype(dtype).name}'")
+    return _random_factory(size, dtype, device, requires_grad,
+                           lambda b, s, d: rnd.normal_buffer(b, s, d, generator))
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform in [low, high)."""
+    if size is None:  # randint(high, size)
+        if high is None:
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    return _random_factory((tuple(size),), dtype, device, requires_grad,
+                           lambda b, s, d: rnd.integer_buffer(b, s, int(low), int(high), d, generator))
+
+
+def rand_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return rand(tuple(x._buf.shape), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return randn(tuple(x._buf.shape), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint_like(x: Tensor, low, high=None, *, dtype=None, device=None) -> Tensor:
+    dtype, device = _like(x, dtype, device)
+    return randint(low, high, tuple(x._buf.shape), dtype=dtype, device=device)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of ``0 .. n-1``."""
+    dev, backend = placement(device)
+    out = Tensor._make(rnd.permutation_buffer(backend, int(n), generator), dtypes.int64, dev, backend)
+    return out.to(dtypes.as_dtype(dtype)) if dtype is not None else out
+
+
+def bernoulli(p: Tensor, *, generator=None) -> Tensor:
+    """1 with probability ``p`` (element-wise), else 0."""
+    u = p._like(rnd.uniform_buffer(p._backend, p._buf.shape, p._dtype, generator))
+    return (u < p).to(p._dtype)
+
+
+def normal(mean, std, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        z = ref._like(rnd.normal_buffer(ref._backend, tuple(
+            np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))),
+            ref._dtype, generator))
+        return z * std + mean
+    return randn(tuple(size), generator=generator, dtype=dtype, device=device) * std + mean
+
+
+def manual_seed(seed: int):
+    """Seed the random stream shared by every device."""
+    return rnd.manual_seed(seed)
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    swap = indexing == "xy" and len(tensors) >= 2
+    if swap:
+        tensors = (tensors[1], tensors[0]) + tuple(tensors[2:])
+    shape = tuple(t.numel() for t in tensors)
+    grids = []
+    for i, t in enumerate(tensors):
+        view_shape = [1] * len(tensors)
+        view_shape[i] = -1
+        grids.append(t.reshape(view_shape).expand(shape))
+    if swap:
+        grids = [g.transpose(0, 1) for g in grids]
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)

@@ -1,0 +1,445 @@
+"""Indexing: ``x[key]`` and ``x[key] = value`` with PyTorch semantics, plus gather/scatter ops.
+
+Basic keys (ints, slices, None, Ellipsis) make views. Advanced keys (integer tensors or lists,
+bool masks) become one ``gather`` over a flattened view; writes become ``scatter``.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from . import shape as sh
+from .support import Tensor, check_device, grad_state, wrap_dim
+
+# ----- differentiable gather / scatter ----------------------------------------------------------
+
+
+def _check_index(x: Tensor, dim: int, index: Tensor, op: str) -> int:
+    if index.__class__ is not Tensor or index._dtype is not dtypes.int64:
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got "
+                           f"{getattr(index, 'dtype', type(index).__name__)}")
+    check_device(x, index, op)
+    d = wrap_dim(dim, x.ndim)
+    if index.ndim != x.ndim and not (index.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
+                           f"input tensor (index {list(index.shape)}, input {list(x.shape)})")
+    return d
+
+
+def _bounds_checked(index: Tensor, size: int, dim: int) -> None:
+    if index.numel():
+        host = index._host()
+        low, high = int(host.min()), int(host.max())
+        if low < 0 or high >= size:
+            bad = low if low < 0 else high
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (``torch.gather``)."""
+    d = _check_index(x, dim, index, "gather")
+    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d)
+    if x.ndim == 0:
+        return x.clone().reshape(index._buf.shape)
+    out = Tensor._make(x._backend.gather(x._buf, d, index._buf), x._dtype, x._device, x._backend)
+    if x._requires_grad and grad_state.enabled:
+        shape = x._buf.shape
+        out._attach("GatherBackward0", lambda g: (_scatter_add_into_zeros(g, d, index, shape),),
+                    (x,))
+    return out
+
+
+def _scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
+    b = src._backend
+    buf = b.full(shape, 0, src._dtype)
+    b.scatter_add(buf, dim, index._buf, src._buf if src.is_contiguous() else src.contiguous()._buf)
+    out = Tensor._make(buf, src._dtype, src._device, b)
+    if src._requires_grad and grad_state.enabled:
+        out._attach("ScatterAddBackward0", lambda g: (gather(g, dim, index),), (src,))
+    return out
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``x`` with ``src`` added at ``index`` along ``dim`` (duplicates accumulate)."""
+    d = _check_index(x, dim, index, "scatter_add")
+    _bounds_checked(index, x._buf.shape[d], d)
+    src = src.to(x._dtype)
+    if src._buf.shape != index._buf.shape:
+        src = src[tuple(slice(0, n) for n in index._buf.shape)]
+    added = _scatter_add_into_zeros(src, d, index, x._buf.shape)
+    return x + added
+
+
+def scatter(x: Tensor, dim: int, index: Tensor, src, reduce=None) -> Tensor:
+    """``x`` with ``src`` (tensor or scalar) written at ``index`` along ``dim``."""
+    if reduce is not None:
+        if reduce == "add":
+            return scatter_add(x, dim, index, src if isinstance(src, Tensor) else
+                               _full_like_index(x, index, src))
+        raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported")
+    d = _check_index(x, dim, index, "scatter")
+    _bounds_checked(index, x._buf.shape[d], d)
+    if not isinstance(src, Tensor):
+        src = _full_like_index(x, index, src)
+    src = src.to(x._dtype)
+    if src._buf.shape != index._buf.shape:
+        src = src[tuple(slice(0, n) for n in index._buf.shape)]
+    b = x._backend
+    buf = b.empty(x._buf.shape, x._dtype)
+    b.copy_(buf, x._buf)
+    b.scatter(buf, d, index._buf, src.contiguous()._buf)
+    out = Tensor._make(buf, x._dtype, x._device, b)
+    if grad_state.enabled and (x._requires_grad or src._requires_grad):
+        def backward(g):
+            kept = scatter(g, d, index, 0.0) if x._requires_grad else None
+            return kept, (gather(g, d, index) if src._requires_grad else None)
+        out._attach("ScatterBackward0", backward, (x, src))
+    return out
+
+
+def _full_like_index(x: Tensor, index: Tensor, value) -> Tensor:
+    from .support import scalar_for
+    return x._like(x._backend.full(index._buf.shape, scalar_for(value, x._dtype), x._dtype))
+
+
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Entries of ``x`` along ``dim`` at the 1-D ``index``."""
+    d = wrap_dim(dim, x.ndim)
+    key = [slice(None)] * x.ndim
+    key[d] = index.reshape(-1)
+    return getitem(x, tuple(key))
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
+    return gather(x, dim, indices.expand(
+        tuple(x.shape[i] if i != wrap_dim(dim, x.ndim) else indices.shape[i] for i in range(x.ndim))))
+
+
+def nonzero(x: Tensor, *, as_tuple: bool = False):
+    """Coordinates of non-zero elements: ``(n, ndim)`` int64, or a tuple of 1-D index tensors."""
+    coords = x._like(x._backend.nonzero(x._buf), dtypes.int64)
+    if as_tuple:
+        if x.ndim == 0:
+            return (coords.reshape(-1),)
+        return tuple(coords[:, i] for i in range(x.ndim))
+    return coords
+
+
+def argwhere(x: Tensor) -> Tensor:
+    return nonzero(x)
+
+
+def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
+    """``x`` with ``value`` where ``mask`` is true."""
+    from .pointwise import where
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError("masked_fill only supports a 0-dimensional value tensor")
+        value = value.to(x._dtype)
+    else:
+        from .support import scalar_for
+        value = scalar_for(value, x._dtype)
+    if mask._dtype is not dtypes.bool:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
+    result = where(mask, value, x) if isinstance(value, Tensor) else where(mask.logical_not(), x, value)
+    return result if result._buf.shape == x._buf.shape else result.expand(x._buf.shape)
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    x, mask = sh.broadcast_tensors(x, mask)
+    return getitem(x, mask)
+
+
+# ----- key parsing -------------------------------------------------------------------------------
+
+
+def _is_advanced(item) -> bool:
+    if isinstance(item, Tensor):
+        return True
+    if isinstance(item, np.ndarray):
+        return True
+    if isinstance(item, (list, tuple)):
+        return True
+    return False
+
+
+def _as_index_tensor(item, like: Tensor) -> Tensor:
+    if isinstance(item, Tensor):
+        check_device(like, item, "index")
+        return item
+    from ..creation import tensor
+    array = np.asarray(item)
+    if array.dtype == object or (array.size == 0 and array.dtype == np.float64):
+        array = array.astype(np.int64)
+    if array.dtype.kind not in "biu":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return tensor(array, device=like._device)
+
+
+def _normalize_key(key) -> tuple:
+    if not isinstance(key, tuple):
+        key = (key,)
+    return key
+
+
+class _ParsedKey:
+    """A key split into the basic view it implies and the advanced indices applied after it."""
+
+    __slots__ = ("view", "advanced", "adjacent")
+
+    def __init__(self, view: Tensor, advanced: list, adjacent: bool) -> None:
+        self.view = view  # basic indexing applied; advanced dims kept whole
+        self.advanced = advanced  # [(dim in view, int64 index tensor)], dims in increasing order
+        self.adjacent = adjacent
+
+
+def _parse(x: Tensor, key) -> _ParsedKey:
+    key = _normalize_key(key)
+    consumed = 0
+    for item in key:
+        if item is None or item is Ellipsis:
+            continue
+        if isinstance(item, Tensor) and item._dtype is dtypes.bool:
+            consumed += max(item.ndim, 1) if item.ndim else 0
+        elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            consumed += item.ndim
+        else:
+            consumed += 1
+    if sum(1 for item in key if item is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim} (got {consumed})")
+    expanded = []
+    for item in key:
+        if item is Ellipsis:
+            expanded.extend([slice(None)] * (x.ndim - consumed))
+        else:
+            expanded.append(item)
+    if Ellipsis not in key:
+        expanded.extend([slice(None)] * (x.ndim - consumed))
+
+    shape, strides = x._buf.shape, x._backend.strides(x._buf)
+    new_shape, new_strides, offset = [], [], 0
+    advanced, positions = [], []
+    dim = 0
+    for item in expanded:
+        if item is None:
+            new_shape.append(1)
+            new_strides.append(0)
+        elif isinstance(item, (bool, np.bool_)):
+            # x[True] adds a dim; x[False] adds an empty dim (as in PyTorch and NumPy)
+            new_shape.append(1 if item else 0)
+            new_strides.append(0)
+        elif isinstance(item, numbers.Integral) and not isinstance(item, Tensor):
+            size = shape[dim]
+            index = int(item)
+            if not -size <= index < size:
+                raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+            offset += (index % size) * strides[dim]
+            dim += 1
+        elif isinstance(item, slice):
+            start, stop, step = item.indices(shape[dim]) if item.step != 0 else (0, 0, 0)
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            length = len(range(start, stop, step))
+            new_shape.append(length)
+            new_strides.append(strides[dim] * step)
+            if length:
+                offset += start * strides[dim]
+            dim += 1
+        elif _is_advanced(item):
+            index = _as_index_tensor(item, x)
+            if index._dtype is dtypes.bool or index._dtype is dtypes.uint8 and not isinstance(item, list):
+                mask = index if index._dtype is dtypes.bool else index.bool()
+                for k in range(mask.ndim):
+                    if mask._buf.shape[k] != shape[dim + k]:
+                        raise IndexError(
+                            f"The shape of the mask {list(mask.shape)} at index {k} does not match "
+                            f"the shape of the indexed tensor {list(shape)} at index {dim + k}")
+                coords = nonzero(mask)
+                if mask.ndim == 0:
+                    # a 0-d mask adds a dim of size 1 or 0, like None / an empty selection
+                    new_shape.append(1)
+                    new_strides.append(0)
+                    positions.append(len(new_shape) - 1)
+                    advanced.append(coords.reshape(-1))
+                    continue
+                for k in range(mask.ndim):
+                    new_shape.append(shape[dim])
+                    new_strides.append(strides[dim])
+                    positions.append(len(new_shape) - 1)
+                    advanced.append(coords[:, k])
+                    dim += 1
+            else:
+                if index._dtype.is_floating_point:
+                    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                size = shape[dim]
+                index = index.long()
+                wrapped = index + (index < 0).long() * size
+                _bounds_checked(wrapped, size, dim)
+                new_shape.append(size)
+                new_strides.append(strides[dim])
+                positions.append(len(new_shape) - 1)
+                advanced.append(wrapped)
+                dim += 1
+        else:
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got {type(item).__name__})")
+    key_copy = tuple(expanded)
+    view = sh._general_view(x, tuple(new_shape), tuple(new_strides), offset, "SliceBackward0",
+                            lambda t: _parse(t, key_copy).view)
+    adjacent = all(b - a == 1 for a, b in zip(positions, positions[1:]))
+    return _ParsedKey(view, list(zip(positions, advanced)), adjacent)
+
+
+def _linear_index(parsed: _ParsedKey):
+    """Flatten the advanced dims of ``parsed.view``: returns (moved view, linear index, batch shape).
+
+    ``moved`` has the advanced dims first (in order); ``linear`` indexes their flattened product.
+    """
+    view = parsed.view
+    dims = [d for d, _ in parsed.advanced]
+    rest = [d for d in range(view.ndim) if d not in dims]
+    moved = sh.permute(view, dims + rest)
+    indices = sh.broadcast_tensors(*[idx for _, idx in parsed.advanced])
+    linear = None
+    for (d, _), idx in zip(parsed.advanced, indices):
+        size = view._buf.shape[d]
+        linear = idx if linear is None else linear * size + idx
+    return moved, linear, tuple(indices[0]._buf.shape), rest
+
+
+def _place_batch(result: Tensor, parsed: _ParsedKey, batch_ndim: int) -> Tensor:
+    """Move the broadcast index dims where PyTorch puts them (in place of the first advanced
+    dim when all advanced dims are adjacent, else first)."""
+    first = parsed.advanced[0][0]
+    if not parsed.adjacent or first == 0:
+        return result
+    order = list(range(batch_ndim, batch_ndim + first)) + list(range(batch_ndim)) + \
+        list(range(batch_ndim + first, result.ndim))
+    return sh.permute(result, order)
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    """``x[key]`` with PyTorch/NumPy semantics."""
+    parsed = _parse(x, key)
+    if not parsed.advanced:
+        return parsed.view
+    moved, linear, batch, rest = _linear_index(parsed)
+    lead = len(parsed.advanced)
+    rest_shape = moved._buf.shape[lead:]
+    rows = 1
+    for s in moved._buf.shape[:lead]:
+        rows *= s
+    inner = 1
+    for s in rest_shape:
+        inner *= s
+    flat = sh.reshape(moved, (rows, inner))
+    count = linear.numel()
+    index = sh.expand(sh.reshape(linear, (count, 1)), (count, inner))
+    picked = gather(flat, 0, index) if rows else Tensor._make(
+        x._backend.full((count, inner), 0, x._dtype), x._dtype, x._device, x._backend)
+    result = sh.reshape(picked, batch + tuple(rest_shape))
+    return _place_batch(result, parsed, len(batch))
+
+
+def index_put(x: Tensor, key, value) -> Tensor:
+    """``x`` with ``x[key] = value`` applied, as a new tensor (differentiable in both)."""
+    from .support import sum_to_shape
+    value = _value_tensor(x, value)
+    out = sh.clone(x.detach())
+    with _no_grad():
+        setitem_(out, key, value)
+    if grad_state.enabled and (x._requires_grad or value._requires_grad):
+        def backward(g):
+            gx = index_put(g, key, 0.0) if x._requires_grad else None
+            gv = sum_to_shape(getitem(g, key), value._buf.shape) if value._requires_grad else None
+            return gx, gv
+        out._attach("IndexPutBackward0", backward, (x, value))
+    return out
+
+
+def _value_tensor(x: Tensor, value) -> Tensor:
+    if isinstance(value, Tensor):
+        check_device(x, value, "index_put")
+        return value.to(x._dtype)
+    from .support import scalar_for
+    return x._like(x._backend.full((), scalar_for(value, x._dtype), x._dtype))
+
+
+def setitem_(x: Tensor, key, value) -> None:
+    """Write ``value`` into ``x[key]`` in place, without autograd bookkeeping."""
+    value = _value_tensor(x, value)
+    parsed = _parse(x.detach(), key)
+    b = x._backend
+    if not parsed.advanced:
+        target = parsed.view
+        source = value
+        if _shares_storage(x, value):
+            source = sh.clone(value.detach())
+        b.copy_(target._buf, _broadcast_buf(source, target._buf.shape, "setitem"))
+        return
+    moved, linear, batch, rest = _linear_index(parsed)
+    lead = len(parsed.advanced)
+    rest_shape = moved._buf.shape[lead:]
+    rows = 1
+    for s in moved._buf.shape[:lead]:
+        rows *= s
+    inner = 1
+    for s in rest_shape:
+        inner *= s
+    count = linear.numel()
+    if count == 0 or rows == 0:
+        return
+    # The value is laid out like getitem's result; bring it to (count, inner) order.
+    result_shape = batch + tuple(rest_shape)
+    placed = _place_batch(_zeros_view(x, result_shape), parsed, len(batch))
+    src = sh.expand(value.detach(), placed._buf.shape) if value._buf.shape != placed._buf.shape \
+        else value.detach()
+    if parsed.adjacent and parsed.advanced[0][0] > 0:
+        first, nb = parsed.advanced[0][0], len(batch)
+        order = list(range(first, first + nb)) + list(range(first)) + list(range(first + nb, src.ndim))
+        src = sh.permute(src, order)
+    src = sh.reshape(sh.contiguous(src), (count, inner))
+    index = sh.expand(sh.reshape(linear, (count, 1)), (count, inner))
+    flat_strides = sh._view_strides(moved._buf.shape, b.strides(moved._buf), (rows, inner))
+    if flat_strides is not None:
+        flat = b.as_strided(moved._buf, (rows, inner), flat_strides, 0)
+        b.scatter(flat, 0, sh.contiguous(index)._buf, src._buf)
+    else:
+        staged = sh.clone(moved)
+        flat = b.as_strided(staged._buf, (rows, inner), sh._contiguous_strides((rows, inner)), 0)
+        b.scatter(flat, 0, sh.contiguous(index)._buf, src._buf)
+        b.copy_(moved._buf, staged._buf)
+
+
+def _zeros_view(x: Tensor, shape: tuple) -> Tensor:
+    return x._like(x._backend.full(shape, 0, x._dtype))
+
+
+def _broadcast_buf(value: Tensor, shape: tuple, op: str):
+    if value._buf.shape == shape:
+        return value._buf
+    vshape = value._buf.shape
+    while len(vshape) > len(shape) and vshape[0] == 1:  # PyTorch drops leading 1s of the value
+        value = sh.reshape(value.detach(), vshape[1:])
+        vshape = vshape[1:]
+    try:
+        return sh.expand(value.detach(), shape)._buf
+    except RuntimeError:
+        raise RuntimeError(f"{op}: shape mismatch: value tensor of shape {list(vshape)} cannot be "
+                           f"broadcast to indexing result of shape {list(shape)}") from None
+
+
+def _shares_storage(a: Tensor, b: Tensor) -> bool:
+    root_a = a._base if a._base is not None else a
+    root_b = b._base if b._base is not None else b
+    return root_a is root_b or a._version is b._version
+
+
+def _no_grad():
+    from ...autograd.grad_mode import no_grad
+    return no_grad()

@@ -1,0 +1,565 @@
+"""Element-wise ops: each forward next to its gradient, built on backend primitives."""
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from .support import (Tensor, binary_operands, broadcast_pair, broadcast_shapes, cast_tensor,
+                      expand_buf, float_operand, grad_state, scalar_for, sum_to_shape)
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _new(x: Tensor, buf, dtype=None) -> Tensor:
+    return Tensor._make(buf, dtype or x._dtype, x._device, x._backend)
+
+
+def _saved(t: Tensor) -> Tensor:
+    """An alias of an op's own output for its backward, without a reference cycle."""
+    alias = Tensor._make(t._buf, t._dtype, t._device, t._backend)
+    alias._version = t._version
+    return alias
+
+
+# ----- casting -----------------------------------------------------------------------------------
+def to_dtype(x: Tensor, dtype: dtypes.dtype) -> Tensor:
+    """``x`` converted to ``dtype`` (gradients flow back converted to ``x``'s dtype)."""
+    if x._dtype is dtype:
+        return x
+    if dtype not in x._backend.supported_dtypes:
+        raise TypeError(f"device {x._device} does not support dtype {dtype}")
+    out = _new(x, x._backend.cast(x._buf, dtype), dtype)
+    if x._requires_grad and grad_state.enabled and dtype.is_floating_point:
+        source = x._dtype
+        out._attach("ToCopyBackward0", lambda g: (to_dtype(g, source),), (x,))
+    return out
+
+
+# ----- unary ---------------------------------------------------------------------------------------
+def _unary(name: str, primitive: str, backward=None, *, to_float: bool = True, uses_output=False):
+    """Define an element-wise op from a primitive; ``backward(g, x, out)`` gives x's gradient."""
+
+    def op(x: Tensor) -> Tensor:
+        if to_float and not x._dtype.is_floating_point:
+            x = float_operand(x)
+        out = _new(x, getattr(x._backend, primitive)(x._buf))
+        if backward is not None and x._requires_grad and grad_state.enabled:
+            if uses_output:
+                y = _saved(out)
+                out._attach(name, lambda g: (backward(g, x, y),), (x,), (y,))
+            else:
+                out._attach(name, lambda g: (backward(g, x, None),), (x,), (x,))
+        return out
+
+    op.__name__ = primitive
+    return op
+
+
+neg = _unary("NegBackward0", "neg", lambda g, x, y: -g, to_float=False)
+exp = _unary("ExpBackward0", "exp", lambda g, x, y: g * y, uses_output=True)
+log = _unary("LogBackward0", "log", lambda g, x, y: g / x)
+log1p = _unary("Log1PBackward0", "log1p", lambda g, x, y: g / (x + 1))
+expm1 = _unary("Expm1Backward0", "expm1", lambda g, x, y: g * (y + 1), uses_output=True)
+sqrt = _unary("SqrtBackward0", "sqrt", lambda g, x, y: g / (y * 2), uses_output=True)
+sin = _unary("SinBackward0", "sin", lambda g, x, y: g * cos(x))
+cos = _unary("CosBackward0", "cos", lambda g, x, y: -g * sin(x))
+tanh = _unary("TanhBackward0", "tanh", lambda g, x, y: g * (1 - y * y), uses_output=True)
+erf = _unary("ErfBackward0", "erf", lambda g, x, y: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Absolute value."""
+    if x._dtype is dtypes.bool or (not x._dtype.is_signed and not x._dtype.is_floating_point):
+        return x.clone()
+    out = _new(x, x._backend.abs(x._buf))
+    if x._requires_grad and grad_state.enabled:
+        out._attach("AbsBackward0", lambda g: (g * sign(x),), (x,), (x,))
+    return out
+
+
+def _rounding(primitive_name: str, compose=None):
+    def op(x: Tensor) -> Tensor:
+        if not x._dtype.is_floating_point:
+            return x.clone()
+        buf = compose(x) if compose else getattr(x._backend, primitive_name)(x._buf)
+        out = _new(x, buf)
+        if x._requires_grad and grad_state.enabled:
+            out._attach(f"{primitive_name.capitalize()}Backward0", lambda g: (g * 0,), (x,))
+        return out
+
+    op.__name__ = primitive_name
+    return op
+
+
+floor = _rounding("floor")
+round = _rounding("round")  # noqa: A001
+ceil = _rounding("ceil", lambda x: x._backend.neg(x._backend.floor(x._backend.neg(x._buf))))
+
+
+def _trunc_buf(x: Tensor):
+    b = x._backend
+    down = b.floor(x._buf)
+    up = b.neg(b.floor(b.neg(x._buf)))
+    return b.where(b.lt(x._buf, 0.0), up, down)
+
+
+trunc = _rounding("trunc", _trunc_buf)
+fix = trunc
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element; NaN stays NaN."""
+    b = x._backend
+    if x._dtype is dtypes.bool:
+        return x.clone()
+    zero = scalar_for(0, x._dtype)
+    positive = b.cast(b.lt(zero_buf := b.full(x._buf.shape, zero, x._dtype), x._buf), x._dtype)
+    negative = b.cast(b.lt(x._buf, zero_buf), x._dtype)
+    buf = b.sub(positive, negative) if x._dtype is not dtypes.uint8 else positive
+    if x._dtype.is_floating_point:  # NaN propagates
+        buf = b.where(b.eq(x._buf, x._buf), buf, x._buf)
+    out = _new(x, buf)
+    if x._requires_grad and grad_state.enabled:
+        out._attach("SignBackward0", lambda g: (g * 0,), (x,))
+    return out
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``."""
+    x = float_operand(x)
+    b = x._backend
+    e = b.exp(b.neg(b.abs(x._buf)))  # exp(-|x|) never overflows
+    one_plus = b.add(e, 1.0)
+    buf = b.where(b.lt(x._buf, 0.0), b.div(e, one_plus), b.div(b.full(e.shape, 1.0, x._dtype), one_plus))
+    out = _new(x, buf)
+    if x._requires_grad and grad_state.enabled:
+        y = _saved(out)
+        out._attach("SigmoidBackward0", lambda g: (g * y * (1 - y),), (x,), (y,))
+    return out
+
+
+def relu(x: Tensor) -> Tensor:
+    """``max(x, 0)``; NaN stays NaN."""
+    b = x._backend
+    zero = scalar_for(0, x._dtype)
+    out = _new(x, b.maximum(x._buf, zero))
+    if x._requires_grad and grad_state.enabled:
+        y = _saved(out)
+        out._attach("ReluBackward0", lambda g: (g * gt(y, 0),), (x,), (y,))
+    return out
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """``1 / sqrt(x)``."""
+    return reciprocal(sqrt(x))
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    """``1 / x``."""
+    x = float_operand(x)
+    out = _new(x, x._backend.div(x._backend.full(x._buf.shape, 1.0, x._dtype), x._buf))
+    if x._requires_grad and grad_state.enabled:
+        y = _saved(out)
+        out._attach("ReciprocalBackward0", lambda g: (-g * y * y,), (x,), (y,))
+    return out
+
+
+def square(x: Tensor) -> Tensor:
+    return mul(x, x)
+
+
+def log2(x: Tensor) -> Tensor:
+    return log(x) * (1.0 / math.log(2.0))
+
+
+def log10(x: Tensor) -> Tensor:
+    return log(x) * (1.0 / math.log(10.0))
+
+
+def tan(x: Tensor) -> Tensor:
+    return sin(x) / cos(x)
+
+
+# ----- binary --------------------------------------------------------------------------------------
+def add(a, b, *, alpha=1) -> Tensor:
+    """``a + alpha * b`` with broadcasting and type promotion."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    x, y, dtype, shape = binary_operands(a, b, "add")
+    xb, yb = broadcast_pair(x, y, shape)
+    out = _new(x, x._backend.add(xb, yb), dtype)
+    if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
+        if y.__class__ is Tensor:
+            sx, sy = x._buf.shape, y._buf.shape
+            out._attach("AddBackward0", lambda g: (sum_to_shape(g, sx), sum_to_shape(g, sy)), (x, y))
+        else:
+            out._attach("AddBackward0", lambda g: (g,), (x,))
+    return out
+
+
+def sub(a, b, *, alpha=1) -> Tensor:
+    """``a - alpha * b``."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    x, y, dtype, shape = binary_operands(a, b, "sub")
+    if dtype is dtypes.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    xb, yb = broadcast_pair(x, y, shape)
+    out = _new(x, x._backend.sub(xb, yb), dtype)
+    if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
+        if y.__class__ is Tensor:
+            sx, sy = x._buf.shape, y._buf.shape
+            out._attach("SubBackward0", lambda g: (sum_to_shape(g, sx), sum_to_shape(-g, sy)), (x, y))
+        else:
+            out._attach("SubBackward0", lambda g: (g,), (x,))
+    return out
+
+
+def rsub(a, b, *, alpha=1) -> Tensor:
+    return sub(b, a, alpha=alpha)
+
+
+def mul(a, b) -> Tensor:
+    """``a * b``."""
+    x, y, dtype, shape = binary_operands(a, b, "mul")
+    xb, yb = broadcast_pair(x, y, shape)
+    out = _new(x, x._backend.mul(xb, yb), dtype)
+    if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
+        if y.__class__ is Tensor:
+            sx, sy = x._buf.shape, y._buf.shape
+            out._attach("MulBackward0", lambda g: (
+                sum_to_shape(g * y, sx) if x._requires_grad else None,
+                sum_to_shape(g * x, sy) if y._requires_grad else None), (x, y), (x, y))
+        else:
+            out._attach("MulBackward0", lambda g: (g * y,), (x,))
+    return out
+
+
+def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
+    """True division ``a / b`` (integers divide as floats); ``rounding_mode`` "trunc" or "floor"."""
+    if rounding_mode is not None:
+        return _rounded_div(a, b, rounding_mode)
+    x, y, dtype, shape = binary_operands(a, b, "div")
+    if not dtype.is_floating_point:
+        dtype = dtypes.get_default_dtype()
+        x = cast_tensor(x, dtype)
+        y = cast_tensor(y, dtype) if y.__class__ is Tensor else float(y)
+    xb, yb = broadcast_pair(x, y, shape)
+    out = _new(x, x._backend.div(xb, yb), dtype)
+    if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
+        if y.__class__ is Tensor:
+            sx, sy = x._buf.shape, y._buf.shape
+            out._attach("DivBackward0", lambda g: (
+                sum_to_shape(g / y, sx) if x._requires_grad else None,
+                sum_to_shape(-g * x / (y * y), sy) if y._requires_grad else None), (x, y), (x, y))
+        else:
+            out._attach("DivBackward0", lambda g: (g / y,), (x,))
+    return out
+
+
+true_divide = div
+
+
+def _rounded_div(a, b, mode: str) -> Tensor:
+    x, y, dtype, _ = binary_operands(a, b, "div")
+    if mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found {mode!r}")
+    if dtype.is_floating_point:
+        q = div(x, y)
+        return floor(q) if mode == "floor" else trunc(q)
+    if (y.__class__ is not Tensor and y == 0) or (y.__class__ is Tensor and bool((y == 0).any())):
+        raise ZeroDivisionError("ZeroDivisionError: integer division by zero")
+    r = remainder(x, y)  # has the sign of y, so x - r is an exact multiple of y
+    floored = _integer_exact_div(x - r, y, dtype)
+    if mode == "floor":
+        return floored
+    # trunc differs from floor for negative non-integral quotients: one more.
+    negative_quotient = ne(lt(x, 0), lt(y, 0) if y.__class__ is Tensor else (y < 0))
+    return floored + cast_tensor(ne(r, 0) & negative_quotient, dtype)
+
+
+def _integer_exact_div(q: Tensor, y, dtype) -> Tensor:
+    # q is an exact multiple of y: float64 division then rounding recovers it for |q| < 2**53.
+    qf = cast_tensor(q, dtypes.float64)
+    yf = cast_tensor(y, dtypes.float64) if y.__class__ is Tensor else float(y)
+    return cast_tensor(round(div(qf, yf)), dtype)
+
+
+def floor_divide(a, b) -> Tensor:
+    return div(a, b, rounding_mode="floor")
+
+
+def remainder(a, b) -> Tensor:
+    """``a - floor(a / b) * b`` (the sign of ``b``), like Python's ``%``."""
+    x, y, dtype, shape = binary_operands(a, b, "remainder")
+    xb, yb = broadcast_pair(x, y, shape)
+    out = _new(x, x._backend.remainder(xb, yb), dtype)
+    if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
+        if y.__class__ is Tensor:
+            sx, sy = x._buf.shape, y._buf.shape
+            out._attach("RemainderBackward0", lambda g: (
+                sum_to_shape(g, sx), sum_to_shape(-g * floor(x / y), sy)), (x, y), (x, y))
+        else:
+            out._attach("RemainderBackward0", lambda g: (g,), (x,))
+    return out
+
+
+def fmod(a, b) -> Tensor:
+    """C-style remainder: the sign of ``a``."""
+    r = remainder(a, b)
+    x = a if a.__class__ is Tensor else r
+    mismatch = ne(r, 0) & ne(lt(r, 0), lt(x, 0))
+    return where(mismatch, r - b, r)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001
+    """``a ** b``."""
+    x, y, dtype, shape = binary_operands(a, b, "pow")
+    if not dtype.is_floating_point:
+        negative = (y < 0) if y.__class__ is not Tensor else bool((y < 0).any())
+        if negative:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    xb, yb = broadcast_pair(x, y, shape)
+    out = _new(x, x._backend.pow(xb, yb), dtype)
+    if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
+        if y.__class__ is Tensor:
+            sx, sy = x._buf.shape, y._buf.shape
+            result = _saved(out)
+
+            def backward(g):
+                gx = sum_to_shape(g * y * pow(x, y - 1), sx) if x._requires_grad else None
+                gy = None
+                if y._requires_grad:  # d/dy x**y = x**y log x, taken as 0 where x == 0 and y >= 0
+                    safe = where(eq(x, 0) & ge(y, 0), 0.0, g * result * log(x))
+                    gy = sum_to_shape(safe, sy)
+                return gx, gy
+            out._attach("PowBackward1", backward, (x, y), (x, y, result))
+        elif y == 0:
+            out._attach("PowBackward0", lambda g: (g * 0,), (x,))
+        else:
+            out._attach("PowBackward0", lambda g: (g * y * pow(x, y - 1),), (x,), (x,))
+    return out
+
+
+def _extremum(primitive: str, name: str):
+    def op(a, b) -> Tensor:
+        x, y, dtype, shape = binary_operands(a, b, primitive)
+        xb, yb = broadcast_pair(x, y, shape)
+        out = _new(x, getattr(x._backend, primitive)(xb, yb), dtype)
+        if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
+            sx = x._buf.shape
+            sy = y._buf.shape if y.__class__ is Tensor else None
+            better = gt if primitive == "maximum" else lt
+
+            def backward(g):
+                # ties share the gradient equally, as in PyTorch
+                tie = eq(x, y)
+                gx = where(better(x, y), g, where(tie, g * 0.5, 0.0))
+                gy = where(better(y, x), g, where(tie, g * 0.5, 0.0)) if sy is not None else None
+                return sum_to_shape(gx, sx), (sum_to_shape(gy, sy) if gy is not None else None)
+            out._attach(name, backward, (x, y if y.__class__ is Tensor else None), (x,))
+        return out
+
+    op.__name__ = primitive
+    return op
+
+
+maximum = _extremum("maximum", "MaximumBackward0")
+minimum = _extremum("minimum", "MinimumBackward0")
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    """Limit ``x`` to ``[min, max]`` (either bound may be None; bounds may be tensors)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    with _no_grad():
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+    out = _new(out, out._buf, out._dtype)
+    if x._requires_grad and grad_state.enabled:
+        def backward(g):
+            keep = None
+            if min is not None:
+                keep = ge(x, min)
+            if max is not None:
+                keep = le(x, max) if keep is None else keep & le(x, max)
+            return (where(keep, g, 0.0),)
+        out._attach("ClampBackward1", backward, (x,), (x,))
+    return out
+
+
+clip = clamp
+
+
+def _no_grad():
+    from ...autograd.grad_mode import no_grad
+    return no_grad()
+
+
+# ----- comparisons and logic (no gradient) ----------------------------------------------------
+def _compare(a, b, op: str):
+    x, y, _, shape = binary_operands(a, b, op)
+    xb, yb = broadcast_pair(x, y, shape)
+    return x, xb, yb
+
+
+def eq(a, b) -> Tensor:
+    x, xb, yb = _compare(a, b, "eq")
+    return _new(x, x._backend.eq(xb, yb), dtypes.bool)
+
+
+def lt(a, b) -> Tensor:
+    x, xb, yb = _compare(a, b, "lt")
+    return _new(x, x._backend.lt(xb, yb), dtypes.bool)
+
+
+def gt(a, b) -> Tensor:
+    x, xb, yb = _compare(a, b, "gt")
+    if not hasattr(yb, "shape"):
+        yb = x._backend.full(xb.shape, yb, x._dtype)
+    return _new(x, x._backend.lt(yb, xb), dtypes.bool)
+
+
+def le(a, b) -> Tensor:
+    x, xb, yb = _compare(a, b, "le")
+    bk = x._backend
+    return _new(x, bk.add(bk.lt(xb, yb), bk.eq(xb, yb)), dtypes.bool)
+
+
+def ge(a, b) -> Tensor:
+    x, xb, yb = _compare(a, b, "ge")
+    bk = x._backend
+    if not hasattr(yb, "shape"):
+        yb = bk.full(xb.shape, yb, x._dtype)
+    return _new(x, bk.add(bk.lt(yb, xb), bk.eq(xb, yb)), dtypes.bool)
+
+
+def ne(a, b) -> Tensor:
+    x, xb, yb = _compare(a, b, "ne")
+    bk = x._backend
+    return _new(x, bk.eq(bk.eq(xb, yb), False), dtypes.bool)
+
+
+def logical_not(x: Tensor) -> Tensor:
+    b = x._backend
+    return _new(x, b.eq(x._buf, scalar_for(0, x._dtype)), dtypes.bool)
+
+
+def _as_bool(t):
+    return t if t.__class__ is not Tensor or t._dtype is dtypes.bool else ne(t, 0)
+
+
+def logical_and(a, b) -> Tensor:
+    return bitwise_and(_as_bool(a), _as_bool(b))
+
+
+def logical_or(a, b) -> Tensor:
+    return bitwise_or(_as_bool(a), _as_bool(b))
+
+
+def logical_xor(a, b) -> Tensor:
+    return ne(_as_bool(a), _as_bool(b))
+
+
+def _check_integral(dtype, op):
+    if dtype.is_floating_point:
+        raise RuntimeError(f"\"{op}\" not implemented for '{dtype.name}' (bool and integer dtypes only)")
+
+
+def bitwise_and(a, b) -> Tensor:
+    x, y, dtype, shape = binary_operands(a, b, "bitwise_and")
+    _check_integral(dtype, "bitwise_and")
+    xb, yb = broadcast_pair(x, y, shape)
+    return _new(x, x._backend.bitwise_and(xb, yb), dtype)
+
+
+def bitwise_or(a, b) -> Tensor:
+    x, y, dtype, shape = binary_operands(a, b, "bitwise_or")
+    _check_integral(dtype, "bitwise_or")
+    xb, yb = broadcast_pair(x, y, shape)
+    bk = x._backend
+    if dtype is dtypes.bool:
+        return _new(x, bk.add(xb, yb), dtype)
+    # a | b == a + b - (a & b), exact in two's complement
+    return _new(x, bk.sub(bk.add(xb, yb), bk.bitwise_and(xb, yb)), dtype)
+
+
+def bitwise_xor(a, b) -> Tensor:
+    x, y, dtype, shape = binary_operands(a, b, "bitwise_xor")
+    _check_integral(dtype, "bitwise_xor")
+    xb, yb = broadcast_pair(x, y, shape)
+    bk = x._backend
+    if dtype is dtypes.bool:
+        return _new(x, bk.eq(bk.eq(xb, yb), False), dtype)
+    # a ^ b == (a | b) - (a & b) == a + b - 2 (a & b)
+    both = bk.bitwise_and(xb, yb)
+    return _new(x, bk.sub(bk.sub(bk.add(xb, yb), both), both), dtype)
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    _check_integral(x._dtype, "bitwise_not")
+    b = x._backend
+    if x._dtype is dtypes.bool:
+        return logical_not(x)
+    if x._dtype is dtypes.uint8:
+        return _new(x, b.sub(b.full(x._buf.shape, 255, x._dtype), x._buf))
+    return _new(x, b.sub(b.neg(x._buf), 1))
+
+
+def isnan(x: Tensor) -> Tensor:
+    return ne(x, x)
+
+
+def isinf(x: Tensor) -> Tensor:
+    if not x._dtype.is_floating_point:
+        return _new(x, x._backend.full(x._buf.shape, False, dtypes.bool), dtypes.bool)
+    return eq(abs(x.detach()), math.inf)
+
+
+def isfinite(x: Tensor) -> Tensor:
+    if not x._dtype.is_floating_point:
+        return _new(x, x._backend.full(x._buf.shape, True, dtypes.bool), dtypes.bool)
+    return lt(abs(x.detach()), math.inf)
+
+
+# ----- ternary -------------------------------------------------------------------------------------
+def where(condition: Tensor, a, b) -> Tensor:
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (broadcast together)."""
+    if condition.__class__ is not Tensor:
+        raise TypeError("where(): condition must be a bool Tensor")
+    if condition._dtype is not dtypes.bool:
+        condition = ne(condition, 0)
+    if a.__class__ is not Tensor and b.__class__ is not Tensor:
+        dtype = dtypes.result_type(a, b)
+        x = condition._like(condition._backend.full((), scalar_for(a, dtype), dtype), dtype)
+        a = x
+    x, y, dtype, shape = binary_operands(a, b, "where")
+    if condition._device is not x._device:
+        from .support import check_device
+        check_device(condition, x, "where")
+    shape = broadcast_shapes(condition._buf.shape, shape, op="where")
+    bk = x._backend
+    if bk.native_broadcasting:
+        cb, xb = condition._buf, x._buf
+        yb = y._buf if y.__class__ is Tensor else y
+    else:
+        cb, xb = expand_buf(condition, shape), expand_buf(x, shape)
+        yb = expand_buf(y, shape) if y.__class__ is Tensor else y
+    out = _new(x, bk.where(cb, xb, yb), dtype)
+    if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
+        sx = x._buf.shape
+        sy = y._buf.shape if y.__class__ is Tensor else None
+        out._attach("WhereBackward0", lambda g: (
+            sum_to_shape(where(condition, g, 0.0), sx),
+            sum_to_shape(where(condition, 0.0, g), sy) if sy is not None else None),
+            (x, y if y.__class__ is Tensor else None))
+    return out
+
+
+def lerp(start: Tensor, end: Tensor, weight) -> Tensor:
+    return start + weight * (end - start)

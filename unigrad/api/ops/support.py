@@ -1,0 +1,166 @@
+"""Shared plumbing for ops: operand preparation (devices, promotion, broadcasting) and helpers.
+
+Everything the frontend promises a backend (see ``unigrad/backends/interface.py``) is established
+here, once, for every op.
+"""
+from __future__ import annotations
+
+import numbers
+
+from ...autograd.grad_mode import _state as grad_state
+from .. import dtypes
+from ..tensor import Tensor, _wrap_dim
+
+__all__ = ["Tensor", "grad_state", "wrap_dim", "check_device", "binary_operands", "broadcast_shapes",
+           "broadcast_pair",
+           "sum_to_shape", "expand_buf", "normalize_dims", "scalar_for", "to_tensor_like",
+           "cast_tensor", "float_operand"]
+
+wrap_dim = _wrap_dim
+_Number = (int, float, bool)
+
+
+def check_device(a: Tensor, b: Tensor, op: str) -> None:
+    if a._device is not b._device:
+        raise RuntimeError(
+            f"{op}: expected all tensors to be on the same device, but found tensors on "
+            f"{a._device} and {b._device}; move one with .to({str(a._device)!r})")
+
+
+def broadcast_shapes(*shapes, op: str = "broadcast") -> tuple:
+    """The broadcast of ``shapes`` by NumPy/PyTorch rules, or a RuntimeError showing them."""
+    ndim = max(len(s) for s in shapes)
+    result = [1] * ndim
+    for shape in shapes:
+        for i, size in enumerate(shape, start=ndim - len(shape)):
+            if size != 1:
+                if result[i] != 1 and result[i] != size:
+                    listed = " and ".join(str(list(s)) for s in shapes)
+                    raise RuntimeError(
+                        f"{op}: shapes {listed} are not broadcastable (size {result[i]} vs {size} "
+                        f"at dimension {i - ndim})")
+                result[i] = size
+    return tuple(result)
+
+
+def expand_buf(t: Tensor, shape: tuple):
+    """``t``'s buffer as a stride-0 broadcast view of ``shape`` (for backends that need it)."""
+    buf = t._buf
+    if buf.shape == shape:
+        return buf
+    lead = len(shape) - len(buf.shape)
+    own = t._backend.strides(buf)
+    strides = [0] * lead + [0 if size == 1 and shape[lead + i] != 1 else own[i]
+                            for i, size in enumerate(buf.shape)]
+    return t._backend.as_strided(buf, shape, tuple(strides), 0)
+
+
+def scalar_for(value, dtype: dtypes.dtype):
+    """A Python scalar converted to the kind of ``dtype`` (what backends receive)."""
+    if dtype.is_floating_point:
+        return float(value)
+    if dtype is dtypes.bool:
+        return bool(value)
+    return int(value)
+
+
+def cast_tensor(t: Tensor, dtype: dtypes.dtype) -> Tensor:
+    """``t`` converted to ``dtype`` (differentiable; the same tensor if already of that dtype)."""
+    if t._dtype is dtype:
+        return t
+    from .pointwise import to_dtype
+    return to_dtype(t, dtype)
+
+
+def to_tensor_like(value, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
+    """A 0-d tensor holding the Python scalar ``value`` on ``like``'s device."""
+    dtype = dtype or dtypes.scalar_dtype(value)
+    buf = like._backend.full((), scalar_for(value, dtype), dtype)
+    return Tensor._make(buf, dtype, like._device, like._backend)
+
+
+def binary_operands(a, b, op: str):
+    """Prepare the operands of a binary op.
+
+    Returns ``(x, y, dtype, shape)``: ``x`` a Tensor and ``y`` a Tensor or Python scalar, both of
+    the result ``dtype`` (cast if needed, differentiably), and ``shape`` the broadcast shape.
+    Tensor operands keep their own shapes; ``broadcast_pair`` expands them for the backend.
+    """
+    if a.__class__ is not Tensor:
+        if b.__class__ is not Tensor:
+            raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
+                            f"{type(b).__name__}")
+        if not isinstance(a, numbers.Number):
+            a = _convert_foreign(a, b, op)
+        else:
+            a = to_tensor_like(a, b, dtypes.result_type(b, a))
+    if b.__class__ is Tensor:
+        if a._device is not b._device:
+            check_device(a, b, op)
+        dtype = a._dtype if a._dtype is b._dtype else dtypes.result_type(a, b)
+        if a._dtype is not dtype:
+            a = cast_tensor(a, dtype)
+        if b._dtype is not dtype:
+            b = cast_tensor(b, dtype)
+        sa, sb = a._buf.shape, b._buf.shape
+        shape = sa if sa == sb else broadcast_shapes(sa, sb, op=op)
+        return a, b, dtype, shape
+    if not isinstance(b, numbers.Number):
+        b = _convert_foreign(b, a, op)
+        return binary_operands(a, b, op)
+    dtype = dtypes.result_type(a, b)
+    if a._dtype is not dtype:
+        a = cast_tensor(a, dtype)
+    return a, scalar_for(b, dtype), dtype, a._buf.shape
+
+
+def _convert_foreign(value, like: Tensor, op: str) -> Tensor:
+    """Lists and NumPy arrays meeting a Tensor in an op become tensors on its device."""
+    from ..creation import tensor
+    try:
+        return tensor(value, device=like._device)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{op}: unsupported operand type {type(value).__name__}") from error
+
+
+def broadcast_pair(x: Tensor, y, shape: tuple):
+    """The buffers to hand the backend: same shape unless it broadcasts natively."""
+    if y.__class__ is not Tensor:
+        return x._buf, y
+    if x._backend.native_broadcasting or (x._buf.shape == shape and y._buf.shape == shape):
+        return x._buf, y._buf
+    return expand_buf(x, shape), expand_buf(y, shape)
+
+
+def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
+    """Sum a broadcast gradient back to ``shape`` (the backward of broadcasting)."""
+    gshape = g._buf.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and gshape[lead + i] != 1)
+    from .reduction import sum as sum_
+    summed = sum_(g, dims, keepdim=True) if dims else g
+    if lead:
+        summed = summed.reshape(shape)
+    return summed
+
+
+def normalize_dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, int, or sequence) as a sorted tuple of distinct non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        return (wrap_dim(dim, ndim),) if ndim else ()
+    dims = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
+    if len(dims) != len(tuple(dim)):
+        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    return dims if ndim else ()
+
+
+def float_operand(t: Tensor) -> Tensor:
+    """``t`` itself if floating, else cast to the default float dtype (integer -> float ops)."""
+    if t._dtype.is_floating_point:
+        return t
+    return cast_tensor(t, dtypes.get_default_dtype())

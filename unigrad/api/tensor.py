@@ -1,0 +1,296 @@
+"""The Tensor: a backend buffer plus dtype, device, autograd state and a version counter.
+
+Only data access and autograd plumbing live here; every op is defined in ``unigrad/api/ops`` and
+attached as a method in ``unigrad/api/methods.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.node import Node
+from . import dtypes
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, like ``torch.Size``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"unigrad.Size({list(self)})"
+
+    def __getitem__(self, key):
+        result = tuple.__getitem__(self, key)
+        return Size(result) if isinstance(key, slice) else result
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+
+class Tensor:
+    """A multi-dimensional array on a device, with optional gradient tracking (PyTorch's Tensor).
+
+    ``_buf`` is the backend-native buffer, ``_backend`` the backend object that computes on it
+    (resolved once per device), ``_version`` a one-element list shared with every view of the
+    same storage, ``_base`` the tensor a view aliases (None for a tensor owning its storage).
+    """
+
+    __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "grad", "grad_fn",
+                 "_version", "_base", "_view_fn", "_grad_accumulator",
+                 "__weakref__")
+
+    __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise TypeError("create tensors with unigrad.tensor(...), unigrad.zeros(...) and friends")
+
+    # ----- construction (internal) ------------------------------------------------------------
+    @staticmethod
+    def _make(buf, dtype, device, backend, requires_grad: bool = False) -> "Tensor":
+        t = object.__new__(Tensor)
+        t._buf = buf
+        t._dtype = dtype
+        t._device = device
+        t._backend = backend
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = None
+        t._version = [0]
+        t._base = None
+        t._view_fn = None
+        t._grad_accumulator = None
+        return t
+
+    def _like(self, buf, dtype=None) -> "Tensor":
+        """A new tensor on this tensor's device wrapping ``buf`` (no graph)."""
+        return Tensor._make(buf, dtype or self._dtype, self._device, self._backend)
+
+    def _attach(self, name: str, backward_fn, inputs, saved=()) -> "Tensor":
+        """Record this freshly computed tensor as the output of a differentiable op."""
+        if _grad_state.enabled:
+            for t in inputs:
+                if t is not None and t._requires_grad:
+                    self.grad_fn = Node(name, backward_fn, inputs, saved)
+                    self._requires_grad = True
+                    break
+        return self
+
+    # ----- metadata ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._buf.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the size of dimension ``dim``."""
+        shape = self._buf.shape
+        if dim is None:
+            return Size(shape)
+        return shape[_wrap_dim(dim, len(shape))]
+
+    @property
+    def ndim(self) -> int:
+        return len(self._buf.shape)
+
+    def dim(self) -> int:
+        return len(self._buf.shape)
+
+    def numel(self) -> int:
+        n = 1
+        for d in self._buf.shape:
+            n *= d
+        return n
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return self._dtype
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set whether autograd records ops on this leaf tensor; returns ``self``."""
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and not self._dtype.is_floating_point:
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got {self._dtype}")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._device.type == "cpu"
+
+    def is_floating_point(self) -> bool:
+        return self._dtype.is_floating_point
+
+    def element_size(self) -> int:
+        return self._dtype.itemsize
+
+    def get_device(self) -> int:
+        return -1 if self._device.index is None else self._device.index
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    def stride(self, dim: int | None = None):
+        """Strides in elements, like ``torch.Tensor.stride``."""
+        strides = self._backend.strides(self._buf)
+        return strides if dim is None else strides[_wrap_dim(dim, len(strides))]
+
+    def is_contiguous(self) -> bool:
+        expected = 1
+        for size, stride in zip(reversed(self._buf.shape), reversed(self.stride())):
+            if size != 1 and stride != expected:
+                return False
+            expected *= size
+        return True
+
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's values, detached from autograd (shares storage)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, other: "Tensor") -> None:
+        self._buf, self._dtype = other._buf, other._dtype
+        self._device, self._backend = other._device, other._backend
+
+    @property
+    def _version_number(self) -> int:
+        return self._version[0]
+
+    # ----- host access ------------------------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array; shares memory for CPU tensors, like ``torch``."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._backend.to_numpy(self._buf)
+
+    def _host(self) -> np.ndarray:
+        return self._backend.to_numpy(self._buf)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(
+                f"a Tensor with {n} elements cannot be converted to Scalar (shape {list(self.shape)})")
+        return self._host().reshape(()).item()
+
+    def tolist(self):
+        """The values as (nested) Python lists, or a number for a 0-dim tensor."""
+        return self._host().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        array = self._host()
+        if dtype is not None:
+            array = array.astype(dtype)
+        return array.copy() if copy else array
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._host().__dlpack__(*args, **kwargs) if self._device.type == "cpu" else \
+            self._backend.to_dlpack(self._buf, *args, **kwargs)
+
+    def __dlpack_device__(self):
+        if self._device.type == "cpu":
+            return self._host().__dlpack_device__()
+        return self._backend.dlpack_device(self._buf)
+
+    def __len__(self) -> int:
+        shape = self._buf.shape
+        if not shape:
+            raise TypeError("len() of a 0-d tensor")
+        return shape[0]
+
+    def __iter__(self):
+        if not self._buf.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._buf.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        from .printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        # For copying and multiprocessing only; files are written by unigrad.save (no pickle).
+        return (_rebuild, (np.array(self._host()), self._dtype.name, str(self._device),
+                           self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment.")
+        copied = _rebuild(np.array(self._host()), self._dtype.name, str(self._device),
+                          self._requires_grad)
+        if self.grad is not None:
+            copied.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = copied
+        return copied
+
+
+def _rebuild(array, dtype_name, device_name, requires_grad):
+    from .creation import tensor
+    return tensor(array, dtype=dtypes.as_dtype(dtype_name), device=device_name,
+                  requires_grad=requires_grad)
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """Normalise a possibly negative dim, raising IndexError like PyTorch."""
+    bound = max(ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], but got {dim})")
+    return dim + bound if dim < 0 else dim

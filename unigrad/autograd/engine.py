@@ -1,0 +1,118 @@
+"""The backward engine: an iterative walk of the graph in dependency order.
+
+No recursion (a 10,000-op chain is fine), each node runs once with the sum of the gradients that
+reached it, and unless ``retain_graph`` each node's saved state is freed as soon as it has run.
+"""
+from __future__ import annotations
+
+from .grad_mode import set_grad_enabled
+from .node import FREED_MESSAGE, AccumulateGrad
+
+
+def _count_dependencies(roots) -> dict:
+    dependencies: dict = {}
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for child in node._next:
+            if child is None:
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+
+
+def _apply_hooks(node, grad):
+    for hook in node._pre_hooks:
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
+class _GradOwnership:
+    """Makes sure no two ``.grad`` fields share one buffer, and none is a view."""
+
+    def __init__(self) -> None:
+        self.handed_out: set = set()
+
+    def own(self, grad):
+        if grad._base is not None or id(grad) in self.handed_out:
+            grad = grad.clone()
+        self.handed_out.add(id(grad))
+        return grad
+
+
+def _accumulate(node: AccumulateGrad, grad, create_graph: bool, ownership: _GradOwnership) -> None:
+    variable = node.variable
+    if not create_graph:
+        grad = grad.detach()
+    if variable.grad is None:
+        variable.grad = ownership.own(grad)
+    else:
+        variable.grad = variable.grad + grad
+        if not create_graph:
+            variable.grad = variable.grad.detach()
+
+
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
+                 capture=None, accumulate_into=None):
+    """Propagate ``root_grads`` from the ``roots`` nodes.
+
+    ``capture``: nodes whose total incoming gradient is returned (``autograd.grad``), in which
+    case no leaf ``.grad`` is touched. ``accumulate_into``: if given, only these AccumulateGrad
+    nodes accumulate (``backward(inputs=...)``).
+    """
+    dependencies = _count_dependencies(roots)
+    grads: dict = {}
+    for node, grad in zip(roots, root_grads):
+        grads[node] = grad if node not in grads else grads[node] + grad
+    ready = [node for node in dict.fromkeys(roots) if dependencies.get(node, 0) == 0]
+    captured = {} if capture is not None else None
+    ownership = _GradOwnership()
+    with set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            grad = grads.pop(node, None)
+            if grad is not None:
+                if node._pre_hooks:
+                    grad = _apply_hooks(node, grad)
+                if node._retained:
+                    for ref in node._retained:
+                        tensor = ref()
+                        if tensor is not None:
+                            kept = grad if create_graph else grad.detach()
+                            tensor.grad = kept if tensor.grad is None else tensor.grad + kept
+                            ownership.handed_out.add(id(tensor.grad))
+                if captured is not None and node in capture:
+                    captured[node] = grad
+            if node.__class__ is AccumulateGrad:
+                if grad is not None and captured is None and (
+                        accumulate_into is None or node in accumulate_into):
+                    _accumulate(node, grad, create_graph, ownership)
+                continue
+            child_grads = None
+            if grad is not None:
+                if node.backward_fn is None:
+                    raise RuntimeError(FREED_MESSAGE)
+                if node.saved:
+                    node.check_saved_versions()
+                child_grads = node.backward_fn(grad)
+                if not retain_graph:
+                    node.release()
+            for position, child in enumerate(node._next):
+                if child is None:
+                    continue
+                if child_grads is not None:
+                    child_grad = child_grads[position]
+                    if child_grad is not None:
+                        previous = grads.get(child)
+                        grads[child] = child_grad if previous is None else previous + child_grad
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
+                    ready.append(child)
+    return captured

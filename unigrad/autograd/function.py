@@ -1,0 +1,154 @@
+"""Custom differentiable operations: subclass ``Function`` with ``forward`` and ``backward``."""
+from __future__ import annotations
+
+from .grad_mode import _state, no_grad
+from .node import Node
+
+
+class FunctionCtx:
+    """The ``ctx`` passed to ``forward`` and ``backward`` of a custom Function."""
+
+    def __init__(self) -> None:
+        self._saved = ()
+        self._saved_versions = ()
+        self.needs_input_grad = ()
+        self.materialize_grads = True
+        self._non_differentiable = set()
+        self._released = False
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for ``backward``; an in-place change to one of them is detected."""
+        self._saved = tensors
+        self._saved_versions = tuple(t._version[0] if t is not None else None for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._released:
+            from .node import FREED_MESSAGE
+            raise RuntimeError(FREED_MESSAGE)
+        for t, version in zip(self._saved, self._saved_versions):
+            if t is not None and t._version[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: tensor of shape {list(t.shape)} is at version "
+                    f"{t._version[0]}; expected version {version} instead.")
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors) -> None:
+        """Accepted for compatibility; in-place outputs are treated as new values."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+
+class _OutputGrads:
+    """Gradients reaching some outputs of a multi-output Function, merged with ``+``."""
+
+    __slots__ = ("by_index",)
+
+    def __init__(self, by_index: dict) -> None:
+        self.by_index = by_index
+
+    def __add__(self, other: "_OutputGrads") -> "_OutputGrads":
+        merged = dict(self.by_index)
+        for i, g in other.by_index.items():
+            merged[i] = g if i not in merged else merged[i] + g
+        return _OutputGrads(merged)
+
+
+class Function:
+    """Base class for custom autograd ops (``torch.autograd.Function``)::
+
+        class Exp(Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp(); ctx.save_for_backward(y); return y
+            @staticmethod
+            def backward(ctx, g):
+                (y,) = ctx.saved_tensors; return g * y
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from ..api.tensor import Tensor
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            result = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(result, tuple)
+        outputs = [result] if single else list(result)
+        inputs = [a if isinstance(a, Tensor) else None for a in args]
+        for i, out in enumerate(outputs):
+            if isinstance(out, Tensor) and any(out is a for a in inputs):
+                outputs[i] = out.detach()  # a returned input becomes a new output tensor
+        if not (_state.enabled and any(ctx.needs_input_grad)):
+            return outputs[0] if single else tuple(outputs)
+        tensor_positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor)]
+        node_name = f"{cls.__name__}Backward"
+
+        def run(grads_by_index: dict):
+            grads = []
+            for i, out in enumerate(outputs):
+                g = grads_by_index.get(i)
+                if g is None and isinstance(out, Tensor) and ctx.materialize_grads:
+                    from ..api.creation import zeros_like
+                    g = zeros_like(out)
+                grads.append(g)
+            results = cls.backward(ctx, *grads)
+            if not isinstance(results, tuple):
+                results = (results,)
+            if len(results) < len(args):
+                results = results + (None,) * (len(args) - len(results))
+            if len(results) > len(args):
+                raise RuntimeError(f"function {node_name} returned an incorrect number of gradients "
+                                   f"(expected {len(args)}, got {len(results)})")
+            checked = []
+            for i, (g, a) in enumerate(zip(results, args)):
+                if g is not None and isinstance(a, Tensor) and g.shape != a.shape:
+                    raise RuntimeError(f"Function {node_name} returned an invalid gradient at index "
+                                       f"{i} - got {list(g.shape)} but expected shape compatible "
+                                       f"with {list(a.shape)}")
+                checked.append(g if ctx.needs_input_grad[i] else None)
+            return tuple(checked)
+
+        if len(tensor_positions) == 1 and single:
+            node = Node(node_name, lambda g: run({0: g}), inputs)
+            _attach_output(outputs[0], node, ctx)
+            return outputs[0]
+        shared = Node(node_name, lambda merged: run(merged.by_index), inputs)
+        for i in tensor_positions:
+            select = Node(f"{node_name}Output{i}", lambda g, i=i: (_OutputGrads({i: g}),), ())
+            select._next = (shared,)
+            _attach_output(outputs[i], select, ctx)
+        return outputs[0] if single else tuple(outputs)
+
+
+def _attach_output(out, node, ctx) -> None:
+    if id(out) in ctx._non_differentiable or not out.dtype.is_floating_point:
+        return
+    out.grad_fn = node
+    out._requires_grad = True
+
+
+class once_differentiable:  # noqa: N801 - PyTorch's name
+    """Decorator accepted for compatibility: backward runs without building a graph."""
+
+    def __new__(cls, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(ctx, *args):
+            with no_grad():
+                return fn(ctx, *args)
+        return wrapper

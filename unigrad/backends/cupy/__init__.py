@@ -1,0 +1,1 @@
+"""The CuPy (CUDA) backend."""

@@ -1,0 +1,311 @@
+"""The Backend interface: the primitive set every unigrad backend implements.
+
+A backend computes **forward primitives only**, on its own native buffers (a NumPy array, a CuPy
+array, an OpenCL buffer descriptor...). The frontend does everything else once, for every
+backend: autograd, broadcasting, type promotion, shape and device checks, and every composite op.
+
+What the frontend guarantees before it calls a primitive (so a backend need not check):
+
+* Every buffer argument was created by this backend instance (same device).
+* Binary/ternary operands have the **same shape and dtype** (broadcast operands arrive as stride-0
+  views made with ``as_strided``), except that ``b`` may be a Python scalar (``bool``, ``int`` or
+  ``float``) that the frontend has already checked against ``a``'s dtype.
+* Axes are normalised: non-negative, sorted, unique tuples.
+* dtypes are ``unigrad.dtype`` objects from ``supported_dtypes``.
+
+What the frontend expects back:
+
+* A native buffer exposing ``.shape`` (a tuple of ints).
+* Results are new buffers that alias no input, except ``as_strided`` (a view) and the in-place
+  primitives ``copy_``, ``scatter`` and ``scatter_add`` (which write into their first argument).
+* Element-wise and reduction results have the dtype stated by each primitive.
+
+Random numbers: ``random_bits`` is the only source of randomness, so a given seed gives bitwise the
+same stream on every backend. The stream layout is documented on ``random_bits``.
+
+A backend also declares ``name`` (its device type), ``supported_dtypes``, and may override the
+optional fast paths at the bottom of this class (``None`` means: use the frontend's composite).
+"""
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar, Sequence
+
+from ..api import dtypes as _dt
+
+Buffer = Any  # a backend-native array; the frontend only reads its ``.shape``
+
+
+class Backend(abc.ABC):
+    """Base class of every backend. Subclass it, set ``name``, implement every abstract method."""
+
+    #: device type this backend serves, e.g. ``"cpu"``; tensors show ``device(type=name, index=i)``
+    name: ClassVar[str] = ""
+    #: dtypes this backend can hold; others raise a clear error in the frontend
+    supported_dtypes: ClassVar[frozenset] = frozenset(_dt.ALL_DTYPES)
+    #: binary/ternary primitives accept NumPy-broadcastable operands (the frontend then skips
+    #: making stride-0 views); leave False to always receive equal shapes
+    native_broadcasting: ClassVar[bool] = False
+    #: whether this device type uses indices ("cpu" does not: its tensors say ``device(type='cpu')``)
+    indexed: ClassVar[bool] = True
+
+    # ----- lifecycle (not primitives) -------------------------------------------------------
+    @classmethod
+    def probe(cls) -> tuple[bool, str]:
+        """Whether this backend can run here, and if not, why (``(False, "CuPy not installed")``).
+        Import heavy libraries here, lazily. Called once per process."""
+        return True, ""
+
+    @classmethod
+    def device_count(cls) -> int:
+        """How many devices of this type exist (valid indices are ``0 .. device_count()-1``)."""
+        return 1
+
+    def __init__(self, index: int = 0) -> None:
+        self.index = index
+
+    def describe(self) -> str:
+        """One line naming the hardware and library behind this backend instance."""
+        return self.name
+
+    # ----- creation and transfer ------------------------------------------------------------
+    @abc.abstractmethod
+    def empty(self, shape: tuple, dtype: _dt.dtype) -> Buffer:
+        """A new C-contiguous buffer of ``shape``; contents undefined."""
+
+    @abc.abstractmethod
+    def full(self, shape: tuple, value, dtype: _dt.dtype) -> Buffer:
+        """A new C-contiguous buffer of ``shape`` filled with the Python scalar ``value``
+        (already representable in ``dtype``; may be ``nan``/``inf`` for floats)."""
+
+    @abc.abstractmethod
+    def arange(self, start, stop, step, dtype: _dt.dtype) -> Buffer:
+        """1-D ``[start, start+step, ...)`` up to ``stop`` (exclusive), like ``numpy.arange``
+        computed in float64 (or int64 for integer dtypes), then cast to ``dtype``."""
+
+    @abc.abstractmethod
+    def from_numpy(self, array) -> Buffer:
+        """Copy a host ``numpy.ndarray`` (any layout, dtype already supported) to this device.
+        The result must not alias ``array`` unless the backend's memory *is* host memory and the
+        frontend asked for that (see ``from_numpy_shared``)."""
+
+    @abc.abstractmethod
+    def to_numpy(self, x: Buffer):
+        """A host ``numpy.ndarray`` with ``x``'s values, shape and dtype. May alias ``x`` when the
+        device memory is host memory; the frontend copies where a caller could mutate it.
+        Waits for pending work on ``x``."""
+
+    def from_numpy_shared(self, array) -> Buffer | None:
+        """Wrap a host array *without copying* (``unigrad.from_numpy``), or ``None`` if this
+        device cannot share host memory."""
+        return None
+
+    def synchronize(self) -> None:
+        """Wait until all queued work on this device has finished (no-op for synchronous
+        backends)."""
+
+    # ----- memory, views, casting -----------------------------------------------------------
+    @abc.abstractmethod
+    def strides(self, x: Buffer) -> tuple:
+        """``x``'s strides in **elements** (may be 0 or negative)."""
+
+    @abc.abstractmethod
+    def as_strided(self, x: Buffer, shape: tuple, strides: tuple, offset: int) -> Buffer:
+        """A view aliasing ``x``'s memory: element ``i`` of the view is at element position
+        ``offset + sum(i_k * strides[k])`` counted from ``x``'s first element. Strides may be 0
+        (broadcast) or negative (flip); ``offset`` may be negative when ``x`` itself has negative
+        strides. The frontend guarantees every addressed element lies inside ``x``'s storage.
+        Writes through the view must be visible through ``x`` and vice versa."""
+
+    @abc.abstractmethod
+    def copy_(self, dst: Buffer, src: Buffer) -> None:
+        """Write ``src`` into ``dst`` element-wise, in place (same shape and dtype). ``dst`` may
+        be any view (never one with zero strides); the frontend stages through a temporary when
+        ``dst`` and ``src`` overlap."""
+
+    @abc.abstractmethod
+    def cast(self, x: Buffer, dtype: _dt.dtype) -> Buffer:
+        """A new buffer with ``x`` converted to ``dtype``: floats round to nearest even, float to
+        int truncates toward zero, anything to bool is ``x != 0``."""
+
+    # ----- element-wise unary (floating dtypes unless noted) -----------------------------------
+    @abc.abstractmethod
+    def neg(self, x: Buffer) -> Buffer:
+        """``-x`` (signed integer and floating dtypes)."""
+
+    @abc.abstractmethod
+    def abs(self, x: Buffer) -> Buffer:
+        """``|x|`` (signed integer and floating dtypes)."""
+
+    @abc.abstractmethod
+    def exp(self, x: Buffer) -> Buffer:
+        """``e**x``."""
+
+    @abc.abstractmethod
+    def log(self, x: Buffer) -> Buffer:
+        """Natural log; ``nan`` for ``x < 0``, ``-inf`` at 0."""
+
+    @abc.abstractmethod
+    def log1p(self, x: Buffer) -> Buffer:
+        """``log(1 + x)``, accurate for tiny ``x``."""
+
+    @abc.abstractmethod
+    def expm1(self, x: Buffer) -> Buffer:
+        """``exp(x) - 1``, accurate for tiny ``x``."""
+
+    @abc.abstractmethod
+    def sqrt(self, x: Buffer) -> Buffer:
+        """Square root; ``nan`` for ``x < 0``."""
+
+    @abc.abstractmethod
+    def sin(self, x: Buffer) -> Buffer:
+        """Sine (radians)."""
+
+    @abc.abstractmethod
+    def cos(self, x: Buffer) -> Buffer:
+        """Cosine (radians)."""
+
+    @abc.abstractmethod
+    def tanh(self, x: Buffer) -> Buffer:
+        """Hyperbolic tangent."""
+
+    @abc.abstractmethod
+    def erf(self, x: Buffer) -> Buffer:
+        """The error function (used by exact GELU)."""
+
+    @abc.abstractmethod
+    def floor(self, x: Buffer) -> Buffer:
+        """Round toward minus infinity (floating dtypes; the frontend handles integers)."""
+
+    @abc.abstractmethod
+    def round(self, x: Buffer) -> Buffer:
+        """Round half to even, like ``torch.round`` (floating dtypes)."""
+
+    # ----- element-wise binary: same shape and dtype, ``b`` may be a Python scalar --------------
+    @abc.abstractmethod
+    def add(self, a: Buffer, b) -> Buffer:
+        """``a + b`` (bool: logical or)."""
+
+    @abc.abstractmethod
+    def sub(self, a: Buffer, b) -> Buffer:
+        """``a - b`` (never called with bool)."""
+
+    @abc.abstractmethod
+    def mul(self, a: Buffer, b) -> Buffer:
+        """``a * b`` (bool: logical and)."""
+
+    @abc.abstractmethod
+    def div(self, a: Buffer, b) -> Buffer:
+        """True division ``a / b`` (floating dtypes only; the frontend casts integers first)."""
+
+    @abc.abstractmethod
+    def pow(self, a: Buffer, b) -> Buffer:
+        """``a ** b``. For integer dtypes ``b`` is non-negative."""
+
+    @abc.abstractmethod
+    def maximum(self, a: Buffer, b) -> Buffer:
+        """Element-wise maximum, propagating NaN."""
+
+    @abc.abstractmethod
+    def minimum(self, a: Buffer, b) -> Buffer:
+        """Element-wise minimum, propagating NaN."""
+
+    @abc.abstractmethod
+    def remainder(self, a: Buffer, b) -> Buffer:
+        """``a - floor(a / b) * b``: the result has the sign of ``b`` (Python's ``%``)."""
+
+    @abc.abstractmethod
+    def eq(self, a: Buffer, b) -> Buffer:
+        """``a == b`` as a bool buffer (NaN compares unequal)."""
+
+    @abc.abstractmethod
+    def lt(self, a: Buffer, b) -> Buffer:
+        """``a < b`` as a bool buffer."""
+
+    @abc.abstractmethod
+    def bitwise_and(self, a: Buffer, b) -> Buffer:
+        """``a & b`` (bool and integer dtypes; logical and for bool)."""
+
+    # ----- ternary ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def where(self, condition: Buffer, a: Buffer, b) -> Buffer:
+        """``a`` where ``condition`` (bool buffer) is true, else ``b``; all of one shape, ``a`` and
+        ``b`` of one dtype (``b`` may be a Python scalar)."""
+
+    # ----- reductions: ``axes`` is a sorted tuple of distinct non-negative axes --------------
+    @abc.abstractmethod
+    def sum(self, x: Buffer, axes: tuple, keepdims: bool, dtype: _dt.dtype) -> Buffer:
+        """Sum over ``axes``, accumulating and returning ``dtype`` (the frontend picks int64 for
+        integers and bool; it casts float16 to float32 before calling). Empty sums are 0."""
+
+    @abc.abstractmethod
+    def prod(self, x: Buffer, axes: tuple, keepdims: bool, dtype: _dt.dtype) -> Buffer:
+        """Product over ``axes`` in ``dtype`` (as ``sum``). Empty products are 1."""
+
+    @abc.abstractmethod
+    def max(self, x: Buffer, axes: tuple, keepdims: bool) -> Buffer:
+        """Maximum over ``axes`` (non-empty), propagating NaN; same dtype as ``x``."""
+
+    @abc.abstractmethod
+    def min(self, x: Buffer, axes: tuple, keepdims: bool) -> Buffer:
+        """Minimum over ``axes`` (non-empty), propagating NaN; same dtype as ``x``."""
+
+    @abc.abstractmethod
+    def argmax(self, x: Buffer, axis: int, keepdims: bool) -> Buffer:
+        """int64 index of the maximum along one axis (non-empty); ties give the first index and
+        NaN counts as larger than any number."""
+
+    # ----- linear algebra ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def matmul(self, a: Buffer, b: Buffer) -> Buffer:
+        """Batched matrix product: ``a`` is ``(*B, n, k)``, ``b`` is ``(*B, k, m)`` with identical
+        batch dims ``B`` (possibly none); result ``(*B, n, m)``. Floating dtypes; float16
+        accumulates in float32 where the backend can."""
+
+    # ----- indexing ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def gather(self, x: Buffer, axis: int, index: Buffer) -> Buffer:
+        """``out[i][j][k] = x[index[i][j][k]][j][k]`` (for ``axis=0``): ``index`` is int64 with
+        ``x``'s ndim and in-range, non-negative values; result has ``index``'s shape."""
+
+    @abc.abstractmethod
+    def scatter(self, x: Buffer, axis: int, index: Buffer, src: Buffer) -> None:
+        """In place: ``x[index[i][j]][j] = src[i][j]`` (for ``axis=0``). ``index`` and ``src`` have
+        the same shape; with duplicate indices the last write in C order wins."""
+
+    @abc.abstractmethod
+    def scatter_add(self, x: Buffer, axis: int, index: Buffer, src: Buffer) -> None:
+        """In place: ``x[index[i][j]][j] += src[i][j]`` (for ``axis=0``), accumulating duplicates.
+        ``x`` is contiguous and owned by the frontend."""
+
+    @abc.abstractmethod
+    def nonzero(self, x: Buffer) -> Buffer:
+        """int64 ``(n, x.ndim)`` coordinates of the non-zero elements of ``x``, in C order."""
+
+    # ----- random -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def random_bits(self, seed: int, offset: int, count: int) -> Buffer:
+        """``count`` uint32 words of the unigrad stream for ``seed``, starting at word ``offset``
+        (a multiple of 4), as a 1-D buffer of dtype uint32 (a backend-internal dtype).
+
+        The stream: block ``c`` (c = 0, 1, 2, ...) is Philox4x32-10 applied to the 128-bit
+        counter ``(c mod 2**32, c // 2**32, 0, 0)`` with the 64-bit key
+        ``(seed mod 2**32, seed // 2**32)``; its four output words are stream words
+        ``4c .. 4c+3``. Bitwise identical on every backend. ``cast`` must accept the result
+        (the frontend casts it to int64 for ``randint``)."""
+
+    @abc.abstractmethod
+    def uniform_from_bits(self, bits: Buffer, dtype: _dt.dtype) -> Buffer:
+        """Map uint32 words to floats in [0, 1): float32 uses one word each, ``(w >> 8) * 2**-24``;
+        float16 one word each, ``(w >> 21) * 2**-11``; float64 uses two consecutive words per element (``hi, lo``),
+        ``((hi >> 5) * 2**26 + (lo >> 6)) * 2**-53``. Exact, so bitwise equal everywhere."""
+
+    # ----- optional fast paths (None: the frontend composes them from primitives) -------------
+    #: ``log_softmax(x, axis) -> Buffer`` over one axis, floating dtypes
+    log_softmax = None
+    #: ``softmax(x, axis) -> Buffer`` over one axis, floating dtypes
+    softmax = None
+
+
+REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))
+OPTIONAL_FAST_PATHS = ("log_softmax", "softmax")
