@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from builtins import any as builtins_any
 
 from .. import dtypes
 from .support import (Tensor, binary_operands, broadcast_pair, broadcast_shapes, cast_tensor,
@@ -202,7 +203,9 @@ def sub(a, b, *, alpha=1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha)
     x, y, dtype, shape = binary_operands(a, b, "sub")
-    if dtype is dtypes.bool:
+    if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
+            a.__class__ is Tensor and a._dtype is dtypes.bool) or (
+            b.__class__ is Tensor and b._dtype is dtypes.bool):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
     xb, yb = broadcast_pair(x, y, shape)
@@ -381,15 +384,26 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
         if max is not None:
             out = minimum(out, max)
     out = _new(out, out._buf, out._dtype)
-    if x._requires_grad and grad_state.enabled:
+    lo = min if isinstance(min, Tensor) else None
+    hi = max if isinstance(max, Tensor) else None
+    if grad_state.enabled and builtins_any(t is not None and t._requires_grad for t in (x, lo, hi)):
         def backward(g):
+            # PyTorch's rule: x gets the gradient inside [min, max], a bound where it is active.
             keep = None
             if min is not None:
                 keep = ge(x, min)
             if max is not None:
                 keep = le(x, max) if keep is None else keep & le(x, max)
-            return (where(keep, g, 0.0),)
-        out._attach("ClampBackward1", backward, (x,), (x,))
+            gx = sum_to_shape(where(keep, g, 0.0), x._buf.shape)
+            glo = ghi = None
+            if lo is not None:
+                active = lt(x, lo) if max is None else lt(x, lo) & lt(lo, max)
+                glo = sum_to_shape(where(active, g, 0.0), lo._buf.shape)
+            if hi is not None:
+                active = gt(x, hi) if min is None else gt(x, hi) | lt(hi, min)
+                ghi = sum_to_shape(where(active, g, 0.0), hi._buf.shape)
+            return gx, glo, ghi
+        out._attach("ClampBackward1", backward, (x, lo, hi), (x,))
     return out
 
 

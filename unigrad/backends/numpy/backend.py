@@ -16,6 +16,11 @@ def _array(result):
     return np.asarray(result) if isinstance(result, np.generic) else result
 
 
+def _quiet():
+    """Like torch, produce nan/inf silently instead of NumPy's RuntimeWarnings."""
+    return np.errstate(all="ignore")
+
+
 class _ArrayView:
     """Exposes a strided view of an existing array through ``__array_interface__``."""
 
@@ -61,19 +66,24 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.absolute(x))
 
     def exp(self, x):
-        return _array(self.xp.exp(x))
+        with _quiet():
+            return _array(self.xp.exp(x))
 
     def log(self, x):
-        return _array(self.xp.log(x))
+        with _quiet():
+            return _array(self.xp.log(x))
 
     def log1p(self, x):
-        return _array(self.xp.log1p(x))
+        with _quiet():
+            return _array(self.xp.log1p(x))
 
     def expm1(self, x):
-        return _array(self.xp.expm1(x))
+        with _quiet():
+            return _array(self.xp.expm1(x))
 
     def sqrt(self, x):
-        return _array(self.xp.sqrt(x))
+        with _quiet():
+            return _array(self.xp.sqrt(x))
 
     def sin(self, x):
         return _array(self.xp.sin(x))
@@ -103,10 +113,12 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.multiply(a, b))
 
     def div(self, a, b):
-        return _array(self.xp.true_divide(a, b))
+        with _quiet():
+            return _array(self.xp.true_divide(a, b))
 
     def pow(self, a, b):
-        return _array(self.xp.power(a, b))
+        with _quiet():
+            return _array(self.xp.power(a, b))
 
     def maximum(self, a, b):
         return _array(self.xp.maximum(a, b))
@@ -115,7 +127,8 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.minimum(a, b))
 
     def remainder(self, a, b):
-        return _array(self.xp.remainder(a, b))
+        with _quiet():
+            return _array(self.xp.remainder(a, b))
 
     def eq(self, a, b):
         return _array(self.xp.equal(a, b))
