@@ -5,6 +5,8 @@ attached as a method in ``unigrad/api/methods.py``.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ..autograd.grad_mode import _state as _grad_state
@@ -43,7 +45,7 @@ class Tensor:
     """
 
     __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "grad", "grad_fn",
-                 "_version", "_base", "_view_fn", "_grad_accumulator",
+                 "_version", "_base", "_view_fn", "_grad_accumulator", "_producer",
                  "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
@@ -66,6 +68,7 @@ class Tensor:
         t._base = None
         t._view_fn = None
         t._grad_accumulator = None
+        t._producer = None
         return t
 
     def _like(self, buf, dtype=None) -> "Tensor":
@@ -77,8 +80,11 @@ class Tensor:
         if _grad_state.enabled:
             for t in inputs:
                 if t is not None and t._requires_grad:
-                    self.grad_fn = Node(name, backward_fn, inputs, saved)
+                    node = self.grad_fn = Node(name, backward_fn, inputs, saved)
                     self._requires_grad = True
+                    for s in saved:
+                        if s._producer is True:  # an alias of this output (see ops._saved)
+                            s._producer = weakref.ref(node)
                     break
         return self
 

@@ -40,22 +40,32 @@ class _GradOwnership:
         self.handed_out: set = set()
 
     def own(self, grad):
-        if grad._base is not None or id(grad) in self.handed_out:
+        if grad._base is not None or id(grad._buf) in self.handed_out:
             grad = grad.clone()
-        self.handed_out.add(id(grad))
+        self.handed_out.add(id(grad._buf))
         return grad
 
 
 def _accumulate(node: AccumulateGrad, grad, create_graph: bool, ownership: _GradOwnership) -> None:
     variable = node.variable
-    if not create_graph:
-        grad = grad.detach()
     if variable.grad is None:
-        variable.grad = ownership.own(grad)
+        grad = ownership.own(grad)
+        variable.grad = grad if create_graph else grad.detach()
     else:
         variable.grad = variable.grad + grad
         if not create_graph:
             variable.grad = variable.grad.detach()
+
+
+def _link_saved_outputs(node, link: bool) -> None:
+    # A saved alias of an op's output must be differentiable through that op while a
+    # higher-order graph is recorded, and unlinked afterwards so no reference cycle remains.
+    for tensor, _ in node.saved:
+        producer = tensor._producer
+        if producer is not None and producer is not True:
+            found = producer() if link else None
+            tensor.grad_fn = found
+            tensor._requires_grad = found is not None
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
@@ -86,7 +96,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                         if tensor is not None:
                             kept = grad if create_graph else grad.detach()
                             tensor.grad = kept if tensor.grad is None else tensor.grad + kept
-                            ownership.handed_out.add(id(tensor.grad))
+                            ownership.handed_out.add(id(tensor.grad._buf))
                 if captured is not None and node in capture:
                     captured[node] = grad
             if node.__class__ is AccumulateGrad:
@@ -100,7 +110,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                     raise RuntimeError(FREED_MESSAGE)
                 if node.saved:
                     node.check_saved_versions()
+                    if create_graph:
+                        _link_saved_outputs(node, True)
                 child_grads = node.backward_fn(grad)
+                if create_graph and node.saved:
+                    _link_saved_outputs(node, False)
                 if not retain_graph:
                     node.release()
             for position, child in enumerate(node._next):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from .functional import grad as autograd_grad
-from .grad_mode import no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -29,18 +28,17 @@ def _numerical_jacobian(func, inputs, index: int, output_index: int, eps: float)
     x = inputs[index].detach()
     shape, n = tuple(x.shape), x.numel()
     columns = []
-    with no_grad():
-        for k in range(n):
-            delta = np.zeros(n)
-            delta[k] = eps
-            step = tensor(delta.reshape(shape), dtype=x.dtype, device=x.device)
-            values = []
-            for moved in (x + step, x - step):
-                shifted = list(inputs)
-                shifted[index] = moved
-                out = _outputs(func, shifted)[output_index]
-                values.append(np.asarray(out._host(), dtype=np.float64).reshape(-1))
-            columns.append((values[0] - values[1]) / (2 * eps))
+    for k in range(n):
+        delta = np.zeros(n)
+        delta[k] = eps
+        step = tensor(delta.reshape(shape), dtype=x.dtype, device=x.device)
+        values = []
+        for moved in (x + step, x - step):
+            shifted = list(inputs)
+            shifted[index] = moved.requires_grad_(True)  # func may differentiate (gradgradcheck)
+            out = _outputs(func, shifted)[output_index]
+            values.append(np.asarray(out.detach()._host(), dtype=np.float64).reshape(-1))
+        columns.append((values[0] - values[1]) / (2 * eps))
     size = _outputs(func, inputs)[output_index].numel()
     return np.stack(columns, axis=1) if columns else np.zeros((size, 0))
 
@@ -54,7 +52,7 @@ def _analytical_jacobian(func, inputs, index: int, output_index: int) -> np.ndar
         seed.reshape(-1)[k] = 1.0
         (g,) = autograd_grad([out], [inputs[index]], [seed], retain_graph=True, allow_unused=True)
         rows.append(np.zeros(inputs[index].numel()) if g is None
-                    else g.detach().numpy().astype(np.float64).reshape(-1))
+                    else np.asarray(g.detach()._host(), dtype=np.float64).reshape(-1))
     return np.stack(rows, axis=0) if rows else np.zeros((0, inputs[index].numel()))
 
 

@@ -92,9 +92,11 @@ def scatter(x: Tensor, dim: int, index: Tensor, src, reduce=None) -> Tensor:
     b.scatter(buf, d, index._buf, src.contiguous()._buf)
     out = Tensor._make(buf, x._dtype, x._device, b)
     if grad_state.enabled and (x._requires_grad or src._requires_grad):
+        need_x, need_src = x._requires_grad, src._requires_grad
+
         def backward(g):
-            kept = scatter(g, d, index, 0.0) if x._requires_grad else None
-            return kept, (gather(g, d, index) if src._requires_grad else None)
+            kept = scatter(g, d, index, 0.0) if need_x else None
+            return kept, (gather(g, d, index) if need_src else None)
         out._attach("ScatterBackward0", backward, (x, src))
     return out
 
@@ -217,7 +219,7 @@ def _parse(x: Tensor, key) -> _ParsedKey:
             expanded.extend([slice(None)] * (x.ndim - consumed))
         else:
             expanded.append(item)
-    if Ellipsis not in key:
+    if not any(item is Ellipsis for item in key):
         expanded.extend([slice(None)] * (x.ndim - consumed))
 
     shape, strides = x._buf.shape, x._backend.strides(x._buf)
@@ -354,9 +356,11 @@ def index_put(x: Tensor, key, value) -> Tensor:
     with _no_grad():
         setitem_(out, key, value)
     if grad_state.enabled and (x._requires_grad or value._requires_grad):
+        need_x, need_value = x._requires_grad, value._requires_grad
+
         def backward(g):
-            gx = index_put(g, key, 0.0) if x._requires_grad else None
-            gv = sum_to_shape(getitem(g, key), value._buf.shape) if value._requires_grad else None
+            gx = index_put(g, key, 0.0) if need_x else None
+            gv = sum_to_shape(getitem(g, key), value._buf.shape) if need_value else None
             return gx, gv
         out._attach("IndexPutBackward0", backward, (x, value))
     return out

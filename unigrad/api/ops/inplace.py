@@ -53,13 +53,14 @@ def _rebase(x: Tensor, new: Tensor) -> None:
         return
     base, replay = x._base, x._view_fn
     base_shape = base._buf.shape
+    need_new = new._requires_grad
 
     def copy_slices_backward(g):
         from .pointwise import where
         ones = g._like(g._backend.full(base_shape, True, dtypes.bool), dtypes.bool)
         region = sh.view_scatter(replay(ones), replay, base_shape)
         kept = where(region, 0.0, g)
-        return kept, (replay(g) if new._requires_grad else None)
+        return kept, (replay(g) if need_new else None)
 
     base.grad_fn = Node("CopySlices", copy_slices_backward, (base, new))
     base._requires_grad = True
@@ -115,6 +116,12 @@ def make_inplace(function, name: str):
     """``x.op_(...)``: ``function(x, ...)`` committed into ``x``."""
 
     def inplace(x: Tensor, *args, **kwargs) -> Tensor:
+        if grad_state.enabled and (x._requires_grad or any(
+                isinstance(a, Tensor) and a._requires_grad for a in args)):
+            # The backward may need x's old values, which the commit overwrites: like PyTorch's
+            # "original self", compute from a copy.
+            _check_leaf(x)
+            return commit(x, function(sh.clone(x), *args, **kwargs), name)
         return commit(x, function(x, *args, **kwargs), name)
 
     inplace.__name__ = name

@@ -21,10 +21,11 @@ def _matmul_batched(a: Tensor, b: Tensor) -> Tensor:
     out = Tensor._make(backend.matmul(abuf, bbuf), a._dtype, a._device, backend)
     if grad_state.enabled and (a._requires_grad or b._requires_grad):
         sa, sb = a._buf.shape, b._buf.shape
+        need_a, need_b = a._requires_grad, b._requires_grad
 
         def backward(g):
-            ga = sum_to_shape(_matmul_batched(g, sh.transpose(b, -1, -2)), sa) if a._requires_grad else None
-            gb = sum_to_shape(_matmul_batched(sh.transpose(a, -1, -2), g), sb) if b._requires_grad else None
+            ga = sum_to_shape(_matmul_batched(g, sh.transpose(b, -1, -2)), sa) if need_a else None
+            gb = sum_to_shape(_matmul_batched(sh.transpose(a, -1, -2), g), sb) if need_b else None
             return ga, gb
         out._attach("MmBackward0" if len(batch) == 0 else "BmmBackward0", backward, (a, b), (a, b))
     return out

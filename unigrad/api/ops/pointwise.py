@@ -16,9 +16,11 @@ def _new(x: Tensor, buf, dtype=None) -> Tensor:
 
 
 def _saved(t: Tensor) -> Tensor:
-    """An alias of an op's own output for its backward, without a reference cycle."""
+    """An alias of an op's own output for its backward, without a reference cycle; the engine
+    links it to the op's node while a higher-order graph is built (``create_graph=True``)."""
     alias = Tensor._make(t._buf, t._dtype, t._device, t._backend)
     alias._version = t._version
+    alias._producer = True  # replaced by a weak reference to the node in Tensor._attach
     return alias
 
 
@@ -231,9 +233,10 @@ def mul(a, b) -> Tensor:
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
+            need_x, need_y = x._requires_grad, y._requires_grad
             out._attach("MulBackward0", lambda g: (
-                sum_to_shape(g * y, sx) if x._requires_grad else None,
-                sum_to_shape(g * x, sy) if y._requires_grad else None), (x, y), (x, y))
+                sum_to_shape(g * y, sx) if need_x else None,
+                sum_to_shape(g * x, sy) if need_y else None), (x, y), (x, y))
         else:
             out._attach("MulBackward0", lambda g: (g * y,), (x,))
     return out
@@ -253,9 +256,10 @@ def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
+            need_x, need_y = x._requires_grad, y._requires_grad
             out._attach("DivBackward0", lambda g: (
-                sum_to_shape(g / y, sx) if x._requires_grad else None,
-                sum_to_shape(-g * x / (y * y), sy) if y._requires_grad else None), (x, y), (x, y))
+                sum_to_shape(g / y, sx) if need_x else None,
+                sum_to_shape(-g * x / (y * y), sy) if need_y else None), (x, y), (x, y))
         else:
             out._attach("DivBackward0", lambda g: (g / y,), (x,))
     return out
@@ -330,11 +334,12 @@ def pow(a, b) -> Tensor:  # noqa: A001
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
             result = _saved(out)
+            need_x, need_y = x._requires_grad, y._requires_grad
 
             def backward(g):
-                gx = sum_to_shape(g * y * pow(x, y - 1), sx) if x._requires_grad else None
+                gx = sum_to_shape(g * y * pow(x, y - 1), sx) if need_x else None
                 gy = None
-                if y._requires_grad:  # d/dy x**y = x**y log x, taken as 0 where x == 0 and y >= 0
+                if need_y:  # d/dy x**y = x**y log x, taken as 0 where x == 0 and y >= 0
                     safe = where(eq(x, 0) & ge(y, 0), 0.0, g * result * log(x))
                     gy = sum_to_shape(safe, sy)
                 return gx, gy
