@@ -258,6 +258,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     half = steps // 2
     values = np.where(index < half, start + step * index, end - step * (steps - 1 - index))
+    if steps == 1:
+        values = np.array([start], dtype=np.float64)
     return _finish(backend.from_numpy(_cast_host(values, dtype)), dtype, dev, backend, requires_grad)
 
 

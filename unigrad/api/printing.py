@@ -42,7 +42,8 @@ def tensor_repr(t) -> str:
     if values.dtype.kind == "f":
         formatter = {"float_kind": _float_formatter(values)}
     elif values.dtype.kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        width = 5 if (~values).any() else 4
+        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     else:
         formatter = None
     body = np.array2string(values, separator=", ", prefix=prefix, formatter=formatter,
