@@ -256,12 +256,25 @@ OPERATOR_INPLACE = {
 }
 
 
+# In-place ops that write straight into the tensor's buffer when no graph is recorded.
+FAST_BINARY_INPLACE = {"add_": "add", "sub_": "sub", "mul_": "mul", "div_": "div"}
+FAST_UNARY_INPLACE = {"neg_": "neg", "abs_": "abs", "exp_": "exp", "log_": "log", "sqrt_": "sqrt",
+                      "tanh_": "tanh", "sin_": "sin", "cos_": "cos", "floor_": "floor",
+                      "round_": "round", "log1p_": "log1p", "expm1_": "expm1"}
+
+
 def install() -> None:
     """Attach every method to ``Tensor`` (done once at import)."""
     for name, function in METHODS.items():
         setattr(Tensor, name, function)
     for name, function in INPLACE_OF.items():
-        setattr(Tensor, name, inplace.make_inplace(function, name))
+        if name in FAST_BINARY_INPLACE:
+            method = inplace.fast_binary_inplace(FAST_BINARY_INPLACE[name], function, name)
+        elif name in FAST_UNARY_INPLACE:
+            method = inplace.fast_unary_inplace(FAST_UNARY_INPLACE[name], function, name)
+        else:
+            method = inplace.make_inplace(function, name)
+        setattr(Tensor, name, method)
     for dunder, name in OPERATOR_INPLACE.items():
         setattr(Tensor, dunder, getattr(Tensor, name))
     Tensor.__iand__ = inplace.make_inplace(pw.bitwise_and, "__iand__")

@@ -5,6 +5,8 @@ reached it, and unless ``retain_graph`` each node's saved state is freed as soon
 """
 from __future__ import annotations
 
+import sys
+
 from .grad_mode import set_grad_enabled
 from .node import FREED_MESSAGE, AccumulateGrad
 
@@ -48,13 +50,16 @@ class _GradOwnership:
 
 def _accumulate(node: AccumulateGrad, grad, create_graph: bool, ownership: _GradOwnership) -> None:
     variable = node.variable
-    if variable.grad is None:
+    current = variable.grad
+    if current is None:
         grad = ownership.own(grad)
         variable.grad = grad if create_graph else grad.detach()
+    elif create_graph or current._requires_grad or sys.getrefcount(current) > 3:
+        # someone else holds the old .grad (or it is part of a graph): leave it untouched
+        total = current + grad
+        variable.grad = total if create_graph else total.detach()
     else:
-        variable.grad = variable.grad + grad
-        if not create_graph:
-            variable.grad = variable.grad.detach()
+        current.add_(grad)  # like PyTorch: accumulate in place when nobody else sees it
 
 
 def _link_saved_outputs(node, link: bool) -> None:

@@ -6,16 +6,14 @@ from .node import edge_of
 
 
 def _as_list(value):
-    from ..api.tensor import Tensor
     if value is None:
         return None
-    if isinstance(value, Tensor):
-        return [value]
-    return list(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
 
 
 def _root_grads(outputs, grad_outputs, create_graph: bool):
-    from ..api.creation import ones_like
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
@@ -23,7 +21,7 @@ def _root_grads(outputs, grad_outputs, create_graph: bool):
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs (output {i} has shape "
                     f"{list(out.shape)}); pass `gradient=` to backward()")
-            g = ones_like(out)
+            g = out._like(out._backend.full(out._buf.shape, 1, out._dtype))
         elif g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
                                f"output[{i}] has a shape of {out.shape}.")

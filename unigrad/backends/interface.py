@@ -18,6 +18,10 @@ What the frontend expects back:
 * A native buffer exposing ``.shape`` (a tuple of ints).
 * Results are new buffers that alias no input, except ``as_strided`` (a view) and the in-place
   primitives ``copy_``, ``scatter`` and ``scatter_add`` (which write into their first argument).
+* Arithmetic element-wise primitives (the unary ones and ``add`` ... ``remainder``) take an
+  optional ``out``: a buffer of the result's shape and dtype to write into and return. The
+  frontend passes it for in-place ops (``x.add_(y)``); ``out`` is then ``a`` (or ``x``) itself,
+  and never overlaps the other operand partially.
 * Element-wise and reduction results have the dtype stated by each primitive.
 
 Random numbers: ``random_bits`` is the only source of randomness, so a given seed gives bitwise the
@@ -130,88 +134,88 @@ class Backend(abc.ABC):
 
     # ----- element-wise unary (floating dtypes unless noted) -----------------------------------
     @abc.abstractmethod
-    def neg(self, x: Buffer) -> Buffer:
+    def neg(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """``-x`` (signed integer and floating dtypes)."""
 
     @abc.abstractmethod
-    def abs(self, x: Buffer) -> Buffer:
+    def abs(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """``|x|`` (signed integer and floating dtypes)."""
 
     @abc.abstractmethod
-    def exp(self, x: Buffer) -> Buffer:
+    def exp(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """``e**x``."""
 
     @abc.abstractmethod
-    def log(self, x: Buffer) -> Buffer:
+    def log(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """Natural log; ``nan`` for ``x < 0``, ``-inf`` at 0."""
 
     @abc.abstractmethod
-    def log1p(self, x: Buffer) -> Buffer:
+    def log1p(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """``log(1 + x)``, accurate for tiny ``x``."""
 
     @abc.abstractmethod
-    def expm1(self, x: Buffer) -> Buffer:
+    def expm1(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """``exp(x) - 1``, accurate for tiny ``x``."""
 
     @abc.abstractmethod
-    def sqrt(self, x: Buffer) -> Buffer:
+    def sqrt(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """Square root; ``nan`` for ``x < 0``."""
 
     @abc.abstractmethod
-    def sin(self, x: Buffer) -> Buffer:
+    def sin(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """Sine (radians)."""
 
     @abc.abstractmethod
-    def cos(self, x: Buffer) -> Buffer:
+    def cos(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """Cosine (radians)."""
 
     @abc.abstractmethod
-    def tanh(self, x: Buffer) -> Buffer:
+    def tanh(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """Hyperbolic tangent."""
 
     @abc.abstractmethod
-    def erf(self, x: Buffer) -> Buffer:
+    def erf(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """The error function (used by exact GELU)."""
 
     @abc.abstractmethod
-    def floor(self, x: Buffer) -> Buffer:
+    def floor(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """Round toward minus infinity (floating dtypes; the frontend handles integers)."""
 
     @abc.abstractmethod
-    def round(self, x: Buffer) -> Buffer:
+    def round(self, x: Buffer, out: Buffer | None = None) -> Buffer:
         """Round half to even, like ``torch.round`` (floating dtypes)."""
 
     # ----- element-wise binary: same shape and dtype, ``b`` may be a Python scalar --------------
     @abc.abstractmethod
-    def add(self, a: Buffer, b) -> Buffer:
+    def add(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
         """``a + b`` (bool: logical or)."""
 
     @abc.abstractmethod
-    def sub(self, a: Buffer, b) -> Buffer:
+    def sub(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
         """``a - b`` (never called with bool)."""
 
     @abc.abstractmethod
-    def mul(self, a: Buffer, b) -> Buffer:
+    def mul(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
         """``a * b`` (bool: logical and)."""
 
     @abc.abstractmethod
-    def div(self, a: Buffer, b) -> Buffer:
+    def div(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
         """True division ``a / b`` (floating dtypes only; the frontend casts integers first)."""
 
     @abc.abstractmethod
-    def pow(self, a: Buffer, b) -> Buffer:
+    def pow(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
         """``a ** b``. For integer dtypes ``b`` is non-negative."""
 
     @abc.abstractmethod
-    def maximum(self, a: Buffer, b) -> Buffer:
+    def maximum(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
         """Element-wise maximum, propagating NaN."""
 
     @abc.abstractmethod
-    def minimum(self, a: Buffer, b) -> Buffer:
+    def minimum(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
         """Element-wise minimum, propagating NaN."""
 
     @abc.abstractmethod
-    def remainder(self, a: Buffer, b) -> Buffer:
+    def remainder(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
         """``a - floor(a / b) * b``: the result has the sign of ``b`` (Python's ``%``)."""
 
     @abc.abstractmethod

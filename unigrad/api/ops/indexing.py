@@ -11,7 +11,9 @@ import numpy as np
 
 from .. import dtypes
 from . import shape as sh
-from .support import Tensor, check_device, grad_state, wrap_dim
+from ...autograd.grad_mode import no_grad
+from .pointwise import where
+from .support import Tensor, check_device, grad_state, scalar_for, sum_to_shape, wrap_dim
 
 # ----- differentiable gather / scatter ----------------------------------------------------------
 
@@ -102,7 +104,6 @@ def scatter(x: Tensor, dim: int, index: Tensor, src, reduce=None) -> Tensor:
 
 
 def _full_like_index(x: Tensor, index: Tensor, value) -> Tensor:
-    from .support import scalar_for
     return x._like(x._backend.full(index._buf.shape, scalar_for(value, x._dtype), x._dtype))
 
 
@@ -135,13 +136,11 @@ def argwhere(x: Tensor) -> Tensor:
 
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     """``x`` with ``value`` where ``mask`` is true."""
-    from .pointwise import where
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError("masked_fill only supports a 0-dimensional value tensor")
         value = value.to(x._dtype)
     else:
-        from .support import scalar_for
         value = scalar_for(value, x._dtype)
     if mask._dtype is not dtypes.bool:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
@@ -350,10 +349,9 @@ def getitem(x: Tensor, key) -> Tensor:
 
 def index_put(x: Tensor, key, value) -> Tensor:
     """``x`` with ``x[key] = value`` applied, as a new tensor (differentiable in both)."""
-    from .support import sum_to_shape
     value = _value_tensor(x, value)
     out = sh.clone(x.detach())
-    with _no_grad():
+    with no_grad():
         setitem_(out, key, value)
     if grad_state.enabled and (x._requires_grad or value._requires_grad):
         need_x, need_value = x._requires_grad, value._requires_grad
@@ -370,7 +368,6 @@ def _value_tensor(x: Tensor, value) -> Tensor:
     if isinstance(value, Tensor):
         check_device(x, value, "index_put")
         return value.to(x._dtype)
-    from .support import scalar_for
     return x._like(x._backend.full((), scalar_for(value, x._dtype), x._dtype))
 
 
@@ -443,7 +440,3 @@ def _shares_storage(a: Tensor, b: Tensor) -> bool:
     root_b = b._base if b._base is not None else b
     return root_a is root_b or a._version is b._version
 
-
-def _no_grad():
-    from ...autograd.grad_mode import no_grad
-    return no_grad()

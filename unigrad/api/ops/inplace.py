@@ -6,7 +6,8 @@ from __future__ import annotations
 from ...autograd.node import Node
 from .. import dtypes
 from . import indexing, shape as sh
-from .support import Tensor, grad_state
+from .pointwise import where
+from .support import Tensor, expand_buf, grad_state, scalar_for
 
 
 def _check_leaf(x: Tensor) -> None:
@@ -56,7 +57,6 @@ def _rebase(x: Tensor, new: Tensor) -> None:
     need_new = new._requires_grad
 
     def copy_slices_backward(g):
-        from .pointwise import where
         ones = g._like(g._backend.full(base_shape, True, dtypes.bool), dtypes.bool)
         region = sh.view_scatter(replay(ones), replay, base_shape)
         kept = where(region, 0.0, g)
@@ -103,7 +103,6 @@ def fill_(x: Tensor, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.ndim} dimensions.")
         return copy_(x, value)
-    from .support import scalar_for
     full = x._like(x._backend.full(x._buf.shape, scalar_for(value, x._dtype), x._dtype))
     return commit(x, full, "fill_")
 
@@ -168,3 +167,61 @@ def _commit_sample(x: Tensor, sample: Tensor) -> Tensor:
 def _check_floating(x: Tensor, op: str) -> None:
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"{op} expects a floating point tensor, got {x._dtype.name}")
+
+
+def _needs_graph(x: Tensor, args) -> bool:
+    if not grad_state.enabled:
+        return False
+    return x._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+
+
+def fast_binary_inplace(primitive: str, function, name: str):
+    """``x.add_(y)`` and friends: written straight into ``x``'s buffer when no graph is recorded
+    and no conversion is needed; otherwise the general ``make_inplace`` path."""
+    general = make_inplace(function, name)
+
+    def inplace(x: Tensor, other, *, alpha=1) -> Tensor:
+        if _needs_graph(x, (other,)):
+            return general(x, other, alpha=alpha) if alpha != 1 else general(x, other)
+        backend, dtype = x._backend, x._dtype
+        if isinstance(other, Tensor):
+            if (other._dtype is not dtype or other._device is not x._device
+                    or (other._buf is not x._buf and indexing._shares_storage(x, other))):
+                return general(x, other, alpha=alpha) if alpha != 1 else general(x, other)
+            operand = other._buf
+            if operand.shape != x._buf.shape:
+                if sh.broadcast_shapes(operand.shape, x._buf.shape, op=name) != x._buf.shape:
+                    return general(x, other)  # raises the shape error
+                if not backend.native_broadcasting:
+                    operand = expand_buf(other, x._buf.shape)
+        elif isinstance(other, (int, float, bool)) and dtypes.result_type(x, other) is dtype \
+                and not (primitive == "div" and not dtype.is_floating_point):
+            operand = scalar_for(other, dtype)
+        else:
+            return general(x, other, alpha=alpha) if alpha != 1 else general(x, other)
+        if alpha != 1:
+            operand = backend.mul(operand, alpha) if not isinstance(operand, (int, float, bool)) \
+                else operand * alpha
+        getattr(backend, primitive)(x._buf, operand, out=x._buf)
+        x._version[0] += 1
+        return x
+
+    inplace.__name__ = name
+    inplace.__doc__ = f"In-place version of ``{function.__name__}``."
+    return inplace
+
+
+def fast_unary_inplace(primitive: str, function, name: str):
+    """``x.exp_()`` and friends, straight into ``x``'s buffer when no graph is recorded."""
+    general = make_inplace(function, name)
+
+    def inplace(x: Tensor) -> Tensor:
+        if _needs_graph(x, ()) or not x._dtype.is_floating_point:
+            return general(x)
+        getattr(x._backend, primitive)(x._buf, out=x._buf)
+        x._version[0] += 1
+        return x
+
+    inplace.__name__ = name
+    inplace.__doc__ = f"In-place version of ``{function.__name__}``."
+    return inplace

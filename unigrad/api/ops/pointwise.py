@@ -5,8 +5,10 @@ import math
 from builtins import any as builtins_any
 
 from .. import dtypes
+from ...autograd.grad_mode import no_grad as _no_grad
 from .support import (Tensor, binary_operands, broadcast_pair, broadcast_shapes, cast_tensor,
-                      expand_buf, float_operand, grad_state, scalar_for, sum_to_shape)
+                      check_device, expand_buf, float_operand, grad_state, scalar_for,
+                      sum_to_shape)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -415,10 +417,6 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
 clip = clamp
 
 
-def _no_grad():
-    from ...autograd.grad_mode import no_grad
-    return no_grad()
-
 
 # ----- comparisons and logic (no gradient) ----------------------------------------------------
 def _compare(a, b, op: str):
@@ -559,7 +557,6 @@ def where(condition: Tensor, a, b) -> Tensor:
         a = x
     x, y, dtype, shape = binary_operands(a, b, "where")
     if condition._device is not x._device:
-        from .support import check_device
         check_device(condition, x, "where")
     shape = broadcast_shapes(condition._buf.shape, shape, op="where")
     bk = x._backend

@@ -7,6 +7,7 @@ from collections import namedtuple
 
 from .. import dtypes
 from . import pointwise as pw
+from ...autograd.grad_mode import no_grad as _no_grad
 from .support import Tensor, cast_tensor, grad_state, normalize_dims, wrap_dim
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -274,10 +275,6 @@ def softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
 #: set to True (or env UNIGRAD_FORCE_COMPOSITE=1) to bypass backend fast paths, for testing
 _FORCE_COMPOSITE = [False]
 
-
-def _no_grad():
-    from ...autograd.grad_mode import no_grad
-    return no_grad()
 
 
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001

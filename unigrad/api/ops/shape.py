@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .. import dtypes
-from .support import Tensor, broadcast_shapes, grad_state, normalize_dims, wrap_dim
+from .support import (Tensor, broadcast_shapes, cast_tensor, check_device, grad_state,
+                      normalize_dims, sum_to_shape, wrap_dim)
 
 
 def _shape_arg(args) -> tuple:
@@ -277,7 +278,6 @@ def expand(x: Tensor, *sizes) -> Tensor:
     new_shape = tuple(new_shape)
     if new_shape == shape:
         return x if not x._requires_grad else _alias(x)
-    from .support import sum_to_shape
     return make_view(x, new_shape, new_strides, 0, "ExpandBackward0",
                      lambda g: (sum_to_shape(g, shape),), lambda t: expand(t, new_shape))
 
@@ -421,7 +421,6 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    from .support import cast_tensor, check_device
     first = tensors[0]
     # legacy rule kept by PyTorch: 1-D empty tensors are skipped
     used = [t for t in tensors if not (t._buf.shape == (0,) and len(tensors) > 1)] or tensors[:1]

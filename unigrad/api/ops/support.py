@@ -68,8 +68,7 @@ def cast_tensor(t: Tensor, dtype: dtypes.dtype) -> Tensor:
     """``t`` converted to ``dtype`` (differentiable; the same tensor if already of that dtype)."""
     if t._dtype is dtype:
         return t
-    from .pointwise import to_dtype
-    return to_dtype(t, dtype)
+    return _pointwise().to_dtype(t, dtype)
 
 
 def to_tensor_like(value, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
@@ -140,11 +139,20 @@ def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and gshape[lead + i] != 1)
-    from .reduction import sum as sum_
-    summed = sum_(g, dims, keepdim=True) if dims else g
+    summed = _reduction().sum(g, dims, keepdim=True) if dims else g
     if lead:
         summed = summed.reshape(shape)
     return summed
+
+
+def _pointwise():
+    from . import pointwise  # imported late: pointwise itself builds on this module
+    return pointwise
+
+
+def _reduction():
+    from . import reduction  # imported late: reduction itself builds on this module
+    return reduction
 
 
 def normalize_dims(dim, ndim: int) -> tuple:

@@ -72,9 +72,9 @@ class CupyBackend(ArrayModuleBackend):
         return self.xp.ndarray(tuple(shape), x.dtype, x.data + offset * size,
                                strides=tuple(s * size for s in strides))
 
-    def erf(self, x):
+    def erf(self, x, out=None):
         from cupyx.scipy import special
-        return special.erf(x)
+        return special.erf(x, out=out) if out is not None else special.erf(x)
 
     def scatter_add(self, x, axis, index, src):
         import cupyx

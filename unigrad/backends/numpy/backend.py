@@ -59,76 +59,80 @@ class ArrayModuleBackend(Backend):
         return x.astype(dtype.numpy)
 
     # ----- element-wise -----------------------------------------------------------------------
-    def neg(self, x):
-        return _array(self.xp.negative(x))
+    def neg(self, x, out=None):
+        return _array(self.xp.negative(x, out=out))
 
-    def abs(self, x):
-        return _array(self.xp.absolute(x))
+    def abs(self, x, out=None):
+        return _array(self.xp.absolute(x, out=out))
 
-    def exp(self, x):
+    def exp(self, x, out=None):
         with _quiet():
-            return _array(self.xp.exp(x))
+            return _array(self.xp.exp(x, out=out))
 
-    def log(self, x):
+    def log(self, x, out=None):
         with _quiet():
-            return _array(self.xp.log(x))
+            return _array(self.xp.log(x, out=out))
 
-    def log1p(self, x):
+    def log1p(self, x, out=None):
         with _quiet():
-            return _array(self.xp.log1p(x))
+            return _array(self.xp.log1p(x, out=out))
 
-    def expm1(self, x):
+    def expm1(self, x, out=None):
         with _quiet():
-            return _array(self.xp.expm1(x))
+            return _array(self.xp.expm1(x, out=out))
 
-    def sqrt(self, x):
+    def sqrt(self, x, out=None):
         with _quiet():
-            return _array(self.xp.sqrt(x))
+            return _array(self.xp.sqrt(x, out=out))
 
-    def sin(self, x):
-        return _array(self.xp.sin(x))
+    def sin(self, x, out=None):
+        return _array(self.xp.sin(x, out=out))
 
-    def cos(self, x):
-        return _array(self.xp.cos(x))
+    def cos(self, x, out=None):
+        return _array(self.xp.cos(x, out=out))
 
-    def tanh(self, x):
-        return _array(self.xp.tanh(x))
+    def tanh(self, x, out=None):
+        return _array(self.xp.tanh(x, out=out))
 
-    def erf(self, x):
-        return special.erf(self.xp, x)
+    def erf(self, x, out=None):
+        result = special.erf(self.xp, x)
+        if out is None:
+            return result
+        self.xp.copyto(out, result)
+        return out
 
-    def floor(self, x):
-        return _array(self.xp.floor(x))
+    def floor(self, x, out=None):
+        return _array(self.xp.floor(x, out=out))
 
-    def round(self, x):
-        return _array(self.xp.round(x))
+    def round(self, x, out=None):
+        return _array(self.xp.round(x, out=out))
 
-    def add(self, a, b):
-        return _array(self.xp.add(a, b))
+    def add(self, a, b, out=None):
+        return _array(self.xp.add(a, b, out=out))
 
-    def sub(self, a, b):
-        return _array(self.xp.subtract(a, b))
+    def sub(self, a, b, out=None):
+        return _array(self.xp.subtract(a, b, out=out))
 
-    def mul(self, a, b):
-        return _array(self.xp.multiply(a, b))
+    def mul(self, a, b, out=None):
+        return _array(self.xp.multiply(a, b, out=out))
 
-    def div(self, a, b):
+    def div(self, a, b, out=None):
         with _quiet():
-            return _array(self.xp.true_divide(a, b))
+            return _array(self.xp.true_divide(a, b, out=out))
 
-    def pow(self, a, b):
+    def pow(self, a, b, out=None):
         with _quiet():
-            return _array(self.xp.power(a, b))
+            return _array(self.xp.power(a, b, out=out))
 
-    def maximum(self, a, b):
-        return _array(self.xp.maximum(a, b))
+    def maximum(self, a, b, out=None):
+        return _array(self.xp.maximum(a, b, out=out))
 
-    def minimum(self, a, b):
-        return _array(self.xp.minimum(a, b))
+    def minimum(self, a, b, out=None):
+        return _array(self.xp.minimum(a, b, out=out))
 
-    def remainder(self, a, b):
+    def remainder(self, a, b, out=None):
         with _quiet():
-            return _array(self.xp.remainder(a, b))
+            return _array(self.xp.remainder(a, b, out=out))
 
     def eq(self, a, b):
         return _array(self.xp.equal(a, b))
@@ -144,16 +148,16 @@ class ArrayModuleBackend(Backend):
 
     # ----- reductions ---------------------------------------------------------------------------
     def sum(self, x, axes, keepdims, dtype):
-        return _array(self.xp.sum(x, axis=axes, keepdims=keepdims, dtype=dtype.numpy))
+        return _array(self.xp.add.reduce(x, axis=axes, dtype=dtype.numpy, keepdims=keepdims))
 
     def prod(self, x, axes, keepdims, dtype):
-        return _array(self.xp.prod(x, axis=axes, keepdims=keepdims, dtype=dtype.numpy))
+        return _array(self.xp.multiply.reduce(x, axis=axes, dtype=dtype.numpy, keepdims=keepdims))
 
     def max(self, x, axes, keepdims):
-        return _array(self.xp.max(x, axis=axes, keepdims=keepdims))
+        return _array(self.xp.maximum.reduce(x, axis=axes, keepdims=keepdims))
 
     def min(self, x, axes, keepdims):
-        return _array(self.xp.min(x, axis=axes, keepdims=keepdims))
+        return _array(self.xp.minimum.reduce(x, axis=axes, keepdims=keepdims))
 
     def argmax(self, x, axis, keepdims):
         return _array(self.xp.argmax(x, axis=axis, keepdims=keepdims)).astype(self.xp.int64, copy=False)
@@ -169,15 +173,26 @@ class ArrayModuleBackend(Backend):
 
     def _full_index(self, axis, index):
         # The fancy index addressing x[..., index[...], ...] element by element.
-        grids = list(self.xp.ogrid[tuple(slice(0, n) for n in index.shape)])
-        grids[axis] = index
+        ndim = index.ndim
+        grids = []
+        for d, n in enumerate(index.shape):
+            if d == axis:
+                grids.append(index)
+            else:
+                shape = [1] * ndim
+                shape[d] = n
+                grids.append(self.xp.arange(n).reshape(shape))
         return tuple(grids)
 
     def scatter(self, x, axis, index, src):
         x[self._full_index(axis, index)] = src
 
     def scatter_add(self, x, axis, index, src):
-        self.xp.add.at(x, self._full_index(axis, index), src)
+        where = self._full_index(axis, index)
+        if index.shape[axis] == 1:  # each target addressed at most once: plain fancy add
+            x[where] += src
+        else:
+            self.xp.add.at(x, where, src)
 
     def nonzero(self, x):
         return self.xp.argwhere(x).astype(self.xp.int64, copy=False)
@@ -219,6 +234,11 @@ class NumpyBackend(ArrayModuleBackend):
 
     def as_strided(self, x, shape, strides, offset):
         size = x.itemsize
+        if x.base is None and x.flags.c_contiguous:  # fast path: x owns its memory
+            try:
+                return np.ndarray(shape, x.dtype, x, offset * size, tuple(s * size for s in strides))
+            except (TypeError, ValueError):
+                pass  # e.g. a read-only or zero-size owner: take the general route
         address = x.__array_interface__["data"][0] + offset * size
         interface = {
             "shape": tuple(shape),

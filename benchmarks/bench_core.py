@@ -1,0 +1,107 @@
+"""Core overhead benchmarks: unigrad (cpu) vs PyTorch CPU, side by side in one process.
+
+    python benchmarks/bench_core.py [--repeat 7] [--threads 2]
+
+Prints, for each workload, the best-of-N time per iteration for both and the ratio
+unigrad / torch (below 1 means unigrad is faster). Needs torch installed for the comparison.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+
+def best_time(fn, number: int, repeat: int) -> float:
+    """Best mean seconds per call over ``repeat`` runs of ``number`` calls."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def workloads(lib):
+    """The same workloads written once against a torch-like module ``lib``."""
+    lib.manual_seed(0)
+    a, b, c = lib.ones(1), lib.ones(1), lib.ones(1)
+    ga, gb, gc = (lib.ones(1, requires_grad=True) for _ in range(3))
+
+    def add():
+        return a + b
+
+    def add_requires_grad():
+        return ga + gb
+
+    def tiny_graph():
+        (ga * gb + gc).sum().backward()
+
+    x = lib.randn(64, 784)
+    y = lib.randint(0, 10, (64,))
+    w1 = (lib.randn(784, 128) * 0.05).requires_grad_()
+    b1 = lib.zeros(128, requires_grad=True)
+    w2 = (lib.randn(128, 10) * 0.05).requires_grad_()
+    b2 = lib.zeros(10, requires_grad=True)
+    params = [w1, b1, w2, b2]
+    velocity = [lib.zeros_like(p) for p in params]
+    index = y.unsqueeze(1)
+
+    def mlp_step():
+        hidden = (x @ w1 + b1).relu()
+        log_probs = (hidden @ w2 + b2).log_softmax(1)
+        loss = -log_probs.gather(1, index).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with lib.no_grad():
+            for p, v in zip(params, velocity):
+                v.mul_(0.9).add_(p.grad)
+                p.sub_(v, alpha=0.01)
+        return loss
+
+    return {
+        "a+b (1 element)": (add, 20000),
+        "a+b (1 element, requires_grad)": (add_requires_grad, 20000),
+        "(a*b+c).sum().backward()": (tiny_graph, 3000),
+        "MLP 784-128-10 SGD-momentum step, batch 64": (mlp_step, 300),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)))
+    args = parser.parse_args()
+
+    import unigrad
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads)
+    except ImportError:
+        pass
+
+    ours = workloads(unigrad)
+    theirs = workloads(torch) if torch is not None else {}
+    print(f"unigrad {unigrad.__version__} (cpu) vs torch {torch.__version__ if torch else '-'} CPU, "
+          f"{args.threads} threads, best of {args.repeat}")
+    print(f"{'workload':<46} {'unigrad':>12} {'torch':>12} {'ratio':>7}")
+    for name, (fn, number) in ours.items():
+        t_ours = best_time(fn, number, args.repeat)
+        if name in theirs:
+            t_theirs = best_time(theirs[name][0], number, args.repeat)
+            print(f"{name:<46} {t_ours * 1e6:>9.1f} us {t_theirs * 1e6:>9.1f} us "
+                  f"{t_ours / t_theirs:>7.2f}")
+        else:
+            print(f"{name:<46} {t_ours * 1e6:>9.1f} us {'-':>12} {'-':>7}")
+
+
+if __name__ == "__main__":
+    main()
