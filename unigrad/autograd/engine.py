@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from .grad_mode import set_grad_enabled
+from .grad_mode import _state as _grad_state
 from .node import FREED_MESSAGE, AccumulateGrad
 
 
@@ -58,8 +58,11 @@ def _accumulate(node: AccumulateGrad, grad, create_graph: bool, ownership: _Grad
         # someone else holds the old .grad (or it is part of a graph): leave it untouched
         total = current + grad
         variable.grad = total if create_graph else total.detach()
-    else:
-        current.add_(grad)  # like PyTorch: accumulate in place when nobody else sees it
+    else:  # like PyTorch: accumulate in place when nobody else sees the old gradient
+        buf = current._buf
+        current._backend.add(buf, grad._buf if grad._dtype is current._dtype
+                             else grad.to(current._dtype)._buf, out=buf)
+        current._version[0] += 1
 
 
 def _link_saved_outputs(node, link: bool) -> None:
@@ -88,7 +91,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     ready = [node for node in dict.fromkeys(roots) if dependencies.get(node, 0) == 0]
     captured = {} if capture is not None else None
     ownership = _GradOwnership()
-    with set_grad_enabled(create_graph):
+    previous_mode = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    try:
         while ready:
             node = ready.pop()
             grad = grads.pop(node, None)
@@ -96,12 +101,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                 if node._pre_hooks:
                     grad = _apply_hooks(node, grad)
                 if node._retained:
-                    for ref in node._retained:
-                        tensor = ref()
-                        if tensor is not None:
-                            kept = grad if create_graph else grad.detach()
-                            tensor.grad = kept if tensor.grad is None else tensor.grad + kept
-                            ownership.handed_out.add(id(tensor.grad._buf))
+                    _store_retained(node, grad, create_graph, ownership)
                 if captured is not None and node in capture:
                     captured[node] = grad
             if node.__class__ is AccumulateGrad:
@@ -109,8 +109,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                         accumulate_into is None or node in accumulate_into):
                     _accumulate(node, grad, create_graph, ownership)
                 continue
-            child_grads = None
-            if grad is not None:
+            if grad is None:
+                child_grads = (None,) * len(node._next)
+            else:
                 if node.backward_fn is None:
                     raise RuntimeError(FREED_MESSAGE)
                 if node.saved:
@@ -122,16 +123,25 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                     _link_saved_outputs(node, False)
                 if not retain_graph:
                     node.release()
-            for position, child in enumerate(node._next):
+            for child, child_grad in zip(node._next, child_grads):
                 if child is None:
                     continue
-                if child_grads is not None:
-                    child_grad = child_grads[position]
-                    if child_grad is not None:
-                        previous = grads.get(child)
-                        grads[child] = child_grad if previous is None else previous + child_grad
+                if child_grad is not None:
+                    previous = grads.get(child)
+                    grads[child] = child_grad if previous is None else previous + child_grad
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
                     ready.append(child)
+    finally:
+        _grad_state.enabled = previous_mode
     return captured
+
+
+def _store_retained(node, grad, create_graph: bool, ownership: _GradOwnership) -> None:
+    for ref in node._retained:
+        tensor = ref()
+        if tensor is not None:
+            kept = grad if create_graph else grad.detach()
+            tensor.grad = kept if tensor.grad is None else tensor.grad + kept
+            ownership.handed_out.add(id(tensor.grad._buf))

@@ -7,48 +7,59 @@ from .support import Tensor, broadcast_shapes, check_device, expand_buf, grad_st
 
 def _matmul_batched(a: Tensor, b: Tensor) -> Tensor:
     """``a`` (..., n, k) @ ``b`` (..., k, m) with broadcast batch dims; both at least 2-D."""
-    (n, k), (k2, m) = a._buf.shape[-2:], b._buf.shape[-2:]
+    a_shape, b_shape = a._buf.shape, b._buf.shape
+    n, k = a_shape[-2:]
+    k2, m = b_shape[-2:]
     if k != k2:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m}); full shapes "
-            f"{list(a.shape)} and {list(b.shape)}")
-    batch = broadcast_shapes(a._buf.shape[:-2], b._buf.shape[:-2], op="matmul")
+            f"{list(a_shape)} and {list(b_shape)}")
+    a_batch, b_batch = a_shape[:-2], b_shape[:-2]
+    batch = a_batch if a_batch == b_batch else broadcast_shapes(a_batch, b_batch, op="matmul")
     backend = a._backend
-    if backend.native_broadcasting or (a._buf.shape[:-2] == batch and b._buf.shape[:-2] == batch):
+    if backend.native_broadcasting or (a_batch == batch and b_batch == batch):
         abuf, bbuf = a._buf, b._buf
     else:
         abuf, bbuf = expand_buf(a, batch + (n, k)), expand_buf(b, batch + (k, m))
     out = Tensor._make(backend.matmul(abuf, bbuf), a._dtype, a._device, backend)
-    if grad_state.enabled and (a._requires_grad or b._requires_grad):
-        sa, sb = a._buf.shape, b._buf.shape
-        need_a, need_b = a._requires_grad, b._requires_grad
-
+    need_a, need_b = a._requires_grad, b._requires_grad
+    if (need_a or need_b) and grad_state.enabled:
         def backward(g):
-            ga = sum_to_shape(_matmul_batched(g, sh.transpose(b, -1, -2)), sa) if need_a else None
-            gb = sum_to_shape(_matmul_batched(sh.transpose(a, -1, -2), g), sb) if need_b else None
+            ga = sum_to_shape(_matmul_batched(g, _transposed(b)), a_shape) if need_a else None
+            gb = sum_to_shape(_matmul_batched(_transposed(a), g), b_shape) if need_b else None
             return ga, gb
-        out._attach("MmBackward0" if len(batch) == 0 else "BmmBackward0", backward, (a, b), (a, b))
+        out._attach("MmBackward0" if not batch else "BmmBackward0", backward, (a, b), (a, b))
     return out
+
+
+def _transposed(x: Tensor) -> Tensor:
+    ndim = len(x._buf.shape)
+    order = list(range(ndim))
+    order[-1], order[-2] = ndim - 2, ndim - 1
+    return sh.permute(x, order)
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch rules for 1-D operands and batch broadcasting."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:
         raise TypeError(f"matmul(): argument must be Tensor, not "
                         f"{type(b if isinstance(a, Tensor) else a).__name__}")
-    check_device(a, b, "matmul")
+    if a._device is not b._device:
+        check_device(a, b, "matmul")
     if a._dtype is not b._dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{a._dtype.name} != {b._dtype.name}")
-    if a.ndim == 0 or b.ndim == 0:
+    a_ndim, b_ndim = len(a._buf.shape), len(b._buf.shape)
+    if a_ndim >= 2 and b_ndim >= 2:
+        return _matmul_batched(a, b)
+    if a_ndim == 0 or b_ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
-    a2 = sh.unsqueeze(a, 0) if a.ndim == 1 else a
-    b2 = sh.unsqueeze(b, 1) if b.ndim == 1 else b
-    out = _matmul_batched(a2, b2)
-    if a.ndim == 1:
+                           f"{a_ndim}D and {b_ndim}D")
+    out = _matmul_batched(sh.unsqueeze(a, 0) if a_ndim == 1 else a,
+                          sh.unsqueeze(b, 1) if b_ndim == 1 else b)
+    if a_ndim == 1:
         out = sh.squeeze(out, -2)
-    if b.ndim == 1:
+    if b_ndim == 1:
         out = sh.squeeze(out, -1)
     return out
 

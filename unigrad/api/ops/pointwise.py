@@ -6,7 +6,8 @@ from builtins import any as builtins_any
 
 from .. import dtypes
 from ...autograd.grad_mode import no_grad as _no_grad
-from .support import (Tensor, binary_operands, broadcast_pair, broadcast_shapes, cast_tensor,
+from .support import (Tensor, binary_operands, broadcast_buffers, broadcast_shapes, call_binary,
+                      cast_tensor,
                       check_device, expand_buf, float_operand, grad_state, scalar_for,
                       sum_to_shape)
 
@@ -150,8 +151,16 @@ def relu(x: Tensor) -> Tensor:
     out = _new(x, b.maximum(x._buf, zero))
     if x._requires_grad and grad_state.enabled:
         y = _saved(out)
-        out._attach("ReluBackward0", lambda g: (g * gt(y, 0),), (x,), (y,))
+        out._attach("ReluBackward0", lambda g: (_relu_backward(g, y),), (x,), (y,))
     return out
+
+
+def _relu_backward(g: Tensor, y: Tensor) -> Tensor:
+    if g._requires_grad and grad_state.enabled:
+        return g * gt(y, 0)
+    b = g._backend
+    positive = b.lt(b.full(y._buf.shape, scalar_for(0, y._dtype), y._dtype), y._buf)
+    return _new(g, b.mul(g._buf, b.cast(positive, g._dtype)))
 
 
 def rsqrt(x: Tensor) -> Tensor:
@@ -190,9 +199,8 @@ def add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
     if alpha != 1:
         b = mul(b, alpha)
-    x, y, dtype, shape = binary_operands(a, b, "add")
-    xb, yb = broadcast_pair(x, y, shape)
-    out = _new(x, x._backend.add(xb, yb), dtype)
+    x, y, dtype = binary_operands(a, b, "add")
+    out = _new(x, call_binary(x._backend.add, x, y, "add"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -206,14 +214,13 @@ def sub(a, b, *, alpha=1) -> Tensor:
     """``a - alpha * b``."""
     if alpha != 1:
         b = mul(b, alpha)
-    x, y, dtype, shape = binary_operands(a, b, "sub")
+    x, y, dtype = binary_operands(a, b, "sub")
     if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
             a.__class__ is Tensor and a._dtype is dtypes.bool) or (
             b.__class__ is Tensor and b._dtype is dtypes.bool):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
-    xb, yb = broadcast_pair(x, y, shape)
-    out = _new(x, x._backend.sub(xb, yb), dtype)
+    out = _new(x, call_binary(x._backend.sub, x, y, "sub"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -229,9 +236,8 @@ def rsub(a, b, *, alpha=1) -> Tensor:
 
 def mul(a, b) -> Tensor:
     """``a * b``."""
-    x, y, dtype, shape = binary_operands(a, b, "mul")
-    xb, yb = broadcast_pair(x, y, shape)
-    out = _new(x, x._backend.mul(xb, yb), dtype)
+    x, y, dtype = binary_operands(a, b, "mul")
+    out = _new(x, call_binary(x._backend.mul, x, y, "mul"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -248,13 +254,12 @@ def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
     """True division ``a / b`` (integers divide as floats); ``rounding_mode`` "trunc" or "floor"."""
     if rounding_mode is not None:
         return _rounded_div(a, b, rounding_mode)
-    x, y, dtype, shape = binary_operands(a, b, "div")
+    x, y, dtype = binary_operands(a, b, "div")
     if not dtype.is_floating_point:
         dtype = dtypes.get_default_dtype()
         x = cast_tensor(x, dtype)
         y = cast_tensor(y, dtype) if y.__class__ is Tensor else float(y)
-    xb, yb = broadcast_pair(x, y, shape)
-    out = _new(x, x._backend.div(xb, yb), dtype)
+    out = _new(x, call_binary(x._backend.div, x, y, "div"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -271,7 +276,7 @@ true_divide = div
 
 
 def _rounded_div(a, b, mode: str) -> Tensor:
-    x, y, dtype, _ = binary_operands(a, b, "div")
+    x, y, dtype = binary_operands(a, b, "div")
     if mode not in ("trunc", "floor"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {mode!r}")
@@ -302,9 +307,8 @@ def floor_divide(a, b) -> Tensor:
 
 def remainder(a, b) -> Tensor:
     """``a - floor(a / b) * b`` (the sign of ``b``), like Python's ``%``."""
-    x, y, dtype, shape = binary_operands(a, b, "remainder")
-    xb, yb = broadcast_pair(x, y, shape)
-    out = _new(x, x._backend.remainder(xb, yb), dtype)
+    x, y, dtype = binary_operands(a, b, "remainder")
+    out = _new(x, call_binary(x._backend.remainder, x, y, "remainder"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -325,13 +329,12 @@ def fmod(a, b) -> Tensor:
 
 def pow(a, b) -> Tensor:  # noqa: A001
     """``a ** b``."""
-    x, y, dtype, shape = binary_operands(a, b, "pow")
+    x, y, dtype = binary_operands(a, b, "pow")
     if not dtype.is_floating_point:
         negative = (y < 0) if y.__class__ is not Tensor else bool((y < 0).any())
         if negative:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-    xb, yb = broadcast_pair(x, y, shape)
-    out = _new(x, x._backend.pow(xb, yb), dtype)
+    out = _new(x, call_binary(x._backend.pow, x, y, "pow"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -355,9 +358,8 @@ def pow(a, b) -> Tensor:  # noqa: A001
 
 def _extremum(primitive: str, name: str):
     def op(a, b) -> Tensor:
-        x, y, dtype, shape = binary_operands(a, b, primitive)
-        xb, yb = broadcast_pair(x, y, shape)
-        out = _new(x, getattr(x._backend, primitive)(xb, yb), dtype)
+        x, y, dtype = binary_operands(a, b, primitive)
+        out = _new(x, call_binary(getattr(x._backend, primitive), x, y, primitive), dtype)
         if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
             sx = x._buf.shape
             sy = y._buf.shape if y.__class__ is Tensor else None
@@ -420,8 +422,8 @@ clip = clamp
 
 # ----- comparisons and logic (no gradient) ----------------------------------------------------
 def _compare(a, b, op: str):
-    x, y, _, shape = binary_operands(a, b, op)
-    xb, yb = broadcast_pair(x, y, shape)
+    x, y, _ = binary_operands(a, b, op)
+    xb, yb = broadcast_buffers(x, y, op)
     return x, xb, yb
 
 
@@ -489,16 +491,16 @@ def _check_integral(dtype, op):
 
 
 def bitwise_and(a, b) -> Tensor:
-    x, y, dtype, shape = binary_operands(a, b, "bitwise_and")
+    x, y, dtype = binary_operands(a, b, "bitwise_and")
     _check_integral(dtype, "bitwise_and")
-    xb, yb = broadcast_pair(x, y, shape)
+    xb, yb = broadcast_buffers(x, y, "bitwise_and")
     return _new(x, x._backend.bitwise_and(xb, yb), dtype)
 
 
 def bitwise_or(a, b) -> Tensor:
-    x, y, dtype, shape = binary_operands(a, b, "bitwise_or")
+    x, y, dtype = binary_operands(a, b, "bitwise_or")
     _check_integral(dtype, "bitwise_or")
-    xb, yb = broadcast_pair(x, y, shape)
+    xb, yb = broadcast_buffers(x, y, "bitwise_or")
     bk = x._backend
     if dtype is dtypes.bool:
         return _new(x, bk.add(xb, yb), dtype)
@@ -507,9 +509,9 @@ def bitwise_or(a, b) -> Tensor:
 
 
 def bitwise_xor(a, b) -> Tensor:
-    x, y, dtype, shape = binary_operands(a, b, "bitwise_xor")
+    x, y, dtype = binary_operands(a, b, "bitwise_xor")
     _check_integral(dtype, "bitwise_xor")
-    xb, yb = broadcast_pair(x, y, shape)
+    xb, yb = broadcast_buffers(x, y, "bitwise_xor")
     bk = x._backend
     if dtype is dtypes.bool:
         return _new(x, bk.eq(bk.eq(xb, yb), False), dtype)
@@ -555,10 +557,12 @@ def where(condition: Tensor, a, b) -> Tensor:
         dtype = dtypes.result_type(a, b)
         x = condition._like(condition._backend.full((), scalar_for(a, dtype), dtype), dtype)
         a = x
-    x, y, dtype, shape = binary_operands(a, b, "where")
+    x, y, dtype = binary_operands(a, b, "where")
     if condition._device is not x._device:
         check_device(condition, x, "where")
-    shape = broadcast_shapes(condition._buf.shape, shape, op="where")
+    value_shape = x._buf.shape if y.__class__ is not Tensor else broadcast_shapes(
+        x._buf.shape, y._buf.shape, op="where")
+    shape = broadcast_shapes(condition._buf.shape, value_shape, op="where")
     bk = x._backend
     if bk.native_broadcasting:
         cb, xb = condition._buf, x._buf

@@ -7,6 +7,7 @@ from collections import namedtuple
 
 from .. import dtypes
 from . import pointwise as pw
+from . import shape as sh
 from ...autograd.grad_mode import no_grad as _no_grad
 from .support import Tensor, cast_tensor, grad_state, normalize_dims, wrap_dim
 
@@ -25,10 +26,21 @@ def _reduced_shape(shape: tuple, dims: tuple, keepdim: bool) -> tuple:
 
 
 def _spread(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
-    """A reduced gradient broadcast back over the input's ``shape``."""
-    if not keepdim and dims:
-        g = g.reshape(_kept_shape(shape, dims))
-    return g.expand(shape)
+    """A reduced gradient broadcast back over the input's ``shape`` (one stride-0 view)."""
+    own = g._backend.strides(g._buf)
+    if keepdim:
+        strides = [0 if i in dims and size != 1 else own[i] for i, size in enumerate(shape)]
+    else:
+        rest = iter(own)
+        strides = [0 if i in dims else next(rest) for i in range(len(shape))]
+    if tuple(strides) == own and g._buf.shape == shape:
+        return g
+    g_shape = g._buf.shape
+    kept = _kept_shape(shape, dims)
+    return sh.make_view(g, shape, strides, 0, "ExpandBackward0",
+                        lambda gg: (sum(gg, dims, keepdim=True).reshape(g_shape)
+                                    if kept != g_shape else sum(gg, dims, keepdim=True),),
+                        lambda t: _spread(t, shape, dims, keepdim))
 
 
 def _accumulation_dtype(x: Tensor, dtype) -> dtypes.dtype:
@@ -71,8 +83,16 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     count = 1
     for d in dims:
         count *= shape[d]
-    total = sum(x, dims if dim is not None else None, keepdim)
-    return total / count if count else total * math.nan
+    work = dtypes.float32 if x._dtype is dtypes.float16 else x._dtype
+    source = x._buf if work is x._dtype else x._backend.cast(x._buf, work)
+    buf = x._backend.div(x._backend.sum(source, dims, keepdim, work), float(count) if count else math.nan)
+    if work is not x._dtype:
+        buf = x._backend.cast(buf, x._dtype)
+    out = Tensor._make(buf, x._dtype, x._device, x._backend)
+    if x._requires_grad and grad_state.enabled:
+        out._attach("MeanBackward1" if dim is not None else "MeanBackward0",
+                    lambda g: (_spread(g / count, shape, dims, keepdim),), (x,))
+    return out
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -244,9 +264,16 @@ def log_softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     out = Tensor._make(buf, x._dtype, x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
         y = pw._saved(out)
-        out._attach("LogSoftmaxBackward0",
-                    lambda g: (g - pw.exp(y) * sum(g, d, keepdim=True),), (x,), (y,))
+        out._attach("LogSoftmaxBackward0", lambda g: (_log_softmax_backward(g, y, d),), (x,), (y,))
     return out
+
+
+def _log_softmax_backward(g: Tensor, y: Tensor, d: int) -> Tensor:
+    if (g._requires_grad or y._requires_grad) and grad_state.enabled:
+        return g - pw.exp(y) * sum(g, d, keepdim=True)
+    b = g._backend
+    total = b.sum(g._buf, (d,), True, g._dtype)
+    return g._like(b.sub(g._buf, b.mul(b.exp(y._buf), total)))
 
 
 def softmax(x: Tensor, dim=None, dtype=None) -> Tensor:

@@ -12,7 +12,7 @@ from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["Tensor", "grad_state", "wrap_dim", "check_device", "binary_operands", "broadcast_shapes",
-           "broadcast_pair",
+           "call_binary", "broadcast_buffers",
            "sum_to_shape", "expand_buf", "normalize_dims", "scalar_for", "to_tensor_like",
            "cast_tensor", "float_operand"]
 
@@ -81,9 +81,9 @@ def to_tensor_like(value, like: Tensor, dtype: dtypes.dtype | None = None) -> Te
 def binary_operands(a, b, op: str):
     """Prepare the operands of a binary op.
 
-    Returns ``(x, y, dtype, shape)``: ``x`` a Tensor and ``y`` a Tensor or Python scalar, both of
-    the result ``dtype`` (cast if needed, differentiably), and ``shape`` the broadcast shape.
-    Tensor operands keep their own shapes; ``broadcast_pair`` expands them for the backend.
+    Returns ``(x, y, dtype)``: ``x`` a Tensor and ``y`` a Tensor or Python scalar, both of the
+    result ``dtype`` (cast if needed, differentiably). Tensor operands keep their own shapes;
+    ``call_binary`` broadcasts them for the backend.
     """
     if a.__class__ is not Tensor:
         if b.__class__ is not Tensor:
@@ -101,16 +101,14 @@ def binary_operands(a, b, op: str):
             a = cast_tensor(a, dtype)
         if b._dtype is not dtype:
             b = cast_tensor(b, dtype)
-        sa, sb = a._buf.shape, b._buf.shape
-        shape = sa if sa == sb else broadcast_shapes(sa, sb, op=op)
-        return a, b, dtype, shape
+        return a, b, dtype
     if not isinstance(b, numbers.Number):
         b = _convert_foreign(b, a, op)
         return binary_operands(a, b, op)
     dtype = dtypes.result_type(a, b)
     if a._dtype is not dtype:
         a = cast_tensor(a, dtype)
-    return a, scalar_for(b, dtype), dtype, a._buf.shape
+    return a, scalar_for(b, dtype), dtype
 
 
 def _convert_foreign(value, like: Tensor, op: str) -> Tensor:
@@ -122,13 +120,37 @@ def _convert_foreign(value, like: Tensor, op: str) -> Tensor:
         raise TypeError(f"{op}: unsupported operand type {type(value).__name__}") from error
 
 
-def broadcast_pair(x: Tensor, y, shape: tuple):
-    """The buffers to hand the backend: same shape unless it broadcasts natively."""
+def broadcast_buffers(x: Tensor, y, op: str):
+    """Both operands' buffers, broadcast to one shape unless the backend broadcasts natively
+    (for ops that combine several primitives)."""
     if y.__class__ is not Tensor:
         return x._buf, y
-    if x._backend.native_broadcasting or (x._buf.shape == shape and y._buf.shape == shape):
-        return x._buf, y._buf
+    xb, yb = x._buf, y._buf
+    if xb.shape == yb.shape:
+        return xb, yb
+    shape = broadcast_shapes(xb.shape, yb.shape, op=op)
+    if x._backend.native_broadcasting:
+        return xb, yb
     return expand_buf(x, shape), expand_buf(y, shape)
+
+
+def call_binary(primitive, x: Tensor, y, op: str):
+    """``primitive(x, y)`` on buffers, broadcasting as the backend needs. A backend with native
+    broadcasting gets the operands as they are, and a shape mismatch is reported afterwards
+    (so the common case pays for no shape computation)."""
+    if y.__class__ is not Tensor:
+        return primitive(x._buf, y)
+    xb, yb = x._buf, y._buf
+    if xb.shape == yb.shape:
+        return primitive(xb, yb)
+    if x._backend.native_broadcasting:
+        try:
+            return primitive(xb, yb)
+        except ValueError:
+            broadcast_shapes(xb.shape, yb.shape, op=op)  # raises the explanatory error
+            raise
+    shape = broadcast_shapes(xb.shape, yb.shape, op=op)
+    return primitive(expand_buf(x, shape), expand_buf(y, shape))
 
 
 def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
@@ -139,10 +161,30 @@ def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and gshape[lead + i] != 1)
+    if not (g._requires_grad and grad_state.enabled):
+        # No graph to record: one reduction, then a free contiguous reshape of the fresh result.
+        backend = g._backend
+        accumulate = dtypes.float32 if g._dtype is dtypes.float16 else g._dtype
+        source = g._buf if accumulate is g._dtype else backend.cast(g._buf, accumulate)
+        buf = backend.sum(source, dims, True, accumulate)
+        if accumulate is not g._dtype:
+            buf = backend.cast(buf, g._dtype)
+        if lead:
+            buf = backend.as_strided(buf, shape, contiguous_strides(shape), 0)
+        return Tensor._make(buf, g._dtype, g._device, backend)
     summed = _reduction().sum(g, dims, keepdim=True) if dims else g
     if lead:
         summed = summed.reshape(shape)
     return summed
+
+
+def contiguous_strides(shape) -> tuple:
+    """Element strides of a C-contiguous buffer of ``shape``."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
 
 
 def _pointwise():

@@ -206,12 +206,19 @@ class ArrayModuleBackend(Backend):
 
     # ----- fast paths ---------------------------------------------------------------------------
     def log_softmax(self, x, axis):
-        shifted = x - self.xp.max(x, axis=axis, keepdims=True)
-        return _array(shifted - self.xp.log(self.xp.sum(self.xp.exp(shifted), axis=axis, keepdims=True)))
+        xp = self.xp
+        shifted = xp.subtract(x, xp.maximum.reduce(x, axis=axis, keepdims=True))
+        with _quiet():
+            total = xp.add.reduce(xp.exp(shifted), axis=axis, keepdims=True)
+            xp.log(total, out=total)
+        return xp.subtract(shifted, total, out=shifted)
 
     def softmax(self, x, axis):
-        e = self.xp.exp(x - self.xp.max(x, axis=axis, keepdims=True))
-        return _array(e / self.xp.sum(e, axis=axis, keepdims=True))
+        xp = self.xp
+        e = xp.subtract(x, xp.maximum.reduce(x, axis=axis, keepdims=True))
+        with _quiet():
+            xp.exp(e, out=e)
+        return xp.divide(e, xp.add.reduce(e, axis=axis, keepdims=True), out=e)
 
 
 class NumpyBackend(ArrayModuleBackend):
