@@ -33,10 +33,17 @@ def _matmul_batched(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _transposed(x: Tensor) -> Tensor:
+    """``x`` with its last two dims swapped (a view; differentiable only when it must be)."""
     ndim = len(x._buf.shape)
-    order = list(range(ndim))
-    order[-1], order[-2] = ndim - 2, ndim - 1
-    return sh.permute(x, order)
+    if x._requires_grad and grad_state.enabled:
+        order = list(range(ndim))
+        order[-1], order[-2] = ndim - 2, ndim - 1
+        return sh.permute(x, order)
+    shape, strides = list(x._buf.shape), list(x._backend.strides(x._buf))
+    shape[-1], shape[-2] = shape[-2], shape[-1]
+    strides[-1], strides[-2] = strides[-2], strides[-1]
+    return Tensor._make(x._backend.as_strided(x._buf, tuple(shape), tuple(strides), 0),
+                        x._dtype, x._device, x._backend)
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
