@@ -175,33 +175,46 @@ def _needs_graph(x: Tensor, args) -> bool:
     return x._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
 
 
+def _direct_operand(x: Tensor, other, primitive: str, name: str):
+    """What the backend can apply straight into ``x``'s buffer, or None for the general path
+    (a graph to record, a dtype conversion, another device, overlapping memory, an error)."""
+    if grad_state.enabled and (x._requires_grad or (other.__class__ is Tensor and other._requires_grad)):
+        return None
+    dtype = x._dtype
+    if other.__class__ is Tensor:
+        if other._dtype is not dtype or other._device is not x._device:
+            return None
+        operand = other._buf
+        if operand is not x._buf and indexing._shares_storage(x, other):
+            return None
+        shape = x._buf.shape
+        if operand.shape != shape:
+            if sh.broadcast_shapes(operand.shape, shape, op=name) != shape:
+                return None  # the general path raises the shape error
+            if not x._backend.native_broadcasting:
+                operand = expand_buf(other, shape)
+        return operand
+    kind = other.__class__
+    if dtype.is_floating_point:
+        return float(other) if kind is float or kind is int else None
+    if kind is int and primitive != "div" and dtype is not dtypes.bool:
+        return other
+    return None
+
+
 def fast_binary_inplace(primitive: str, function, name: str):
     """``x.add_(y)`` and friends: written straight into ``x``'s buffer when no graph is recorded
     and no conversion is needed; otherwise the general ``make_inplace`` path."""
     general = make_inplace(function, name)
 
     def inplace(x: Tensor, other, *, alpha=1) -> Tensor:
-        if _needs_graph(x, (other,)):
+        operand = _direct_operand(x, other, primitive, name)
+        if operand is None:
             return general(x, other, alpha=alpha) if alpha != 1 else general(x, other)
-        backend, dtype = x._backend, x._dtype
-        if isinstance(other, Tensor):
-            if (other._dtype is not dtype or other._device is not x._device
-                    or (other._buf is not x._buf and indexing._shares_storage(x, other))):
-                return general(x, other, alpha=alpha) if alpha != 1 else general(x, other)
-            operand = other._buf
-            if operand.shape != x._buf.shape:
-                if sh.broadcast_shapes(operand.shape, x._buf.shape, op=name) != x._buf.shape:
-                    return general(x, other)  # raises the shape error
-                if not backend.native_broadcasting:
-                    operand = expand_buf(other, x._buf.shape)
-        elif isinstance(other, (int, float, bool)) and dtypes.result_type(x, other) is dtype \
-                and not (primitive == "div" and not dtype.is_floating_point):
-            operand = scalar_for(other, dtype)
-        else:
-            return general(x, other, alpha=alpha) if alpha != 1 else general(x, other)
+        backend = x._backend
         if alpha != 1:
-            operand = backend.mul(operand, alpha) if not isinstance(operand, (int, float, bool)) \
-                else operand * alpha
+            operand = operand * alpha if operand.__class__ in (int, float, bool) \
+                else backend.mul(operand, alpha)
         getattr(backend, primitive)(x._buf, operand, out=x._buf)
         x._version[0] += 1
         return x
