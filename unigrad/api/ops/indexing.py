@@ -13,7 +13,8 @@ from .. import dtypes
 from . import shape as sh
 from ...autograd.grad_mode import no_grad
 from .pointwise import where
-from .support import Tensor, check_device, grad_state, scalar_for, sum_to_shape, wrap_dim
+from .support import (Tensor, check_device, contiguous_strides, grad_state, scalar_for,
+                      sum_to_shape, wrap_dim)
 
 # ----- differentiable gather / scatter ----------------------------------------------------------
 
@@ -412,7 +413,7 @@ def setitem_(x: Tensor, key, value) -> None:
         b.scatter(flat, 0, sh.contiguous(index)._buf, src._buf)
     else:
         staged = sh.clone(moved)
-        flat = b.as_strided(staged._buf, (rows, inner), sh._contiguous_strides((rows, inner)), 0)
+        flat = b.as_strided(staged._buf, (rows, inner), contiguous_strides((rows, inner)), 0)
         b.scatter(flat, 0, sh.contiguous(index)._buf, src._buf)
         b.copy_(moved._buf, staged._buf)
 

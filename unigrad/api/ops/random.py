@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from .. import dtypes
-from .support import Tensor
+from .support import Tensor, contiguous_strides
 
 _MASK64 = (1 << 64) - 1
 
@@ -100,11 +100,7 @@ def uniform_buffer(backend, shape: tuple, dtype, generator=None):
 
 
 def _reshape(backend, flat, shape):
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return backend.as_strided(flat, tuple(shape), tuple(reversed(strides)), 0)
+    return backend.as_strided(flat, tuple(shape), contiguous_strides(shape), 0)
 
 
 def normal_buffer(backend, shape: tuple, dtype, generator=None):

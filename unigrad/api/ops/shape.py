@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from .. import dtypes
-from .support import (Tensor, broadcast_shapes, cast_tensor, check_device, grad_state,
-                      normalize_dims, sum_to_shape, wrap_dim)
+from .support import (Tensor, broadcast_shapes, cast_tensor, check_device, contiguous_strides,
+                      grad_state, normalize_dims, sum_to_shape, wrap_dim)
 
 
 def _shape_arg(args) -> tuple:
     if len(args) == 1 and not isinstance(args[0], int):
         return tuple(args[0])
     return tuple(args)
-
-
-def _contiguous_strides(shape) -> tuple:
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
 
 
 def make_view(x: Tensor, shape, strides, offset: int, name: str, backward, replay) -> Tensor:
@@ -82,7 +74,7 @@ def _view_strides(old_shape, old_strides, new_shape):
     for s in old_shape:
         numel *= s
     if numel == 0:
-        return _contiguous_strides(new_shape)
+        return contiguous_strides(new_shape)
     new_strides = [0] * len(new_shape)
     view_d = len(new_shape) - 1
     chunk_base_stride = old_strides[-1]
@@ -132,7 +124,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
         return _alias(x)
     strides = _view_strides(x._buf.shape, x._backend.strides(x._buf), shape)
     if strides is None:
-        return _reshape_view(contiguous(x), shape, _contiguous_strides(shape))
+        return _reshape_view(contiguous(x), shape, contiguous_strides(shape))
     return _reshape_view(x, shape, strides)
 
 
