@@ -5,7 +5,7 @@ from .. import autograd
 from ..autograd.node import edge_of
 from . import creation, dtypes
 from .device import device as Device
-from .ops import indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh
+from .ops import indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh, windows
 from .ops.support import Tensor, cast_tensor
 
 
@@ -211,6 +211,7 @@ METHODS = {
     "broadcast_to": sh.broadcast_to, "narrow": sh.narrow, "select": sh.select, "flip": sh.flip,
     "diagonal": sh.diagonal, "unbind": sh.unbind, "split": sh.split, "chunk": sh.chunk,
     "repeat": sh.repeat, "tile": sh.tile, "triu": sh.triu, "tril": sh.tril,
+    "unfold": windows.unfold,
     # indexing
     "gather": indexing.gather, "scatter": indexing.scatter, "scatter_add": indexing.scatter_add,
     "index_select": indexing.index_select, "masked_fill": indexing.masked_fill,

@@ -61,4 +61,5 @@ def tensor_repr(t) -> str:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffixes) + ")"
+    text = prefix + body + "".join(", " + s for s in suffixes) + ")"
+    return "Parameter containing:\n" + text if t._is_param else text

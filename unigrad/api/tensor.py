@@ -45,7 +45,7 @@ class Tensor:
     """
 
     __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "grad", "grad_fn",
-                 "_version", "_base", "_view_fn", "_grad_accumulator", "_producer",
+                 "_version", "_base", "_view_fn", "_grad_accumulator", "_producer", "_is_param",
                  "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
@@ -69,6 +69,7 @@ class Tensor:
         t._view_fn = None
         t._grad_accumulator = None
         t._producer = None
+        t._is_param = False
         return t
 
     def _like(self, buf, dtype=None) -> "Tensor":

@@ -19,9 +19,10 @@ What the frontend expects back:
 * Results are new buffers that alias no input, except ``as_strided`` (a view) and the in-place
   primitives ``copy_``, ``scatter`` and ``scatter_add`` (which write into their first argument).
 * Arithmetic element-wise primitives (the unary ones and ``add`` ... ``remainder``) take an
-  optional ``out``: a buffer of the result's shape and dtype to write into and return. The
-  frontend passes it for in-place ops (``x.add_(y)``); ``out`` is then ``a`` (or ``x``) itself,
-  and never overlaps the other operand partially.
+  optional ``out``: a buffer of the result's shape and dtype to write into and return. It may
+  be a strided view (never with zero strides). The frontend passes it for in-place ops
+  (``x.add_(y)``, where ``out`` is ``a`` itself) and to accumulate patches (``fold``); ``out``
+  never overlaps an operand partially.
 * Element-wise and reduction results have the dtype stated by each primitive.
 
 Random numbers: ``random_bits`` is the only source of randomness, so a given seed gives bitwise the

@@ -1,0 +1,88 @@
+"""Sliding windows (im2col as a strided view) and their adjoint, fold (col2im).
+
+``windows`` views the last dims of a tensor as overlapping patches without copying; its gradient
+is ``fold``, which adds each patch back where it came from (overlaps accumulate). Convolution and
+pooling are built on this pair, so they work on any backend that implements ``as_strided``.
+"""
+from __future__ import annotations
+
+from .support import Tensor, grad_state, wrap_dim
+
+
+def _window_geometry(shape, strides, kernel, stride, dilation):
+    k = len(kernel)
+    lead_shape, lead_strides = shape[:-k], strides[:-k]
+    out_sizes, out_strides, in_strides = [], [], []
+    for size, step, ks, st, dl in zip(shape[-k:], strides[-k:], kernel, stride, dilation):
+        count = (size - dl * (ks - 1) - 1) // st + 1
+        if count <= 0:
+            raise RuntimeError(f"window of size {ks} (dilation {dl}) does not fit in a dimension of "
+                               f"size {size} (input shape {list(shape)})")
+        out_sizes.append(count)
+        out_strides.append(step * st)
+        in_strides.append(step * dl)
+    new_shape = tuple(lead_shape) + tuple(out_sizes) + tuple(kernel)
+    new_strides = tuple(lead_strides) + tuple(out_strides) + tuple(in_strides)
+    return new_shape, new_strides, tuple(out_sizes)
+
+
+def windows(x: Tensor, kernel, stride, dilation=None) -> Tensor:
+    """Patches over the last ``len(kernel)`` dims: shape ``(*lead, *out, *kernel)`` (a view)."""
+    kernel, stride = tuple(kernel), tuple(stride)
+    dilation = tuple(dilation) if dilation is not None else (1,) * len(kernel)
+    shape = x._buf.shape
+    new_shape, new_strides, _ = _window_geometry(shape, x._backend.strides(x._buf), kernel, stride,
+                                                 dilation)
+    out = Tensor._make(x._backend.as_strided(x._buf, new_shape, new_strides, 0), x._dtype,
+                       x._device, x._backend)
+    out._version = x._version
+    if x._requires_grad and grad_state.enabled:
+        out._attach("UnfoldBackward0", lambda g: (fold(g, shape, kernel, stride, dilation),), (x,))
+    return out
+
+
+def fold(patches: Tensor, shape, kernel, stride, dilation=None) -> Tensor:
+    """The adjoint of ``windows``: a tensor of ``shape`` where every patch element is added at
+    the position it was read from."""
+    kernel, stride, shape = tuple(kernel), tuple(stride), tuple(shape)
+    dilation = tuple(dilation) if dilation is not None else (1,) * len(kernel)
+    b = patches._backend
+    buf = b.full(shape, 0, patches._dtype)
+    from .support import contiguous_strides
+    base_strides = contiguous_strides(shape)
+    k = len(kernel)
+    lead = len(shape) - k
+    _, _, out_sizes = _window_geometry(shape, base_strides, kernel, stride, dilation)
+    target_shape = tuple(shape[:lead]) + out_sizes
+    target_strides = tuple(base_strides[:lead]) + tuple(
+        s * st for s, st in zip(base_strides[lead:], stride))
+    src_strides = b.strides(patches._buf)
+    # one strided add per kernel offset: prod(kernel) passes, each over the whole output
+    for offset in _offsets(kernel):
+        start = sum(o * dl * s for o, dl, s in zip(offset, dilation, base_strides[lead:]))
+        target = b.as_strided(buf, target_shape, target_strides, start)
+        src_start = sum(o * s for o, s in zip(offset, src_strides[len(src_strides) - k:]))
+        source = b.as_strided(patches._buf, target_shape, src_strides[:len(src_strides) - k],
+                              src_start)
+        b.add(target, source, out=target)
+    out = Tensor._make(buf, patches._dtype, patches._device, b)
+    if patches._requires_grad and grad_state.enabled:
+        out._attach("FoldBackward0", lambda g: (windows(g, kernel, stride, dilation),), (patches,))
+    return out
+
+
+def _offsets(kernel):
+    if not kernel:
+        yield ()
+        return
+    for first in range(kernel[0]):
+        for rest in _offsets(kernel[1:]):
+            yield (first,) + rest
+
+
+def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: slices of ``size`` every ``step`` along ``dimension``, as a new last dim."""
+    d = wrap_dim(dimension, x.ndim)
+    moved = x.movedim(d, -1) if d != x.ndim - 1 else x
+    patches = windows(moved, (size,), (step,))
+    return patches.movedim(-2, d) if d != x.ndim - 1 else patches

@@ -1,0 +1,30 @@
+"""``unigrad.nn``: modules, layers, losses, initialisation and utilities (PyTorch's ``torch.nn``)."""
+from . import functional, init, utils  # noqa: F401
+from .modules.activation import (  # noqa: F401
+    CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+    LogSoftmax, Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh,
+)
+from .modules.container import (  # noqa: F401
+    ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
+)
+from .modules.conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
+from .modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d  # noqa: F401
+from .modules.linear import Bilinear, Flatten, Identity, Linear, Unflatten  # noqa: F401
+from .modules.loss import (  # noqa: F401
+    BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
+    L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+)
+from .modules.module import Module  # noqa: F401
+from .modules.normalization import (  # noqa: F401
+    BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
+)
+from .modules.pooling import (  # noqa: F401
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
+    AvgPool2d, MaxPool1d, MaxPool2d,
+)
+from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: F401
+from .modules.sparse import Embedding  # noqa: F401
+from .modules.transformer import (  # noqa: F401
+    MultiheadAttention, TransformerEncoder, TransformerEncoderLayer,
+)
+from .parameter import Buffer, Parameter  # noqa: F401

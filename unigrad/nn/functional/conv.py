@@ -1,0 +1,139 @@
+"""Convolutions as im2col (a strided ``windows`` view) plus one batched matmul.
+
+The gradient needs no special code: it flows through matmul, the copy that materialises the
+columns, and ``windows``, whose adjoint ``fold`` is col2im.
+"""
+from __future__ import annotations
+
+from ...api.ops import linalg, windows as win
+from ...api.tensor import Tensor
+from .padding import pad
+
+
+def _tuple(value, n: int, name: str) -> tuple:
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(value)
+    if len(value) != n:
+        raise ValueError(f"expected {name} to be a single integer or a tuple of {n}, got {value}")
+    return value
+
+
+def _same_padding(kernel, dilation) -> tuple:
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple((t // 2, t - t // 2) for t in total)
+
+
+def _padded(x: Tensor, padding, kernel, dilation, n: int) -> Tensor:
+    if isinstance(padding, str):
+        if padding == "valid":
+            return x
+        if padding != "same":
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of 'valid', 'same'")
+        pairs = _same_padding(kernel, dilation)
+    else:
+        pairs = tuple((p, p) for p in _tuple(padding, n, "padding"))
+    if not any(a or b for a, b in pairs):
+        return x
+    flat = []
+    for before, after in reversed(pairs):  # F.pad lists the last dim first
+        flat += [before, after]
+    return pad(x, flat)
+
+
+def _check(x: Tensor, weight: Tensor, groups: int, n: int, name: str) -> None:
+    if x.ndim != n + 2:
+        raise RuntimeError(f"{name}: expected {n + 2}-D input (batched), got input of shape "
+                           f"{list(x.shape)}")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"{name}: Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
+            "channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"{name}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+
+
+def _convnd(x: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, n: int,
+            name: str) -> Tensor:
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    _check(x, weight, groups, n, name)
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = _tuple(stride, n, "stride"), _tuple(dilation, n, "dilation")
+    x = _padded(x, padding, kernel, dilation, n)
+    batch, channels = x.shape[0], x.shape[1]
+    out_channels = weight.shape[0]
+    patches = win.windows(x, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    out_sizes = tuple(patches.shape[2:2 + n])
+    positions = 1
+    for s in out_sizes:
+        positions *= s
+    per_group = channels // groups
+    k = 1
+    for s in kernel:
+        k *= s
+    # columns laid out (G, N*out, C/G*kernel): channel-major within each row, like the weight
+    cols = patches.reshape((batch, groups, per_group) + out_sizes + kernel)
+    cols = cols.permute((1, 0) + tuple(range(3, 3 + n)) + (2,) + tuple(range(3 + n, 3 + 2 * n)))
+    cols = cols.reshape(groups, batch * positions, per_group * k)
+    w = weight.reshape(groups, out_channels // groups, per_group * k).transpose(1, 2)
+    out = linalg.matmul(cols, w) if groups > 1 else linalg.matmul(cols[0], w[0]).unsqueeze(0)
+    # (G, N*out, O/G) -> (N, G*O/G, *out), contiguous like PyTorch's result
+    out = out.reshape((groups, batch) + out_sizes + (out_channels // groups,))
+    out = out.permute((1, 0, 2 + n) + tuple(range(2, 2 + n))).reshape(
+        (batch, out_channels) + out_sizes).contiguous()
+    if bias is not None:
+        out = out + bias.reshape((1, out_channels) + (1,) * n)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    return _convnd(x, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of ``x`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
+    return _convnd(x, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv_transpose2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """Transposed convolution: the gradient of ``conv2d`` with respect to its input."""
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    stride, padding = _tuple(stride, 2, "stride"), _tuple(padding, 2, "padding")
+    output_padding, dilation = _tuple(output_padding, 2, "output_padding"), _tuple(dilation, 2, "dilation")
+    batch, in_channels, height, width = x.shape
+    if weight.shape[0] != in_channels:
+        raise RuntimeError(f"conv_transpose2d: weight of size {list(weight.shape)} expects "
+                           f"{weight.shape[0]} input channels, got input of shape {list(x.shape)}")
+    per_group_out, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
+    per_group_in = in_channels // groups
+    full_h = (height - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0]
+    full_w = (width - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1]
+    rows = x.reshape(batch, groups, per_group_in, height * width).permute(1, 0, 3, 2)
+    rows = rows.reshape(groups, batch * height * width, per_group_in)
+    w = weight.reshape(groups, per_group_in, per_group_out * kh * kw)
+    cols = linalg.matmul(rows, w)  # (G, N*H*W, O/G*kh*kw)
+    cols = cols.reshape(groups, batch, height, width, per_group_out, kh, kw)
+    cols = cols.permute(1, 0, 4, 2, 3, 5, 6).reshape(batch, groups * per_group_out, height, width, kh, kw)
+    out = win.fold(cols, (batch, groups * per_group_out, full_h, full_w), (kh, kw), stride, dilation)
+    out = out[:, :, padding[0]:full_h - padding[0] if padding[0] else None,
+              padding[1]:full_w - padding[1] if padding[1] else None]
+    out = out.contiguous()
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """``F.unfold``: (N, C*kh*kw, L) sliding local blocks."""
+    kernel = _tuple(kernel_size, 2, "kernel_size")
+    dilation, stride = _tuple(dilation, 2, "dilation"), _tuple(stride, 2, "stride")
+    x = _padded(x, padding, kernel, dilation, 2)
+    patches = win.windows(x, kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
+    n, c, oh, ow = patches.shape[:4]
+    return patches.permute(0, 1, 4, 5, 2, 3).reshape(n, c * kernel[0] * kernel[1], oh * ow)

@@ -1,0 +1,197 @@
+"""Pooling over ``windows`` views: max (values via gather, so the gradient goes to the first
+maximum of each window, as in PyTorch), average, and adaptive variants."""
+from __future__ import annotations
+
+import math
+from ...api import creation
+from ...api.ops import shape as sh, windows as win
+from ...api.tensor import Tensor
+from .conv import _tuple
+from .padding import _constant_pad
+
+
+def _output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1  # the last window must start inside the input or the left padding
+    return out
+
+
+def _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n):
+    """``x`` padded so that exactly the PyTorch output windows fit."""
+    pairs, outs = [], []
+    for i in range(n):
+        size = x.shape[2 + i]
+        if padding[i] * 2 > kernel[i]:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={padding[i]}, kernel_size={kernel[i]}")
+        out = _output_size(size, kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
+        if out <= 0:
+            raise RuntimeError(f"Given input size {list(x.shape)}, the calculated output size is "
+                               f"too small")
+        needed = (out - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
+        after = needed - size - padding[i]
+        pairs.append((padding[i], after))
+        outs.append(out)
+    flat = [(b, a) for b, a in reversed(pairs)]
+    if any(b or a for b, a in flat):
+        x = _constant_pad(x, flat, fill)  # a negative "after" crops rows no window reaches
+    return x, outs
+
+
+def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, return_indices, n, name):
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    kernel = _tuple(kernel_size, n, "kernel_size")
+    stride = _tuple(stride if stride not in (None, []) else kernel, n, "stride")
+    padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
+    fill = -math.inf if x.dtype.is_floating_point else _lowest(x)
+    padded, outs = _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n)
+    patches = win.windows(padded, kernel, stride, dilation)
+    count = 1
+    for k in kernel:
+        count *= k
+    flat = patches.reshape(tuple(patches.shape[:2 + n]) + (count,))
+    values, where = flat.max(-1)
+    if not return_indices:
+        return values.squeeze(0) if unbatched else values
+    indices = _input_indices(where, kernel, stride, padding, dilation, x.shape[2:], outs, n, x.device)
+    if unbatched:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return values, indices
+
+
+def _lowest(x: Tensor):
+    import numpy as np
+    return int(np.iinfo(x.dtype.numpy).min)
+
+
+def _input_indices(where, kernel, stride, padding, dilation, in_sizes, outs, n, device):
+    """Window argmax -> flat index into each unpadded input plane (PyTorch's return_indices)."""
+    flat_index = None
+    remaining = where
+    coords = []
+    for i in reversed(range(n)):
+        coords.append(remaining % kernel[i])
+        remaining = remaining // kernel[i]
+    coords.reverse()
+    for i in range(n):
+        shape = [1] * (2 + n)
+        shape[2 + i] = outs[i]
+        start = creation.arange(outs[i], device=device).reshape(shape) * stride[i] - padding[i]
+        position = start + coords[i] * dilation[i]
+        flat_index = position if flat_index is None else flat_index * in_sizes[i] + position
+    return flat_index
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over sliding windows of (N, C, H, W); ``return_indices`` as in PyTorch."""
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
+
+
+def _avg_pool(x: Tensor, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, n):
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    kernel = _tuple(kernel_size, n, "kernel_size")
+    stride = _tuple(stride if stride not in (None, []) else kernel, n, "stride")
+    padding = _tuple(padding, n, "padding")
+    ones = (1,) * n
+    padded, outs = _pool_input(x, kernel, stride, padding, ones, ceil_mode, 0.0, n)
+    patches = win.windows(padded, kernel, stride)
+    dims = tuple(range(-n, 0))
+    total = patches.sum(dims)
+    if divisor_override:
+        out = total / divisor_override
+    else:
+        out = total / _divisors(x, kernel, stride, padding, outs, count_include_pad, n)
+    return out.squeeze(0) if unbatched else out
+
+
+def _divisors(x, kernel, stride, padding, outs, count_include_pad, n):
+    """How many elements each window averages over (PyTorch's rule, per output position)."""
+    result = None
+    for i in range(n):
+        size = x.shape[2 + i]
+        counts = []
+        for o in range(outs[i]):
+            start = o * stride[i] - padding[i]
+            end = min(start + kernel[i], size + padding[i])
+            if not count_include_pad:
+                start, end = max(start, 0), min(end, size)
+            counts.append(end - start)
+        shape = [1] * (2 + n)
+        shape[2 + i] = outs[i]
+        c = creation.tensor(counts, dtype=x.dtype, device=x.device).reshape(shape)
+        result = c if result is None else result * c
+    return result
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding windows of (N, C, H, W)."""
+    return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2)
+
+
+def _adaptive_bounds(in_size: int, out_size: int):
+    return [(math.floor(i * in_size / out_size), math.ceil((i + 1) * in_size / out_size))
+            for i in range(out_size)]
+
+
+def _adaptive(x: Tensor, output_size, n: int, reduce):
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    sizes = _tuple(output_size, n, "output_size")
+    sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
+    in_sizes = tuple(x.shape[2:])
+    if all(i % o == 0 for i, o in zip(in_sizes, sizes)):  # even split: one windowed reduction
+        kernel = tuple(i // o for i, o in zip(in_sizes, sizes))
+        patches = win.windows(x, kernel, kernel)
+        out = reduce(patches.reshape(tuple(patches.shape[:2 + n]) + (-1,)))
+    else:
+        out = _adaptive_cells(x, sizes, n, reduce)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_cells(x, sizes, n, reduce):
+    bounds = [_adaptive_bounds(x.shape[2 + i], sizes[i]) for i in range(n)]
+    if n == 1:
+        cells = [reduce(x[:, :, a:b]) for a, b in bounds[0]]
+        return sh.stack(cells, -1)
+    rows = []
+    for a, b in bounds[0]:
+        rows.append(sh.stack([reduce(x[:, :, a:b, c:d].reshape(x.shape[0], x.shape[1], -1))
+                              for c, d in bounds[1]], -1))
+    return sh.stack(rows, -2)
+
+
+def adaptive_avg_pool1d(x, output_size):
+    return _adaptive(x, output_size, 1, lambda t: t.mean(-1))
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average pooling to a fixed output size (PyTorch's start/end rule per cell)."""
+    return _adaptive(x, output_size, 2, lambda t: t.mean(-1))
+
+
+def adaptive_max_pool1d(x, output_size, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool1d(return_indices=True) is not supported")
+    return _adaptive(x, output_size, 1, lambda t: t.max(-1).values)
+
+
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool2d(return_indices=True) is not supported")
+    return _adaptive(x, output_size, 2, lambda t: t.max(-1).values)

@@ -1,0 +1,347 @@
+"""Recurrent layers: RNN, LSTM, GRU and their cells, with PyTorch's parameters and outputs.
+
+The input projection of every time step is one matmul; the recurrence of a layer and direction is
+one autograd Function whose backward runs back-propagation through time and forms the recurrent
+weight's gradient with a single matmul over all steps.
+"""
+from __future__ import annotations
+
+import math
+
+from ...api import creation
+from ...api.ops import pointwise as pw, shape as sh
+from ...api.tensor import Tensor
+from ...autograd.function import Function
+from .. import functional as F, init
+from ..parameter import Parameter
+from .module import Module
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _sigmoid_grad(y: Tensor) -> Tensor:
+    return y * (1.0 - y)
+
+
+class _Recurrence(Function):
+    """One layer, one direction: ``xproj`` (L, N, G*H) already holds ``x W_ih^T + b_ih`` (and
+    ``b_hh`` except for GRU, which needs it inside the reset gate)."""
+
+    @staticmethod
+    def forward(ctx, mode: str, xproj: Tensor, h0: Tensor, c0, w_hh: Tensor, b_hh, reverse: bool):
+        steps = xproj.shape[0]
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        w_t = w_hh.t()
+        h, c = h0, c0
+        outputs = [None] * steps
+        saved = []
+        for t in order:
+            hidden = h @ w_t
+            if mode == "LSTM":
+                gates = xproj[t] + hidden
+                i, f, g, o = gates.chunk(4, 1)
+                i, f, g, o = pw.sigmoid(i), pw.sigmoid(f), pw.tanh(g), pw.sigmoid(o)
+                c_new = f * c + i * g
+                tc = pw.tanh(c_new)
+                h_new = o * tc
+                saved.append((h, c, i, f, g, o, tc))
+                c = c_new
+            elif mode == "GRU":
+                hidden = hidden + b_hh
+                xr, xz, xn = xproj[t].chunk(3, 1)
+                hr, hz, hn = hidden.chunk(3, 1)
+                r, z = pw.sigmoid(xr + hr), pw.sigmoid(xz + hz)
+                n = pw.tanh(xn + r * hn)
+                h_new = (1.0 - z) * n + z * h
+                saved.append((h, r, z, n, hn))
+            else:
+                pre = xproj[t] + hidden
+                h_new = pw.tanh(pre) if mode == "RNN_TANH" else pw.relu(pre)
+                saved.append((h, h_new))
+            outputs[t] = h_new
+            h = h_new
+        ctx.mode, ctx.reverse, ctx.steps, ctx.saved = mode, reverse, steps, saved
+        ctx.save_for_backward(w_hh)
+        return sh.stack(outputs), h, (c if mode == "LSTM" else h.detach() * 0)
+
+    @staticmethod
+    def backward(ctx, g_out: Tensor, g_hn: Tensor, g_cn: Tensor):
+        (w_hh,) = ctx.saved_tensors
+        mode, steps = ctx.mode, ctx.steps
+        order = range(steps) if ctx.reverse else range(steps - 1, -1, -1)
+        gh = g_hn
+        gc = g_cn if mode == "LSTM" else None
+        d_gates = [None] * steps
+        d_hidden = [None] * steps  # the gradient reaching h @ W_hh^T (+ b_hh)
+        previous_h = [None] * steps
+        for t, record in zip(order, reversed(ctx.saved)):
+            gh = gh + g_out[t]
+            if mode == "LSTM":
+                h, c, i, f, g, o, tc = record
+                go = gh * tc
+                gc = gc + gh * o * (1.0 - tc * tc)
+                gates = sh.cat([gc * g * _sigmoid_grad(i), gc * c * _sigmoid_grad(f),
+                                gc * i * (1.0 - g * g), go * _sigmoid_grad(o)], 1)
+                gc = gc * f
+                d_gates[t] = d_hidden[t] = gates
+                gh = gh * 0.0  # h_{t-1} reaches h_t only through the gates
+            elif mode == "GRU":
+                h, r, z, n, hn = record
+                dn = gh * (1.0 - z)
+                dz = gh * (h - n) * _sigmoid_grad(z)
+                da = dn * (1.0 - n * n)
+                dr = da * hn * _sigmoid_grad(r)
+                d_gates[t] = sh.cat([dr, dz, da], 1)
+                d_hidden[t] = sh.cat([dr, dz, da * r], 1)
+                gh = gh * z
+            else:
+                h, h_new = record
+                local = 1.0 - h_new * h_new if mode == "RNN_TANH" else (h_new > 0).to(h_new.dtype)
+                d_gates[t] = d_hidden[t] = gh * local
+                gh = gh * 0.0
+            previous_h[t] = h
+            gh = gh + d_hidden[t] @ w_hh
+        hidden = sh.stack(d_hidden)  # (L, N, G*H)
+        width = hidden.shape[-1]
+        flat = hidden.reshape(-1, width)
+        g_w_hh = flat.t() @ sh.stack(previous_h).reshape(-1, w_hh.shape[1])
+        g_b_hh = flat.sum(0) if mode == "GRU" else None
+        return None, sh.stack(d_gates), gh, gc, g_w_hh, g_b_hh, None
+
+
+class RNNBase(Module):
+    """Shared machinery of RNN, LSTM and GRU."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None) -> None:
+        super().__init__()
+        if proj_size:
+            raise NotImplementedError("LSTM projections (proj_size > 0) are not supported")
+        if not 0 <= dropout <= 1:
+            raise ValueError("dropout should be a number in range [0, 1]")
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
+        gate_size = _GATES[mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            for direction in range(directions):
+                layer_input = input_size if layer == 0 else hidden_size * directions
+                suffix = "_reverse" if direction == 1 else ""
+                names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
+                shapes = [(gate_size, layer_input), (gate_size, hidden_size)]
+                if bias:
+                    names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
+                    shapes += [(gate_size,), (gate_size,)]
+                for name, shape in zip(names, shapes):
+                    setattr(self, name, Parameter(creation.empty(shape, device=device, dtype=dtype)))
+                    self._flat_weights_names.append(name)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    def _weights(self, layer: int, direction: int):
+        suffix = "_reverse" if direction == 1 else ""
+        get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}") if self.bias or "weight" in kind else None  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def forward(self, x: Tensor, hx=None):
+        batched = x.ndim == 3
+        if not batched:
+            if x.ndim != 2:
+                raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {x.ndim}D")
+            x = x.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]}")
+        steps, batch = x.shape[0], x.shape[1]
+        directions = 2 if self.bidirectional else 1
+        h0, c0 = self._initial_state(hx, batch, directions, x, batched)
+        layer_input = x
+        last_h, last_c = [], []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                width = layer_input.shape[-1]
+                xproj = layer_input.reshape(steps * batch, width) @ w_ih.t()
+                if b_ih is not None:
+                    xproj = xproj + (b_ih + b_hh if self.mode != "GRU" else b_ih)
+                xproj = xproj.reshape(steps, batch, -1)
+                gru_bias = b_hh if self.mode == "GRU" and b_hh is not None else None
+                if self.mode == "GRU" and gru_bias is None:
+                    gru_bias = creation.zeros(w_hh.shape[0], dtype=x.dtype, device=x.device)
+                out, h_n, c_n = _Recurrence.apply(self.mode, xproj, h0[index],
+                                                  c0[index] if c0 is not None else None,
+                                                  w_hh, gru_bias, direction == 1)
+                outputs.append(out)
+                last_h.append(h_n)
+                last_c.append(c_n)
+            layer_input = outputs[0] if directions == 1 else sh.cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        output = layer_input
+        h_n = sh.stack(last_h)
+        if self.batch_first and batched:
+            output = output.transpose(0, 1)
+        if not batched:
+            output, h_n = output.squeeze(1), h_n.squeeze(1)
+        if self.mode == "LSTM":
+            c_n = sh.stack(last_c)
+            return output, (h_n, c_n if batched else c_n.squeeze(1))
+        return output, h_n
+
+    def _initial_state(self, hx, batch, directions, x, batched):
+        shape = (self.num_layers * directions, batch, self.hidden_size)
+        if hx is None:
+            zeros = creation.zeros(shape, dtype=x.dtype, device=x.device)
+            return zeros, (zeros if self.mode == "LSTM" else None)
+        if self.mode == "LSTM":
+            h0, c0 = hx
+            if not batched:
+                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
+            self._check_state(h0, shape, "h0")
+            self._check_state(c0, shape, "c0")
+            return h0, c0
+        h0 = hx if batched else hx.unsqueeze(1)
+        self._check_state(h0, shape, "hx")
+        return h0, None
+
+    @staticmethod
+    def _check_state(state, shape, name):
+        if tuple(state.shape) != shape:
+            raise RuntimeError(f"Expected hidden size {shape}, got {list(state.shape)} for {name}")
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            text += ", nonlinearity='relu'"
+        if not self.bias:
+            text += ", bias=False"
+        if self.batch_first:
+            text += ", batch_first=True"
+        if self.dropout:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional:
+            text += ", bidirectional=True"
+        return text
+
+
+class RNN(RNNBase):
+    """Elman RNN with tanh or relu nonlinearity."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory; returns ``output, (h_n, c_n)``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device=None, dtype=None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size, device, dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None) -> None:
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device=device, dtype=dtype)
+
+
+class RNNCellBase(Module):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.weight_ih = Parameter(creation.empty(gates * hidden_size, input_size, device=device, dtype=dtype))
+        self.weight_hh = Parameter(creation.empty(gates * hidden_size, hidden_size, device=device, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(creation.empty(gates * hidden_size, device=device, dtype=dtype))
+            self.bias_hh = Parameter(creation.empty(gates * hidden_size, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    def _projections(self, x, h):
+        return F.linear(x, self.weight_ih, self.bias_ih), F.linear(h, self.weight_hh, self.bias_hh)
+
+    def _batched(self, x, hx, count):
+        batched = x.ndim == 2
+        if not batched:
+            x = x.unsqueeze(0)
+        if hx is None:
+            zeros = creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
+            hx = (zeros,) * count if count > 1 else zeros
+        elif not batched:
+            hx = tuple(h.unsqueeze(0) for h in hx) if count > 1 else hx.unsqueeze(0)
+        return x, hx, batched
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x, hx=None):
+        x, hx, batched = self._batched(x, hx, 1)
+        xi, hh = self._projections(x, hx)
+        h = pw.tanh(xi + hh) if self.nonlinearity == "tanh" else pw.relu(xi + hh)
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, x, hx=None):
+        x, (h, c), batched = self._batched(x, hx, 2)
+        xi, hh = self._projections(x, h)
+        i, f, g, o = (xi + hh).chunk(4, 1)
+        c = pw.sigmoid(f) * c + pw.sigmoid(i) * pw.tanh(g)
+        h = pw.sigmoid(o) * pw.tanh(c)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, x, hx=None):
+        x, h, batched = self._batched(x, hx, 1)
+        xi, hh = self._projections(x, h)
+        xr, xz, xn = xi.chunk(3, 1)
+        hr, hz, hn = hh.chunk(3, 1)
+        r, z = pw.sigmoid(xr + hr), pw.sigmoid(xz + hz)
+        n = pw.tanh(xn + r * hn)
+        out = (1.0 - z) * n + z * h
+        return out if batched else out.squeeze(0)
