@@ -503,7 +503,8 @@ def _triangle(x: Tensor, diagonal: int, upper: bool) -> Tensor:
     r = arange(rows, device=x._device).reshape(rows, 1)
     c = arange(cols, device=x._device).reshape(1, cols)
     mask = ge(c - r, diagonal) if upper else le(c - r, diagonal)
-    return where(mask, x, 0 if not x._dtype.is_floating_point else 0.0)
+    from .support import scalar_for
+    return where(mask, x, scalar_for(0, x._dtype))
 
 
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:

@@ -188,9 +188,9 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     """Pointwise KL divergence ``target * (log target - input)`` (input holds log-probabilities)."""
     if log_target:
         loss = pw.exp(target) * (target - input)
-    else:
-        safe = pw.where(target > 0, target, 1.0)
-        loss = pw.where(target > 0, target * (pw.log(safe) - input), 0.0 * input)
+    else:  # xlogy(t, t) - t * input, with 0 log 0 = 0 (negative targets give nan, as in torch)
+        safe = pw.where(target == 0, 1.0, target)
+        loss = pw.where(target == 0, 0.0, target * pw.log(safe)) - target * input
     reduction = _legacy(size_average, reduce, reduction)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
