@@ -27,7 +27,7 @@ from .api.ops.indexing import (  # noqa: E402
 )
 from .api.ops.linalg import addmm, bmm, dot, matmul, mm, mv, outer  # noqa: E402
 from .api.ops.pointwise import (  # noqa: E402
-    abs, add, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clip, cos, div,
+    abs, add, addcdiv, addcmul, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clip, cos, div,
     eq, erf, exp, expm1, floor, floor_divide, fmod, ge, gt, isfinite, isinf, isnan, le, lerp, log,
     log1p, log2, log10, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum,
     mul, ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
@@ -50,7 +50,7 @@ from .api.ops.shape import detach  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402
-from . import nn  # noqa: E402
+from . import nn, optim  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
 allclose = Tensor.allclose

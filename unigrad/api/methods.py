@@ -191,6 +191,7 @@ METHODS = {
     "floor_divide": pw.floor_divide, "remainder": pw.remainder, "fmod": pw.fmod, "pow": pw.pow,
     "maximum": pw.maximum, "minimum": pw.minimum, "clamp": pw.clamp, "clip": pw.clamp,
     "where": lambda self, condition, other: pw.where(condition, self, other), "lerp": pw.lerp,
+    "addcmul": pw.addcmul, "addcdiv": pw.addcdiv,
     "eq": pw.eq, "ne": pw.ne, "lt": pw.lt, "le": pw.le, "gt": pw.gt, "ge": pw.ge,
     "logical_not": pw.logical_not, "logical_and": pw.logical_and, "logical_or": pw.logical_or,
     "logical_xor": pw.logical_xor, "bitwise_and": pw.bitwise_and, "bitwise_or": pw.bitwise_or,
@@ -250,6 +251,7 @@ INPLACE_OF = {
     "masked_fill_": indexing.masked_fill, "scatter_": indexing.scatter,
     "scatter_add_": indexing.scatter_add, "sin_": pw.sin, "cos_": pw.cos, "erf_": pw.erf,
     "square_": pw.square, "log1p_": pw.log1p, "expm1_": pw.expm1, "rsqrt_": pw.rsqrt,
+    "addcmul_": pw.addcmul, "addcdiv_": pw.addcdiv,
 }
 OPERATOR_INPLACE = {
     "__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_", "__itruediv__": "div_",

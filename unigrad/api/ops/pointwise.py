@@ -581,5 +581,16 @@ def where(condition: Tensor, a, b) -> Tensor:
     return out
 
 
-def lerp(start: Tensor, end: Tensor, weight) -> Tensor:
+def lerp(start: Tensor, end, weight) -> Tensor:
+    """``start + weight * (end - start)``."""
     return start + weight * (end - start)
+
+
+def addcmul(x: Tensor, a, b, *, value=1) -> Tensor:
+    """``x + value * a * b``."""
+    return x + a * b * value if value != 1 else x + a * b
+
+
+def addcdiv(x: Tensor, a, b, *, value=1) -> Tensor:
+    """``x + value * a / b``."""
+    return x + a / b * value if value != 1 else x + a / b

@@ -1,0 +1,249 @@
+"""Adagrad, RMSprop, Adadelta, Adamax, NAdam and RAdam (PyTorch's single-tensor updates)."""
+from __future__ import annotations
+
+import math
+
+from ..api import creation
+from ..autograd.grad_mode import no_grad
+from .optimizer import Optimizer, _step_tensor, grads_of
+
+
+def _check(lr, eps=0.0, weight_decay=0.0):
+    if lr < 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps < 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if weight_decay < 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adagrad(Optimizer):
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, foreach=None, *,
+                 maximize: bool = False, differentiable: bool = False, fused=None) -> None:
+        _check(lr, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      maximize=maximize))
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p]["step"] = _step_tensor()
+                self.state[p]["sum"] = creation.full_like(p, group["initial_accumulator_value"])
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            for p, grad in grads_of(group):
+                grad = -grad if group["maximize"] else grad
+                state = self.state[p]
+                state["step"].add_(1)
+                step = state["step"].item()
+                if group["weight_decay"]:
+                    grad = grad.add(p, alpha=group["weight_decay"])
+                clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+                state["sum"].addcmul_(grad, grad, value=1)
+                std = state["sum"].sqrt().add_(group["eps"])
+                p.addcdiv_(grad, std, value=-clr)
+        return loss
+
+
+class RMSprop(Optimizer):
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 capturable: bool = False, foreach=None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _check(lr, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            alpha, momentum = group["alpha"], group["momentum"]
+            for p, grad in grads_of(group):
+                grad = -grad if group["maximize"] else grad
+                state = self.state[p]
+                if not state:
+                    state["step"] = _step_tensor()
+                    state["square_avg"] = creation.zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = creation.zeros_like(p)
+                    if group["centered"]:
+                        state["grad_avg"] = creation.zeros_like(p)
+                state["step"].add_(1)
+                if group["weight_decay"]:
+                    grad = grad.add(p, alpha=group["weight_decay"])
+                square_avg = state["square_avg"]
+                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+                if group["centered"]:
+                    grad_avg = state["grad_avg"]
+                    grad_avg.lerp_(grad, 1 - alpha)
+                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+                else:
+                    avg = square_avg.sqrt()
+                avg = avg.add_(group["eps"])
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf.mul_(momentum).addcdiv_(grad, avg)
+                    p.add_(buf, alpha=-group["lr"])
+                else:
+                    p.addcdiv_(grad, avg, value=-group["lr"])
+        return loss
+
+
+class Adadelta(Optimizer):
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, foreach=None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        _check(lr, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            rho, eps = group["rho"], group["eps"]
+            for p, grad in grads_of(group):
+                grad = -grad if group["maximize"] else grad
+                state = self.state[p]
+                if not state:
+                    state["step"] = _step_tensor()
+                    state["square_avg"] = creation.zeros_like(p)
+                    state["acc_delta"] = creation.zeros_like(p)
+                state["step"].add_(1)
+                if group["weight_decay"]:
+                    grad = grad.add(p, alpha=group["weight_decay"])
+                square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+                square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+                std = square_avg.add(eps).sqrt_()
+                delta = acc_delta.add(eps).sqrt_()
+                delta.div_(std).mul_(grad)
+                acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+                p.add_(delta, alpha=-group["lr"])
+        return loss
+
+
+class Adamax(Optimizer):
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, foreach=None, *, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
+        _check(lr, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p, grad in grads_of(group):
+                grad = -grad if group["maximize"] else grad
+                state = self.state[p]
+                if not state:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = creation.zeros_like(p)
+                    state["exp_inf"] = creation.zeros_like(p)
+                state["step"].add_(1)
+                step = state["step"].item()
+                if group["weight_decay"]:
+                    grad = grad.add(p, alpha=group["weight_decay"])
+                exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_inf.mul_(beta2).maximum_(grad.abs().add_(group["eps"]))
+                clr = group["lr"] / (1 - beta1 ** step)
+                p.addcdiv_(exp_avg, exp_inf, value=-clr)
+        return loss
+
+
+class NAdam(Optimizer):
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach=None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
+        _check(lr, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr, decay, psi = group["lr"], group["weight_decay"], group["momentum_decay"]
+            for p, grad in grads_of(group):
+                grad = -grad if group["maximize"] else grad
+                state = self.state[p]
+                if not state:
+                    state["step"] = _step_tensor()
+                    state["mu_product"] = creation.tensor(1.0)
+                    state["exp_avg"] = creation.zeros_like(p)
+                    state["exp_avg_sq"] = creation.zeros_like(p)
+                state["step"].add_(1)
+                step = state["step"].item()
+                bias_correction2 = 1 - beta2 ** step
+                if decay:
+                    if group["decoupled_weight_decay"]:
+                        p.mul_(1 - lr * decay)
+                    else:
+                        grad = grad.add(p, alpha=decay)
+                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
+                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
+                state["mu_product"].mul_(mu)
+                mu_product = state["mu_product"].item()
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                denom = exp_avg_sq.div(bias_correction2).sqrt().add_(group["eps"])
+                p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+                p.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))
+        return loss
+
+
+class RAdam(Optimizer):
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
+        _check(lr, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            lr, decay = group["lr"], group["weight_decay"]
+            for p, grad in grads_of(group):
+                grad = -grad if group["maximize"] else grad
+                state = self.state[p]
+                if not state:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = creation.zeros_like(p)
+                    state["exp_avg_sq"] = creation.zeros_like(p)
+                state["step"].add_(1)
+                step = state["step"].item()
+                if decay:
+                    if group["decoupled_weight_decay"]:
+                        p.mul_(1 - lr * decay)
+                    else:
+                        grad = grad.add(p, alpha=decay)
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                corrected = exp_avg / bias_correction1
+                rho_inf = 2 / (1 - beta2) - 1
+                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+                if rho_t > 5.0:
+                    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
+                                     ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                    adaptive = math.sqrt(bias_correction2) / exp_avg_sq.sqrt().add_(group["eps"])
+                    p.add_(corrected * lr * adaptive * rect, alpha=-1.0)
+                else:
+                    p.add_(corrected * lr, alpha=-1.0)
+        return loss
