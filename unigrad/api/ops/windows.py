@@ -31,25 +31,43 @@ def windows(x: Tensor, kernel, stride, dilation=None) -> Tensor:
     kernel, stride = tuple(kernel), tuple(stride)
     dilation = tuple(dilation) if dilation is not None else (1,) * len(kernel)
     shape = x._buf.shape
-    new_shape, new_strides, _ = _window_geometry(shape, x._backend.strides(x._buf), kernel, stride,
-                                                 dilation)
+    strides = x._backend.strides(x._buf)
+    new_shape, new_strides, _ = _window_geometry(shape, strides, kernel, stride, dilation)
     out = Tensor._make(x._backend.as_strided(x._buf, new_shape, new_strides, 0), x._dtype,
                        x._device, x._backend)
     out._version = x._version
     if x._requires_grad and grad_state.enabled:
-        out._attach("UnfoldBackward0", lambda g: (fold(g, shape, kernel, stride, dilation),), (x,))
+        # the gradient is laid out in memory like x (e.g. channels-last), so fold adds along
+        # runs that are contiguous in both
+        order = memory_order(strides)
+        out._attach("UnfoldBackward0",
+                    lambda g: (fold(g, shape, kernel, stride, dilation, order),), (x,))
     return out
 
 
-def fold(patches: Tensor, shape, kernel, stride, dilation=None) -> Tensor:
+def memory_order(strides) -> tuple:
+    """Dims from outermost to innermost in memory (by decreasing stride)."""
+    return tuple(sorted(range(len(strides)), key=lambda d: -abs(strides[d])))
+
+
+def fold(patches: Tensor, shape, kernel, stride, dilation=None, order=None) -> Tensor:
     """The adjoint of ``windows``: a tensor of ``shape`` where every patch element is added at
-    the position it was read from."""
+    the position it was read from. ``order`` lays the result out in memory (default C order)."""
     kernel, stride, shape = tuple(kernel), tuple(stride), tuple(shape)
     dilation = tuple(dilation) if dilation is not None else (1,) * len(kernel)
     b = patches._backend
-    buf = b.full(shape, 0, patches._dtype)
     from .support import contiguous_strides
-    base_strides = contiguous_strides(shape)
+    if order is None or tuple(order) == tuple(range(len(shape))):
+        buf = b.full(shape, 0, patches._dtype)
+        base_strides = contiguous_strides(shape)
+    else:
+        memory_shape = tuple(shape[d] for d in order)
+        memory_strides = contiguous_strides(memory_shape)
+        base_strides = [0] * len(shape)
+        for position, d in enumerate(order):
+            base_strides[d] = memory_strides[position]
+        base_strides = tuple(base_strides)
+        buf = b.as_strided(b.full(memory_shape, 0, patches._dtype), shape, base_strides, 0)
     k = len(kernel)
     lead = len(shape) - k
     _, _, out_sizes = _window_geometry(shape, base_strides, kernel, stride, dilation)
@@ -57,18 +75,40 @@ def fold(patches: Tensor, shape, kernel, stride, dilation=None) -> Tensor:
     target_strides = tuple(base_strides[:lead]) + tuple(
         s * st for s, st in zip(base_strides[lead:], stride))
     src_strides = b.strides(patches._buf)
+    source_strides = src_strides[:len(src_strides) - k]
+    # Visit dims in the result's memory order, so each add runs along contiguous memory.
+    visit = order if order is not None else tuple(range(len(shape)))
+    view_shape = tuple(target_shape[d] for d in visit)
+    view_target = tuple(target_strides[d] for d in visit)
+    view_source = tuple(source_strides[d] for d in visit)
     # one strided add per kernel offset: prod(kernel) passes, each over the whole output
     for offset in _offsets(kernel):
         start = sum(o * dl * s for o, dl, s in zip(offset, dilation, base_strides[lead:]))
-        target = b.as_strided(buf, target_shape, target_strides, start)
+        target = b.as_strided(buf, view_shape, view_target, start)
         src_start = sum(o * s for o, s in zip(offset, src_strides[len(src_strides) - k:]))
-        source = b.as_strided(patches._buf, target_shape, src_strides[:len(src_strides) - k],
-                              src_start)
+        source = b.as_strided(patches._buf, view_shape, view_source, src_start)
         b.add(target, source, out=target)
     out = Tensor._make(buf, patches._dtype, patches._device, b)
     if patches._requires_grad and grad_state.enabled:
         out._attach("FoldBackward0", lambda g: (windows(g, kernel, stride, dilation),), (patches,))
     return out
+
+
+def window_offsets(x: Tensor, kernel, stride, dilation=None):
+    """``(offset, view)`` for every kernel offset: the strided view of ``x`` holding that element
+    of every window (shape ``(*lead, *out)``). Used by pooling, which reduces over offsets with
+    element-wise ops instead of materialising the patches."""
+    kernel, stride = tuple(kernel), tuple(stride)
+    dilation = tuple(dilation) if dilation is not None else (1,) * len(kernel)
+    b = x._backend
+    shape, strides = x._buf.shape, b.strides(x._buf)
+    new_shape, new_strides, _ = _window_geometry(shape, strides, kernel, stride, dilation)
+    k = len(kernel)
+    view_shape, view_strides = new_shape[:-k], new_strides[:-k]
+    kernel_strides = new_strides[-k:]
+    for offset in _offsets(kernel):
+        start = sum(o * s for o, s in zip(offset, kernel_strides))
+        yield offset, b.as_strided(x._buf, view_shape, view_strides, start)
 
 
 def _offsets(kernel):

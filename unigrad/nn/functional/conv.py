@@ -62,31 +62,53 @@ def _convnd(x: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: 
     _check(x, weight, groups, n, name)
     kernel = tuple(weight.shape[2:])
     stride, dilation = _tuple(stride, n, "stride"), _tuple(dilation, n, "dilation")
-    x = _padded(x, padding, kernel, dilation, n)
-    batch, channels = x.shape[0], x.shape[1]
-    out_channels = weight.shape[0]
-    patches = win.windows(x, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    batch, channels, out_channels = x.shape[0], x.shape[1], weight.shape[0]
+    spatial = tuple(range(2, 2 + n))
+    # Work channels-last: im2col then copies contiguous runs of channels, and the gradient's
+    # col2im (fold) adds along the same runs.
+    to_last = (0,) + spatial + (1,)
+    to_first = (0, n + 1) + tuple(range(1, n + 1))
+    x_last = _padded_last(x.permute(to_last), padding, kernel, dilation, n)
+    patches = win.windows(x_last.permute(to_first), kernel, stride, dilation)  # (N, C, *out, *k)
     out_sizes = tuple(patches.shape[2:2 + n])
-    positions = 1
-    for s in out_sizes:
-        positions *= s
+    positions, k = 1, 1
+    for size in out_sizes:
+        positions *= size
+    for size in kernel:
+        k *= size
     per_group = channels // groups
-    k = 1
-    for s in kernel:
-        k *= s
-    # columns laid out (G, N*out, C/G*kernel): channel-major within each row, like the weight
     cols = patches.reshape((batch, groups, per_group) + out_sizes + kernel)
-    cols = cols.permute((1, 0) + tuple(range(3, 3 + n)) + (2,) + tuple(range(3 + n, 3 + 2 * n)))
-    cols = cols.reshape(groups, batch * positions, per_group * k)
-    w = weight.reshape(groups, out_channels // groups, per_group * k).transpose(1, 2)
-    out = linalg.matmul(cols, w) if groups > 1 else linalg.matmul(cols[0], w[0]).unsqueeze(0)
-    # (G, N*out, O/G) -> (N, G*O/G, *out), contiguous like PyTorch's result
+    cols = cols.permute((1, 0) + tuple(range(3, 3 + 2 * n)) + (2,))  # (G, N, *out, *k, C/G)
+    cols = cols.reshape(groups, batch * positions, k * per_group)
+    w = weight.reshape((groups, out_channels // groups, per_group) + kernel)
+    w = w.permute((0, 1) + tuple(range(3, 3 + n)) + (2,)).reshape(groups, out_channels // groups, k * per_group)
+    if groups == 1:
+        out = linalg.matmul(cols[0], w[0].t()).unsqueeze(0)
+    else:
+        out = linalg.matmul(cols, w.transpose(1, 2))
+    # (G, N*out, O/G) -> (N, O, *out), contiguous like PyTorch's result
     out = out.reshape((groups, batch) + out_sizes + (out_channels // groups,))
-    out = out.permute((1, 0, 2 + n) + tuple(range(2, 2 + n))).reshape(
-        (batch, out_channels) + out_sizes).contiguous()
+    out = out.permute((1, 0, 2 + n) + tuple(range(2, 2 + n))).reshape((batch, out_channels) + out_sizes)
+    out = out.contiguous()  # NCHW memory, so .view() after a conv works as in PyTorch
     if bias is not None:
         out = out + bias.reshape((1, out_channels) + (1,) * n)
     return out.squeeze(0) if unbatched else out
+
+
+def _padded_last(x_last: Tensor, padding, kernel, dilation, n: int) -> Tensor:
+    """Channels-last input (N, *spatial, C), zero-padded and contiguous."""
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of 'valid', 'same'")
+        pairs = _same_padding(kernel, dilation) if padding == "same" else ((0, 0),) * n
+    else:
+        pairs = tuple((p, p) for p in _tuple(padding, n, "padding"))
+    if not any(a or b for a, b in pairs):
+        return x_last.contiguous()
+    flat = [0, 0]
+    for before, after in reversed(pairs):
+        flat += [before, after]
+    return pad(x_last, flat)
 
 
 def conv1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:

@@ -3,8 +3,9 @@ maximum of each window, as in PyTorch), average, and adaptive variants."""
 from __future__ import annotations
 
 import math
-from ...api import creation
+from ...api import creation, dtypes
 from ...api.ops import shape as sh, windows as win
+from ...api.ops.support import grad_state
 from ...api.tensor import Tensor
 from .conv import _tuple
 from .padding import _constant_pad
@@ -49,18 +50,49 @@ def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, retu
     padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
     fill = -math.inf if x.dtype.is_floating_point else _lowest(x)
     padded, outs = _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n)
-    patches = win.windows(padded, kernel, stride, dilation)
-    count = 1
-    for k in kernel:
-        count *= k
-    flat = patches.reshape(tuple(patches.shape[:2 + n]) + (count,))
-    values, where = flat.max(-1)
+    values, chosen = _window_max(padded, kernel, stride, dilation)
     if not return_indices:
         return values.squeeze(0) if unbatched else values
-    indices = _input_indices(where, kernel, stride, padding, dilation, x.shape[2:], outs, n, x.device)
+    first_max = chosen.to(dtypes.uint8).argmax(-1)
+    indices = _input_indices(first_max, kernel, stride, padding, dilation, x.shape[2:], outs, n, x.device)
     if unbatched:
         values, indices = values.squeeze(0), indices.squeeze(0)
     return values, indices
+
+
+def _window_max(x: Tensor, kernel, stride, dilation):
+    """Max over windows by element-wise maxima of strided views (no patch copy). Returns the
+    values and, per window, the offset of its first maximum (PyTorch's tie and NaN rule)."""
+    b = x._backend
+    views = [view for _, view in win.window_offsets(x, kernel, stride, dilation)]
+    best = None
+    for view in views:
+        best = b.maximum(best, view) if best is not None else b.cast(view, x.dtype)
+    count = len(views)
+    chosen = b.empty(best.shape + (count,), dtypes.bool)  # one-hot: the first maximum
+    slot_strides = b.strides(chosen)[:-1]
+    taken = None
+    for i, view in enumerate(views):
+        hit = b.eq(view, best)
+        if x.dtype.is_floating_point:  # a NaN window's maximum is its (first) NaN
+            hit = b.add(hit, b.bitwise_and(b.eq(b.eq(view, view), False), b.eq(b.eq(best, best), False)))
+        if taken is not None:
+            hit = b.bitwise_and(hit, b.eq(taken, False))
+            taken = b.add(taken, hit)
+        else:
+            taken = hit
+        b.copy_(b.as_strided(chosen, best.shape, slot_strides, i), hit)
+    values = Tensor._make(best, x.dtype, x.device, b)
+    chosen_t = Tensor._make(chosen, dtypes.bool, x.device, b)
+    if x.requires_grad and grad_state.enabled:
+        shape, order = x.shape, win.memory_order(b.strides(x._buf))
+        window_shape = tuple(best.shape) + tuple(kernel)
+
+        def backward(g):
+            patches = (g.unsqueeze(-1) * chosen_t).reshape(window_shape)
+            return (win.fold(patches, shape, kernel, stride, dilation, order),)
+        values._attach("MaxPoolBackward", backward, (x,))
+    return values, chosen_t
 
 
 def _lowest(x: Tensor):
