@@ -310,7 +310,9 @@ class Backend(abc.ABC):
     log_softmax = None
     #: ``softmax(x, axis) -> Buffer`` over one axis, floating dtypes
     softmax = None
+    #: ``sigmoid(x) -> Buffer``, ``1 / (1 + exp(-x))`` without overflow, floating dtypes
+    sigmoid = None
 
 
 REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))
-OPTIONAL_FAST_PATHS = ("log_softmax", "softmax")
+OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid")

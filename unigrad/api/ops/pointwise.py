@@ -134,9 +134,13 @@ def sigmoid(x: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``."""
     x = float_operand(x)
     b = x._backend
-    e = b.exp(b.neg(b.abs(x._buf)))  # exp(-|x|) never overflows
-    one_plus = b.add(e, 1.0)
-    buf = b.where(b.lt(x._buf, 0.0), b.div(e, one_plus), b.div(b.full(e.shape, 1.0, x._dtype), one_plus))
+    if b.sigmoid is not None:
+        buf = b.sigmoid(x._buf)
+    else:
+        e = b.exp(b.neg(b.abs(x._buf)))  # exp(-|x|) never overflows
+        one_plus = b.add(e, 1.0)
+        buf = b.where(b.lt(x._buf, 0.0), b.div(e, one_plus),
+                      b.div(b.full(e.shape, 1.0, x._dtype), one_plus))
     out = _new(x, buf)
     if x._requires_grad and grad_state.enabled:
         y = _saved(out)

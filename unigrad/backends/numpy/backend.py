@@ -206,6 +206,14 @@ class ArrayModuleBackend(Backend):
         xp.log(total, out=total)
         return xp.subtract(shifted, total, out=shifted)
 
+    def sigmoid(self, x):
+        xp = self.xp
+        e = _array(xp.negative(xp.absolute(x)))
+        xp.exp(e, out=e)  # exp(-|x|) never overflows
+        positive = _array(xp.add(e, 1.0))
+        xp.reciprocal(positive, out=positive)  # sigmoid(|x|)
+        return _array(xp.where(x >= 0, positive, xp.multiply(e, positive, out=e)))
+
     def softmax(self, x, axis):
         xp = self.xp
         e = xp.subtract(x, xp.maximum.reduce(x, axis=axis, keepdims=True))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ...api.ops import linalg, windows as win
 from ...api.tensor import Tensor
+from ...autograd.function import Function
 from .padding import pad
 
 
@@ -54,6 +55,60 @@ def _check(x: Tensor, weight: Tensor, groups: int, n: int, name: str) -> None:
         raise RuntimeError(f"{name}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
 
 
+class _Im2colProduct(Function):
+    """``cols(x) @ w^T`` for channels-last ``x`` (N, *spatial, C): the core of a convolution.
+
+    The backward forms the input gradient kernel-offset-major, ``(G, k, N*out, C/G)``, so that
+    col2im (``fold``) adds contiguous channel-last runs; autograd through the forward's own
+    layout would add along strided memory instead.
+    """
+
+    @staticmethod
+    def forward(ctx, x_last: Tensor, weight: Tensor, kernel, stride, dilation, groups: int):
+        n = len(kernel)
+        to_first = (0, n + 1) + tuple(range(1, n + 1))
+        patches = win.windows(x_last.permute(to_first), kernel, stride, dilation)  # (N, C, *out, *k)
+        batch, channels = patches.shape[0], patches.shape[1]
+        out_sizes = tuple(patches.shape[2:2 + n])
+        positions, k = 1, 1
+        for size in out_sizes:
+            positions *= size
+        for size in kernel:
+            k *= size
+        per_group, out_channels = channels // groups, weight.shape[0]
+        cols = patches.reshape((batch, groups, per_group) + out_sizes + kernel)
+        cols = cols.permute((1, 0) + tuple(range(3, 3 + 2 * n)) + (2,))  # (G, N, *out, *k, C/G)
+        cols = cols.reshape(groups, batch * positions, k * per_group)
+        w = weight.reshape((groups, out_channels // groups, per_group) + kernel)
+        w = w.permute((0, 1) + tuple(range(3, 3 + n)) + (2,)).reshape(groups, out_channels // groups,
+                                                                       k * per_group)
+        ctx.save_for_backward(cols, weight)
+        ctx.geometry = (tuple(x_last.shape), kernel, stride, dilation, groups, out_sizes, k)
+        return linalg.matmul(cols, w.transpose(1, 2))  # (G, N*out, O/G)
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        cols, weight = ctx.saved_tensors
+        last_shape, kernel, stride, dilation, groups, out_sizes, k = ctx.geometry
+        n = len(kernel)
+        batch, channels = last_shape[0], last_shape[-1]
+        per_group, out_channels = channels // groups, weight.shape[0]
+        g_w = linalg.matmul(g.transpose(1, 2), cols)  # (G, O/G, k*C/G), kernel-major columns
+        g_w = g_w.reshape((groups, out_channels // groups) + kernel + (per_group,))
+        g_w = g_w.permute((0, 1, 2 + n) + tuple(range(2, 2 + n))).reshape(weight.shape)
+        w_k = weight.reshape(groups, out_channels // groups, per_group, k).permute(0, 3, 1, 2).contiguous()
+        g_cols = linalg.matmul(g.unsqueeze(1), w_k)  # (G, k, N*out, C/G)
+        g_cols = g_cols.reshape((groups,) + kernel + (batch,) + out_sizes + (per_group,))
+        # logical (N, G, C/G, *out, *k) over kernel-major memory
+        order = (n + 1, 0, 2 * n + 2) + tuple(range(n + 2, 2 * n + 2)) + tuple(range(1, n + 1))
+        patches = g_cols.permute(order).reshape((batch, channels) + out_sizes + kernel)
+        first_shape = (batch, channels) + tuple(last_shape[1:-1])
+        memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
+        g_first = win.fold(patches, first_shape, kernel, stride, dilation, memory)
+        g_last = g_first.permute((0,) + tuple(range(2, 2 + n)) + (1,))
+        return g_last, g_w, None, None, None, None
+
+
 def _convnd(x: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, n: int,
             name: str) -> Tensor:
     unbatched = x.ndim == n + 1
@@ -62,30 +117,12 @@ def _convnd(x: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: 
     _check(x, weight, groups, n, name)
     kernel = tuple(weight.shape[2:])
     stride, dilation = _tuple(stride, n, "stride"), _tuple(dilation, n, "dilation")
-    batch, channels, out_channels = x.shape[0], x.shape[1], weight.shape[0]
-    spatial = tuple(range(2, 2 + n))
-    # Work channels-last: im2col then copies contiguous runs of channels, and the gradient's
-    # col2im (fold) adds along the same runs.
-    to_last = (0,) + spatial + (1,)
-    to_first = (0, n + 1) + tuple(range(1, n + 1))
-    x_last = _padded_last(x.permute(to_last), padding, kernel, dilation, n)
-    patches = win.windows(x_last.permute(to_first), kernel, stride, dilation)  # (N, C, *out, *k)
-    out_sizes = tuple(patches.shape[2:2 + n])
-    positions, k = 1, 1
-    for size in out_sizes:
-        positions *= size
-    for size in kernel:
-        k *= size
-    per_group = channels // groups
-    cols = patches.reshape((batch, groups, per_group) + out_sizes + kernel)
-    cols = cols.permute((1, 0) + tuple(range(3, 3 + 2 * n)) + (2,))  # (G, N, *out, *k, C/G)
-    cols = cols.reshape(groups, batch * positions, k * per_group)
-    w = weight.reshape((groups, out_channels // groups, per_group) + kernel)
-    w = w.permute((0, 1) + tuple(range(3, 3 + n)) + (2,)).reshape(groups, out_channels // groups, k * per_group)
-    if groups == 1:
-        out = linalg.matmul(cols[0], w[0].t()).unsqueeze(0)
-    else:
-        out = linalg.matmul(cols, w.transpose(1, 2))
+    batch, out_channels = x.shape[0], weight.shape[0]
+    # Work channels-last: im2col copies contiguous runs of channels.
+    x_last = _padded_last(x.permute((0,) + tuple(range(2, 2 + n)) + (1,)), padding, kernel, dilation, n)
+    out = _Im2colProduct.apply(x_last, weight, kernel, stride, dilation, groups)
+    out_sizes = tuple((size - d * (ks - 1) - 1) // st + 1
+                      for size, ks, st, d in zip(x_last.shape[1:-1], kernel, stride, dilation))
     # (G, N*out, O/G) -> (N, O, *out), contiguous like PyTorch's result
     out = out.reshape((groups, batch) + out_sizes + (out_channels // groups,))
     out = out.permute((1, 0, 2 + n) + tuple(range(2, 2 + n))).reshape((batch, out_channels) + out_sizes)

@@ -39,8 +39,9 @@ class _Recurrence(Function):
             hidden = h @ w_t
             if mode == "LSTM":
                 gates = xproj[t] + hidden
-                i, f, g, o = gates.chunk(4, 1)
-                i, f, g, o = pw.sigmoid(i), pw.sigmoid(f), pw.tanh(g), pw.sigmoid(o)
+                squashed = pw.sigmoid(gates)  # one call for i, f, o (g's part is unused)
+                i, f, _, o = squashed.chunk(4, 1)
+                g = pw.tanh(gates.chunk(4, 1)[2])
                 c_new = f * c + i * g
                 tc = pw.tanh(c_new)
                 h_new = o * tc
