@@ -51,6 +51,9 @@ from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402
 from . import nn, optim  # noqa: E402
+from . import utils  # noqa: E402
+from .utils import data as _data  # noqa: E402,F401
+from .serialization import load, save  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
 allclose = Tensor.allclose

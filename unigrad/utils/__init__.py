@@ -1,0 +1,1 @@
+"""``unigrad.utils``: data loading and logging."""
