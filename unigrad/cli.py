@@ -44,7 +44,12 @@ def main(argv=None) -> int:
     demo_parser.add_argument("--seed", type=int, default=0)
     demo_parser.add_argument("--logdir", default=None, help="write TensorBoard logs here")
     demo_parser.add_argument("--checkpoint", default=None, help="where to save the checkpoint")
+    from .conformance import cli as conformance_cli
+    conformance_cli.build_parser(commands.add_parser(
+        "conformance", help="certify a backend against the float64 reference"))
     args = parser.parse_args(argv)
+    if args.command == "conformance":
+        return conformance_cli.main(args=args)
     if args.command == "info":
         return info()
     if args.command == "demo":

@@ -317,9 +317,9 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
                          index * strides[d], "SelectBackward0", lambda t: select(t, d, index))
 
 
-def flip(x: Tensor, dims) -> Tensor:
+def flip(x: Tensor, *dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (read through a negative-stride view)."""
-    dims = normalize_dims(dims, x.ndim)
+    dims = normalize_dims(dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims, x.ndim)
     shape, strides = x._buf.shape, list(x._backend.strides(x._buf))
     offset = 0
     for d in dims:

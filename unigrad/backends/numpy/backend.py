@@ -9,6 +9,11 @@ import warnings
 
 import numpy as np
 
+try:
+    from numpy.lib.array_utils import byte_bounds as _byte_bounds
+except ImportError:  # NumPy < 2
+    _byte_bounds = np.byte_bounds
+
 from ..interface import Backend
 from . import philox, special
 
@@ -21,6 +26,27 @@ def _array(result):
 # Like torch, produce nan/inf silently: NumPy's floating-point RuntimeWarnings raised by the
 # calls in this module are ignored (a filter costs nothing until a warning occurs, unlike errstate).
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+
+
+def _check_bounds(x, shape, byte_strides, address, itemsize) -> None:
+    """Refuse a view reaching outside the memory that ``x``'s root array owns."""
+    if any(n == 0 for n in shape):
+        return
+    root = x
+    while True:
+        base = root.base
+        if isinstance(base, np.ndarray):
+            root = base
+        elif isinstance(base, _ArrayView):
+            root = base.base
+        else:
+            break
+    low, high = _byte_bounds(root)
+    first = address + sum(min(0, (n - 1) * s) for n, s in zip(shape, byte_strides))
+    last = address + sum(max(0, (n - 1) * s) for n, s in zip(shape, byte_strides)) + itemsize
+    if first < low or last > high:
+        raise ValueError(f"as_strided: a view of shape {list(shape)} and byte strides "
+                         f"{list(byte_strides)} reaches outside its storage")
 
 
 class _ArrayView:
@@ -241,15 +267,14 @@ class NumpyBackend(ArrayModuleBackend):
 
     def as_strided(self, x, shape, strides, offset):
         size = x.itemsize
-        if x.base is None and x.flags.c_contiguous:  # fast path: x owns its memory
-            try:
-                return np.ndarray(shape, x.dtype, x, offset * size, tuple([s * size for s in strides]))
-            except (TypeError, ValueError):
-                pass  # e.g. a read-only or zero-size owner: take the general route
+        byte_strides = tuple([s * size for s in strides])
+        if x.base is None and x.flags.c_contiguous and x.flags.writeable:  # fast path: x owns its memory
+            return np.ndarray(shape, x.dtype, x, offset * size, byte_strides)  # bounds-checked by NumPy
         address = x.__array_interface__["data"][0] + offset * size
+        _check_bounds(x, shape, byte_strides, address, size)
         interface = {
             "shape": tuple(shape),
-            "strides": tuple(s * size for s in strides),
+            "strides": byte_strides,
             "typestr": x.dtype.str,
             "data": (address, not x.flags.writeable),
             "version": 3,

@@ -60,7 +60,8 @@ def silu(x: Tensor, inplace: bool = False) -> Tensor:
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
     scaled = x * beta
-    soft = pw.log1p(pw.exp(pw.minimum(scaled, threshold))) / beta
+    # max(z, 0) + log1p(exp(-|z|)) never overflows, in any dtype
+    soft = (pw.maximum(scaled, 0.0) + pw.log1p(pw.exp(-pw.abs(scaled)))) / beta
     return pw.where(scaled > threshold, x, soft)
 
 

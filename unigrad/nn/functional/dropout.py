@@ -2,7 +2,7 @@
 every backend."""
 from __future__ import annotations
 
-from ...api import creation
+from ...api import creation, dtypes
 from ...api.tensor import Tensor
 
 
@@ -19,8 +19,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     if p == 1.0:
         out = x * 0.0
     else:
-        keep = creation.rand(tuple(x.shape), dtype=x.dtype if x.dtype.is_floating_point else None,
-                             device=x.device) >= p
+        # float32 uniforms whatever x's dtype: the mask depends only on the random stream
+        keep = creation.rand(tuple(x.shape), dtype=dtypes.float32, device=x.device) >= p
         out = x * keep * (1.0 / (1.0 - p))
     return x.copy_(out) if inplace else out
 
@@ -32,7 +32,7 @@ def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool, spatial
     batched = x.ndim == spatial + 2
     shape = (x.shape[0], x.shape[1]) if batched else (x.shape[0],)
     mask_shape = shape + (1,) * spatial
-    keep = creation.rand(mask_shape, dtype=x.dtype, device=x.device) >= p
+    keep = creation.rand(mask_shape, dtype=dtypes.float32, device=x.device) >= p
     out = x * keep * (1.0 / (1.0 - p)) if p < 1.0 else x * 0.0
     return x.copy_(out) if inplace else out
 
@@ -51,7 +51,7 @@ def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bo
     if not training or p == 0.0:
         return x
     alpha = -1.7580993408473766
-    keep = creation.rand(tuple(x.shape), dtype=x.dtype, device=x.device) >= p
+    keep = creation.rand(tuple(x.shape), dtype=dtypes.float32, device=x.device) >= p
     a = ((1 - p) * (1 + p * alpha ** 2)) ** -0.5
     b = -a * alpha * p
     out = (x * keep + (~keep) * alpha) * a + b

@@ -1,0 +1,193 @@
+"""Primitive-level cases: every required primitive of the Backend interface, called directly on
+device buffers and compared with the NumPy backend computing in float64 (or exactly).
+
+A failure here names the broken primitive itself, before any composite built on it is blamed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..api import dtypes as dt
+from ..backends.numpy.backend import NumpyBackend
+
+_REFERENCE = NumpyBackend()
+FLOAT = ("float32", "float64")
+
+
+class Host:
+    """A value computed on the host (not a device buffer) among a primitive case's outputs."""
+
+    def __init__(self, value) -> None:
+        self.value = np.asarray(value)
+
+
+def _d(name):
+    return dt.as_dtype(name)
+
+
+def _rand(rng, shape, dtype, domain="real"):
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(1 if domain == "positive" else -5, 6, shape).astype(dtype)
+    if domain == "positive":
+        return rng.uniform(0.1, 3.0, shape).astype(dtype)
+    return rng.uniform(-2.0, 2.0, shape).astype(dtype)
+
+
+def _unary(name, domain="real", kind="transcendental", dtypes=FLOAT):
+    def run(backend, rng, dtype):
+        x = _rand(rng, (3, 5), dtype, domain)
+        return (getattr(backend, name)(backend.from_numpy(x)),), (x,), \
+            lambda v: (getattr(_REFERENCE, name)(v),)
+    return name, run, kind, dtypes
+
+
+def _binary(name, domains=("real", "real"), kind="rounded", dtypes=FLOAT):
+    def run(backend, rng, dtype):
+        a = _rand(rng, (3, 4), dtype, domains[0])
+        b = _rand(rng, (3, 4), dtype, domains[1])
+        scalar = float(b.flat[0]) if np.dtype(dtype).kind == "f" else int(b.flat[0])
+        outs = (getattr(backend, name)(backend.from_numpy(a), backend.from_numpy(b)),
+                getattr(backend, name)(backend.from_numpy(a), scalar))
+        return outs, (a, b, scalar), lambda x, y, s: (getattr(_REFERENCE, name)(x, y),
+                                                      getattr(_REFERENCE, name)(x, s))
+    return name, run, kind, dtypes
+
+
+def _reduce(name, kind="reduction", with_dtype=True, dtypes=FLOAT):
+    def run(backend, rng, dtype):
+        x = _rand(rng, (3, 4, 5), dtype)
+        args = [((0, 2), False), ((1,), True), ((0, 1, 2), False)]
+        if with_dtype:
+            outs = tuple(getattr(backend, name)(backend.from_numpy(x), axes, keep, _d(dtype)) for axes, keep in args)
+            return outs, (x,), lambda v: tuple(getattr(_REFERENCE, name)(v, axes, keep, _d(str(v.dtype)))
+                                               for axes, keep in args)
+        outs = tuple(getattr(backend, name)(backend.from_numpy(x), axes, keep) for axes, keep in args)
+        return outs, (x,), lambda v: tuple(getattr(_REFERENCE, name)(v, axes, keep) for axes, keep in args)
+    return name, run, kind, dtypes
+
+
+def _creation(backend, rng, dtype):
+    empty = backend.empty((2, 3), _d(dtype))
+    empty_dtype = str(np.asarray(backend.to_numpy(empty)).dtype)
+    outs = (Host(empty.shape), Host([empty_dtype]),
+            backend.full((2, 3), 1.5 if dtype in FLOAT else 3, _d(dtype)), backend.arange(1, 9, 2, _d(dtype)))
+    return outs, (), lambda: (np.array((2, 3)), np.array([dtype]),
+                              np.full((2, 3), 1.5 if dtype in FLOAT else 3, dtype),
+                              np.arange(1, 9, 2).astype(dtype))
+
+
+def _transfer(backend, rng, dtype):
+    x = _rand(rng, (4, 3), dtype)
+    return (backend.from_numpy(x), backend.from_numpy(np.asfortranarray(x))), (x,), lambda v: (v, v)
+
+
+def _views(backend, rng, dtype):
+    x = _rand(rng, (4, 6), dtype)
+    buf = backend.from_numpy(x)
+    strides = backend.strides(buf)
+    t = backend.as_strided(buf, (6, 4), (strides[1], strides[0]), 0)  # transpose
+    flipped = backend.as_strided(buf, (4, 3), (strides[0], -2 * strides[1]), 5 * strides[1])
+    broadcast = backend.as_strided(buf, (2, 6), (0, strides[1]), strides[0])
+    nested = backend.as_strided(t, (3, 2), (2 * strides[1], -strides[0]), strides[0])
+    return (Host(strides), t, flipped, broadcast, nested), (x,), lambda v: (
+        np.array((6, 1)), v.T, v[:, 5::-2], np.broadcast_to(v[1], (2, 6)), v.T[::2, 1::-1])
+
+
+def _copy(backend, rng, dtype):
+    x = _rand(rng, (3, 4), dtype)
+    dst = backend.full((5, 4), 0, _d(dtype))
+    strides = backend.strides(dst)
+    view = backend.as_strided(dst, (3, 4), (strides[0], strides[1]), strides[0])
+    backend.copy_(view, backend.from_numpy(x))
+    expected = np.zeros((5, 4), dtype)
+    expected[1:4] = x
+    return (dst,), (expected,), lambda e: (e,)
+
+
+def _cast(backend, rng, dtype):
+    x = _rand(rng, (3, 4), dtype) * (3 if dtype in FLOAT else 1)
+    targets = ["float64", "float32", "int64", "int32", "bool", "uint8"]
+    outs = tuple(backend.cast(backend.from_numpy(x), _d(t)) for t in targets if t != "uint8" or dtype not in FLOAT)
+    return outs, (x,), lambda v: tuple(_REFERENCE.cast(v, _d(t)) for t in targets if t != "uint8" or dtype not in FLOAT)
+
+
+def _where(backend, rng, dtype):
+    c = rng.integers(0, 2, (3, 4)).astype(bool)
+    a, b = _rand(rng, (3, 4), dtype), _rand(rng, (3, 4), dtype)
+    outs = (backend.where(backend.from_numpy(c), backend.from_numpy(a), backend.from_numpy(b)),)
+    return outs, (c, a, b), lambda cc, aa, bb: (np.where(cc, aa, bb),)
+
+
+def _argmax(backend, rng, dtype):
+    x = np.round(_rand(rng, (4, 5), dtype))  # ties: the first index wins
+    outs = (backend.argmax(backend.from_numpy(x), 1, False), backend.argmax(backend.from_numpy(x), 0, True))
+    return outs, (x,), lambda v: (np.argmax(v, 1), np.argmax(v, 0)[None])
+
+
+def _matmul(backend, rng, dtype):
+    a, b = _rand(rng, (2, 3, 6), dtype), _rand(rng, (2, 6, 4), dtype)
+    return (backend.matmul(backend.from_numpy(a), backend.from_numpy(b)),), (a, b), \
+        lambda x, y: (np.matmul(x, y),)
+
+
+def _gather_scatter(backend, rng, dtype):
+    x = _rand(rng, (3, 5), dtype)
+    index = rng.integers(0, 5, (3, 4)).astype(np.int64)
+    src = _rand(rng, (3, 4), dtype)
+    gathered = backend.gather(backend.from_numpy(x), 1, backend.from_numpy(index))
+    added = backend.from_numpy(np.zeros((3, 5), dtype))
+    backend.scatter_add(added, 1, backend.from_numpy(index), backend.from_numpy(src))
+    unique = np.stack([rng.permutation(5)[:4] for _ in range(3)]).astype(np.int64)
+    written = backend.from_numpy(x)
+    backend.scatter(written, 1, backend.from_numpy(unique), backend.from_numpy(src))
+    expected_written = x.copy()
+    np.put_along_axis(expected_written, unique, src, 1)
+    expected_added = np.zeros((3, 5), np.float64)
+    np.add.at(expected_added, (np.arange(3)[:, None], index), src.astype(np.float64))
+    return (gathered, added, written), (x, index, expected_added, expected_written), \
+        lambda v, i, ea, ew: (np.take_along_axis(v, i, 1), ea, ew)
+
+
+def _nonzero(backend, rng, dtype):
+    x = rng.integers(0, 2, (3, 4)).astype(dtype)
+    return (backend.nonzero(backend.from_numpy(x)),), (x,), lambda v: (np.argwhere(v),)
+
+
+def _random(backend, rng, dtype):
+    bits = backend.random_bits(2 ** 40 + 7, 8, 50)
+    uniform = backend.uniform_from_bits(bits, _d(dtype))
+    return (bits, uniform), (), lambda: (
+        _REFERENCE.random_bits(2 ** 40 + 7, 8, 50),
+        _REFERENCE.uniform_from_bits(_REFERENCE.random_bits(2 ** 40 + 7, 8, 50), _d(dtype)))
+
+
+PRIMITIVE_CASES = [
+    ("creation:empty,full,arange", _creation, "exact", FLOAT + ("int64",)),
+    ("transfer:from_numpy,to_numpy", _transfer, "exact", FLOAT + ("int32",)),
+    ("views:strides,as_strided", _views, "exact", FLOAT),
+    ("copy_", _copy, "exact", FLOAT + ("int64",)),
+    ("cast", _cast, "exact", FLOAT + ("int32", "int64")),
+    _unary("neg", kind="exact", dtypes=FLOAT + ("int64",)),
+    _unary("abs", kind="exact", dtypes=FLOAT + ("int64",)),
+    _unary("exp"), _unary("log", "positive"), _unary("log1p", "positive"), _unary("expm1"),
+    _unary("sqrt", "positive", kind="rounded"), _unary("sin"), _unary("cos"), _unary("tanh"),
+    _unary("erf"), _unary("floor", kind="exact"), _unary("round", kind="exact"),
+    _binary("add", dtypes=FLOAT + ("int64",)), _binary("sub", dtypes=FLOAT + ("int64",)),
+    _binary("mul", dtypes=FLOAT + ("int64",)), _binary("div", ("real", "positive")),
+    _binary("pow", ("positive", "real"), kind="transcendental"),
+    _binary("maximum", kind="exact"), _binary("minimum", kind="exact"),
+    _binary("remainder", ("real", "positive")), _binary("eq", kind="exact", dtypes=("int64",)),
+    _binary("lt", kind="exact", dtypes=FLOAT + ("int64",)),
+    _binary("bitwise_and", kind="exact", dtypes=("int64", "uint8")),
+    ("where", _where, "exact", FLOAT),
+    _reduce("sum", dtypes=FLOAT + ("int64",)), _reduce("prod"),
+    _reduce("max", kind="exact", with_dtype=False, dtypes=FLOAT + ("int64",)),
+    _reduce("min", kind="exact", with_dtype=False, dtypes=FLOAT + ("int64",)),
+    ("argmax", _argmax, "exact", FLOAT),
+    ("matmul", _matmul, "reduction", FLOAT),
+    ("gather,scatter,scatter_add", _gather_scatter, "rounded", FLOAT),
+    ("nonzero", _nonzero, "exact", ("int64", "bool")),
+    ("random_bits,uniform_from_bits", _random, "exact", FLOAT),
+]

@@ -1,0 +1,473 @@
+"""Run the conformance table on a device and compare every result with the reference (the NumPy
+backend in float64, or exactly in the same dtype for exact cases)."""
+from __future__ import annotations
+
+import re
+import time
+import traceback
+
+import numpy as np
+
+import unigrad
+
+from ..api.ops import reduction
+from ..backends import registry
+from . import cases as table
+from .primitives import PRIMITIVE_CASES, Host
+from .tolerances import tolerance
+
+REFERENCE_DEVICE = "cpu"
+
+
+def _to_numpy(value):
+    if isinstance(value, unigrad.Tensor):
+        return np.asarray(value.detach()._host())
+    return np.asarray(value)
+
+
+def _flatten(value):
+    if isinstance(value, (tuple, list)):
+        out = []
+        for item in value:
+            out += _flatten(item)
+        return out
+    return [value]
+
+
+def compare(actual, expected, kind, dtype_name, terms=(1, 1.0), gradient=False):
+    """``(ok, max_abs, max_rel, worst_ratio, message)`` for one output."""
+    with np.errstate(all="ignore"):
+        return _compare(actual, expected, kind, dtype_name, terms, gradient)
+
+
+def _compare(actual, expected, kind, dtype_name, terms, gradient):
+    a, e = np.asarray(actual), np.asarray(expected)
+    if a.shape != e.shape:
+        return False, np.inf, np.inf, np.inf, f"shape {list(a.shape)} != expected {list(e.shape)}"
+    if a.size == 0:
+        return True, 0.0, 0.0, 0.0, ""
+    if a.dtype.kind in "biu" or e.dtype.kind in "biu" or kind == "exact" and not gradient:
+        if a.dtype.kind == "f" or e.dtype.kind == "f":
+            same = (a.astype(np.float64) == e.astype(np.float64)) | (np.isnan(a.astype(np.float64)) & np.isnan(e.astype(np.float64)))
+        else:
+            same = a == e
+        if same.all():
+            return True, 0.0, 0.0, 0.0, ""
+        where = np.unravel_index(np.argmin(same), a.shape)
+        return False, np.inf, np.inf, np.inf, (f"{int((~same).sum())} of {a.size} elements differ "
+                                               f"(exact); first at {where}: {a[where]} != {e[where]}")
+    # the reference is exact in float64; round it to the result's dtype (overflow included)
+    a64 = a.astype(np.float64)
+    with np.errstate(over="ignore"):
+        e64 = e.astype(a.dtype).astype(np.float64) if a.dtype.kind == "f" else e.astype(np.float64)
+    nan_a, nan_e = np.isnan(a64), np.isnan(e64)
+    if (nan_a != nan_e).any():
+        where = np.unravel_index(np.argmax(nan_a != nan_e), a.shape)
+        return False, np.inf, np.inf, np.inf, f"NaN mismatch at {where}: {a64[where]} vs {e64[where]}"
+    finite = ~nan_e & np.isfinite(e64)
+    inf_mismatch = ~finite & ~nan_e & (a64 != e64)
+    if inf_mismatch.any():
+        where = np.unravel_index(np.argmax(inf_mismatch), a.shape)
+        return False, np.inf, np.inf, np.inf, f"infinity mismatch at {where}: {a64[where]} vs {e64[where]}"
+    rtol, atol = tolerance(kind if not (kind == "exact" and gradient) else "rounded", dtype_name,
+                           terms=terms[0], scale=terms[1], gradient=gradient)
+    err = np.where(finite, np.abs(a64 - e64), 0.0)
+    allowed = atol + rtol * np.abs(np.where(finite, e64, 0.0))
+    ratio = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1), np.where(err > 0, np.inf, 0))
+    worst = float(ratio.max())
+    rel = float((err / np.maximum(np.abs(np.where(finite, e64, 1.0)), 1e-300)).max())
+    if worst <= 1.0:
+        return True, float(err.max()), rel, worst, ""
+    where = np.unravel_index(np.argmax(ratio), a.shape)
+    return False, float(err.max()), rel, worst, (
+        f"max error {err.max():.3g} exceeds tolerance (rtol={rtol:.2g}, atol={atol:.2g}); worst at "
+        f"{where}: {a64[where]!r} vs reference {e64[where]!r}")
+
+
+# ----- tensors in the layouts of the shape classes ---------------------------------------------
+def _place(array, device, dtype_name, layout, requires_grad):
+    """``(leaf, view)``: ``view`` holds ``array`` in the given layout; ``leaf`` gets the grad."""
+    dtype = getattr(unigrad, dtype_name)
+    grad = requires_grad and dtype.is_floating_point
+    if layout == "transposed" and array.ndim == 2:
+        leaf = unigrad.tensor(np.ascontiguousarray(array.T), dtype=dtype, device=device, requires_grad=grad)
+        return leaf, (lambda t: t.t())
+    if layout == "negative_step" and array.ndim >= 1:
+        big = np.zeros(tuple(2 * s for s in array.shape), dtype=array.dtype)
+        key = tuple(slice(None, None, -2) for _ in array.shape)
+        big[key] = array
+        leaf = unigrad.tensor(big, dtype=dtype, device=device, requires_grad=grad)
+        return leaf, (lambda t: t[key])
+    leaf = unigrad.tensor(array, dtype=dtype, device=device, requires_grad=grad)
+    return leaf, (lambda t: t)
+
+
+def _reproducer(case, dtype, shape_class, seed, device):
+    return (f"unigrad conformance --device {device} --op '^{re.escape(case.name)}$' --dtype {dtype}"
+            f"   # shape class {shape_class}, seed {seed}")
+
+
+def run_case(case, device, dtype, shape_class, seed):
+    result = table.Result(case.name, case.group, dtype, shape_class, seed, "passed",
+                          primitives=case.primitives,
+                          reproducer=_reproducer(case, dtype, shape_class, seed, device))
+    rng = np.random.default_rng(seed)
+    arrays = case.make(rng, shape_class, dtype)
+    result.shapes = [list(np.shape(a)) for a in arrays]
+    layout = table.LAYOUTS.get(shape_class)
+    is_float = dtype in table.FLOATS
+    reference_dtype = "float64" if is_float and case.kind != "exact" else dtype
+    weights_rng = np.random.default_rng(seed + 1)
+
+    def evaluate(on, as_dtype, want_grad, model=None):
+        leaves, inputs = [], []
+        for array in arrays:
+            if isinstance(array, np.ndarray):
+                target = as_dtype if array.dtype.kind == "f" else array.dtype.name
+                leaf, view = _place(array, on, target, layout, want_grad)
+                leaves.append(leaf)
+                inputs.append(view(leaf))
+            else:
+                leaves.append(None)
+                inputs.append(array)
+        unigrad.manual_seed(seed)
+        if model is not None:
+            outputs = _flatten(case.fn(unigrad, model, *inputs))
+        else:
+            outputs = _flatten(case.fn(unigrad, *inputs))
+        return leaves, inputs, outputs
+
+    reference_model = candidate_model = expected_model = None
+    if case.module is not None:
+        unigrad.manual_seed(seed)
+        reference_model = case.module(unigrad).to(getattr(unigrad, reference_dtype))
+        state = reference_model.state_dict()
+        candidate_model = case.module(unigrad).to(device).to(getattr(unigrad, dtype))
+        candidate_model.load_state_dict(state)
+        expected_model = case.module(unigrad).to(getattr(unigrad, dtype))
+        expected_model.load_state_dict(state)
+
+    # gradients of extreme values overflow differently in each dtype (as in PyTorch): only the
+    # ordinary shape classes check them
+    want_grad = case.grad and is_float and shape_class not in ("special", "large", "tiny")
+    _, _, expected = evaluate(REFERENCE_DEVICE, dtype, False, expected_model)
+    ref_leaves, _, reference = evaluate(REFERENCE_DEVICE, reference_dtype, want_grad, reference_model)
+    cand_leaves, _, actual = evaluate(device, dtype, want_grad, candidate_model)
+    terms = case.terms([np.asarray(a) for a in arrays]) if case.terms else (1, 1.0)
+    if len(actual) != len(reference):
+        return _fail(result, f"{len(actual)} outputs, expected {len(reference)}")
+    for i, (a, r, e) in enumerate(zip(actual, reference, expected)):
+        if isinstance(e, unigrad.Tensor):
+            if not isinstance(a, unigrad.Tensor):
+                return _fail(result, f"output {i} is {type(a).__name__}, expected a Tensor")
+            if a.dtype is not e.dtype:
+                return _fail(result, f"output {i} has dtype {a.dtype.name}, expected {e.dtype.name}")
+            if tuple(a.shape) != tuple(e.shape):
+                return _fail(result, f"output {i} has shape {list(a.shape)}, expected {list(e.shape)}")
+            if str(a.device) != str(unigrad.device(device)) and a.device.type != unigrad.device(device).type:
+                return _fail(result, f"output {i} is on {a.device}, expected {device}")
+        ok, max_abs, max_rel, worst, message = compare(_to_numpy(a), _to_numpy(r), case.kind, dtype, terms)
+        _track(result, max_abs, max_rel, worst)
+        if not ok:
+            return _fail(result, f"output {i}: {message}")
+    if want_grad:
+        float_outputs = [(a, r) for a, r in zip(actual, reference)
+                         if isinstance(a, unigrad.Tensor) and a.requires_grad]
+        if float_outputs:
+            loss_a, loss_r = 0, 0
+            for a, r in float_outputs:
+                w = weights_rng.standard_normal(tuple(a.shape))
+                loss_a = loss_a + (a * unigrad.tensor(w, dtype=a.dtype, device=a.device)).sum()
+                loss_r = loss_r + (r * unigrad.tensor(w, dtype=r.dtype)).sum()
+            loss_a.backward()
+            loss_r.backward()
+            grad_targets = [(a, r) for a, r in zip(cand_leaves, ref_leaves) if a is not None and a.requires_grad]
+            if case.module is not None:
+                grad_targets += list(zip(candidate_model.parameters(), reference_model.parameters()))
+            for i, (a, r) in enumerate(grad_targets):
+                if r.grad is None:
+                    continue
+                if a.grad is None:
+                    return _fail(result, f"input {i} got no gradient on {device}")
+                ok, max_abs, max_rel, worst, message = compare(_to_numpy(a.grad), _to_numpy(r.grad), case.kind,
+                                                               dtype, terms, gradient=True)
+                _track(result, max_abs, max_rel, worst)
+                if not ok:
+                    return _fail(result, f"gradient of input {i}: {message}")
+    return result
+
+
+def _track(result, max_abs, max_rel, worst):
+    result.max_abs = max(result.max_abs, max_abs if np.isfinite(max_abs) else 0.0)
+    result.max_rel = max(result.max_rel, max_rel if np.isfinite(max_rel) else 0.0)
+    result.worst_ratio = max(result.worst_ratio, worst if np.isfinite(worst) else 0.0)
+
+
+def _fail(result, message):
+    result.status, result.message = "failed", message
+    return result
+
+
+def run_primitive_case(entry, device, dtype, seed):
+    name, fn, kind, _ = entry
+    result = table.Result(f"primitive:{name}", "primitive", dtype, "-", seed, "passed",
+                          primitives=tuple(name.split(":")[-1].split(",")),
+                          reproducer=f"unigrad conformance --device {device} --op '^primitive:{re.escape(name)}$' --dtype {dtype}")
+    backend = registry.get_backend(unigrad.device(device))
+    rng = np.random.default_rng(seed)
+    outputs, inputs, reference_fn = fn(backend, rng, dtype)
+    is_float = dtype in table.FLOATS
+    ref_inputs = [np.asarray(v, dtype=np.float64) if is_float and isinstance(v, np.ndarray) and v.dtype.kind == "f"
+                  and kind != "exact" else v for v in inputs]
+    expected = reference_fn(*ref_inputs)
+    for i, (out, exp) in enumerate(zip(outputs, expected)):
+        got = out.value if isinstance(out, Host) else np.asarray(backend.to_numpy(out))
+        exp = np.asarray(exp)
+        if got.shape != exp.shape:
+            return _fail(result, f"output {i} has shape {list(got.shape)}, expected {list(exp.shape)}")
+        if kind == "exact" and got.dtype != exp.dtype and not (got.dtype.kind == exp.dtype.kind == "f"):
+            return _fail(result, f"output {i} has dtype {got.dtype}, expected {exp.dtype}")
+        ok, max_abs, max_rel, worst, message = compare(got, exp, kind, dtype, (30, 4.0))
+        _track(result, max_abs, max_rel, worst)
+        if not ok:
+            return _fail(result, f"output {i}: {message}")
+    return result
+
+
+# ----- optimizers, training, random streams, semantics, fast paths ---------------------------------
+def _optimizer_problem(device, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
+    w, b = rng.standard_normal((4, 3)) * 0.5, rng.standard_normal(3) * 0.1
+    t = lambda v, grad=False: unigrad.tensor(v, dtype=getattr(unigrad, dtype), device=device, requires_grad=grad)  # noqa: E731
+    return t(x), t(y), [t(w, True), t(b, True)]
+
+
+def run_optimizer(name, make, device, dtype, seed, steps=20):
+    result = table.Result(f"optim.{name}", "optimizer", dtype, "20 steps", seed, "passed",
+                          primitives=("mul", "add", "sqrt", "div"),
+                          reproducer=f"unigrad conformance --device {device} --op '^optim.{name}$' --dtype {dtype}")
+    trajectories = []
+    for on, as_dtype in ((REFERENCE_DEVICE, "float64"), (device, dtype)):
+        x, y, params = _optimizer_problem(on, as_dtype, seed)
+        optimizer = make(unigrad, params)
+        history = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = (((x @ params[0] + params[1]).tanh() - y) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            history.append([_to_numpy(p) for p in params])
+        trajectories.append(history)
+    for step, (ref, cand) in enumerate(zip(*trajectories)):
+        for r, c in zip(ref, cand):
+            ok, max_abs, max_rel, worst, message = compare(c, r, "training", dtype)
+            _track(result, max_abs, max_rel, worst)
+            if not ok:
+                return _fail(result, f"step {step + 1}: {message}")
+    return result
+
+
+def run_training(device, dtype, seed, steps=30):
+    """A same-seed MLP with dropout: initial weights and masks must be bitwise the same stream."""
+    result = table.Result("training.mlp_loss_curve", "training", dtype, f"{steps} steps", seed, "passed",
+                          primitives=("random_bits", "matmul", "exp", "log"),
+                          reproducer=f"unigrad conformance --device {device} --op '^training' --dtype {dtype}")
+    curves = []
+    for on, as_dtype in ((REFERENCE_DEVICE, "float64"), (device, dtype)):
+        unigrad.manual_seed(seed)
+        model = unigrad.nn.Sequential(unigrad.nn.Linear(6, 16), unigrad.nn.Tanh(), unigrad.nn.Dropout(0.2),
+                                      unigrad.nn.Linear(16, 3))
+        model = model.to(getattr(unigrad, as_dtype)).to(on)
+        rng = np.random.default_rng(seed)
+        x = unigrad.tensor(rng.standard_normal((32, 6)), dtype=getattr(unigrad, as_dtype), device=on)
+        y = unigrad.tensor(rng.integers(0, 3, 32), device=on)
+        optimizer = unigrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        curve = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = unigrad.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            curve.append(loss.item())
+        curves.append(np.array(curve))
+    ok, max_abs, max_rel, worst, message = compare(curves[1], curves[0], "training", dtype)
+    _track(result, max_abs, max_rel, worst)
+    return result if ok else _fail(result, f"loss curve: {message}")
+
+
+def run_random(device, dtype, seed):
+    result = table.Result("random.streams", "random", dtype, "-", seed, "passed",
+                          primitives=("random_bits", "uniform_from_bits", "cast", "remainder"),
+                          reproducer=f"unigrad conformance --device {device} --op '^random' --dtype {dtype}")
+    draws = []
+    for on in (REFERENCE_DEVICE, device):
+        unigrad.manual_seed(seed)
+        d = getattr(unigrad, dtype)
+        draws.append([unigrad.rand(5, 7, dtype=d, device=on), unigrad.randint(-3, 1000, (50,), device=on),
+                      unigrad.randperm(20, device=on),
+                      unigrad.nn.functional.dropout(unigrad.ones(64, dtype=d, device=on), 0.3),
+                      unigrad.randn(40, dtype=d, device=on)])
+    for i, (r, c) in enumerate(zip(*draws)):
+        kind = "transcendental" if i == 4 else "exact"
+        ok, max_abs, max_rel, worst, message = compare(_to_numpy(c), _to_numpy(r), kind, dtype)
+        _track(result, max_abs, max_rel, worst)
+        if not ok:
+            return _fail(result, f"draw {i}: {message}")
+    return result
+
+
+def run_semantics(device, dtype, seed):
+    """Views alias their base, in-place ops keep storage and bump versions, errors are raised."""
+    result = table.Result("semantics.views_inplace", "semantics", dtype, "-", seed, "passed",
+                          primitives=("as_strided", "copy_", "add"),
+                          reproducer=f"unigrad conformance --device {device} --op '^semantics' --dtype {dtype}")
+    d = getattr(unigrad, dtype)
+    base = unigrad.zeros(3, 4, dtype=d, device=device)
+    row, column, transposed = base[1], base[:, 2], base.t()
+    row.fill_(1.0)
+    column.add_(10.0)
+    transposed[0, 0] = 5.0
+    base.view(2, 6)[1, 5] = -1.0
+    expected = np.zeros((3, 4))
+    expected[1] = 1.0
+    expected[:, 2] += 10.0
+    expected[0, 0] = 5.0
+    expected[2, 3] = -1.0
+    ok, *_, message = compare(_to_numpy(base), expected.astype(dtype), "exact", dtype)
+    if not ok:
+        return _fail(result, f"writes through views: {message}")
+    if base._version[0] != 4:
+        return _fail(result, f"version counter is {base._version[0]} after 4 in-place writes")
+    x = unigrad.arange(6, dtype=d, device=device)
+    x[1:] = x[:-1].clone()
+    ok, *_, message = compare(_to_numpy(x), np.array([0, 0, 1, 2, 3, 4], dtype=dtype), "exact", dtype)
+    if not ok:
+        return _fail(result, f"overlapping assignment: {message}")
+    leaf = unigrad.ones(3, dtype=d, device=device, requires_grad=True)
+    saved = leaf * 2
+    product = saved * saved
+    saved.add_(1)
+    try:
+        product.sum().backward()
+        return _fail(result, "backward did not detect an in-place change to a saved tensor")
+    except RuntimeError:
+        pass
+    return result
+
+
+def run_fast_paths(device, dtype, seed):
+    """Optional fast paths agree with the frontend's composite built from primitives."""
+    result = table.Result("fast_paths.vs_composite", "fast_path", dtype, "-", seed, "passed",
+                          primitives=("log_softmax", "softmax", "sigmoid"),
+                          reproducer=f"unigrad conformance --device {device} --op '^fast_paths' --dtype {dtype}")
+    backend = registry.get_backend(unigrad.device(device))
+    rng = np.random.default_rng(seed)
+    x = unigrad.tensor(rng.standard_normal((4, 6)) * 5, dtype=getattr(unigrad, dtype), device=device)
+    fns = {"log_softmax": lambda t: t.log_softmax(1), "softmax": lambda t: t.softmax(0),
+           "sigmoid": lambda t: t.sigmoid()}
+    for name, fn in fns.items():
+        if getattr(backend, name, None) is None:
+            continue
+        fast = _to_numpy(fn(x))
+        setattr(backend, name, None)
+        reduction._FORCE_COMPOSITE[0] = True
+        try:
+            composite = _to_numpy(fn(x))
+        finally:
+            reduction._FORCE_COMPOSITE[0] = False
+            delattr(backend, name)
+        ok, max_abs, max_rel, worst, message = compare(fast, composite, "transcendental", dtype)
+        _track(result, max_abs, max_rel, worst)
+        if not ok:
+            return _fail(result, f"{name} fast path vs composite: {message}")
+    return result
+
+
+# ----- the whole suite -------------------------------------------------------------------------
+def plan(device, dtypes=None, op=None):
+    """Every concrete case as ``(label, callable)`` plus the declared skips."""
+    backend_class = type(registry.get_backend(unigrad.device(device)))
+    supported = {d.name for d in backend_class.supported_dtypes}
+    pattern = re.compile(op) if op else None
+    wanted = set(dtypes) if dtypes else None
+    jobs, skips = [], []
+
+    def add(name, dtype, label, job, group="", primitives=()):
+        if pattern and not pattern.search(name):
+            return
+        if wanted and dtype not in wanted:
+            return
+        if dtype not in supported:
+            skips.append(table.Result(name, group or "skip", dtype, label, 0, "skipped",
+                                      f"device {device} declares no {dtype} support"))
+            return
+        job.meta = (name, group, dtype, label, tuple(primitives))
+        jobs.append((f"{name}[{dtype},{label}]", job))
+
+    for entry in PRIMITIVE_CASES:
+        for dtype in entry[3]:
+            add(f"primitive:{entry[0]}", dtype, "-", _job(run_primitive_case, entry, device, dtype, 0),
+                "primitive", entry[0].split(":")[-1].split(","))
+    for case in table.CASES + table.MODULE_CASES:
+        for dtype in case.dtypes:
+            for shape_class in case.shape_classes:
+                add(case.name, dtype, shape_class, _job(run_case, case, device, dtype, shape_class, 0),
+                    case.group, case.primitives)
+    for name, make in table.OPTIMIZERS.items():
+        for dtype in ("float32", "float64"):
+            add(f"optim.{name}", dtype, "20 steps", _job(run_optimizer, name, make, device, dtype, 0),
+                "optimizer", ("mul", "add", "sqrt", "div"))
+    for dtype in ("float32", "float64"):
+        add("training.mlp_loss_curve", dtype, "30 steps", _job(run_training, device, dtype, 0),
+            "training", ("random_bits", "matmul", "exp", "log"))
+        add("random.streams", dtype, "-", _job(run_random, device, dtype, 0), "random",
+            ("random_bits", "uniform_from_bits", "cast", "remainder"))
+        add("semantics.views_inplace", dtype, "-", _job(run_semantics, device, dtype, 0), "semantics",
+            ("as_strided", "copy_", "add"))
+        add("fast_paths.vs_composite", dtype, "-", _job(run_fast_paths, device, dtype, 0), "fast_path",
+            ("log_softmax", "softmax", "sigmoid"))
+    return jobs, skips
+
+
+def _job(fn, *args):
+    def job():
+        return fn(*args)
+    return job
+
+
+def run(device, dtypes=None, op=None, fail_fast=False, progress=None):
+    """Run the suite; returns the list of Results (passed, failed, error, skipped)."""
+    jobs, skips = plan(device, dtypes, op)
+    results = list(skips)
+    started = time.perf_counter()
+    for i, (label, job) in enumerate(jobs):
+        try:
+            result = job()
+        except Exception as error:  # a crash is a failure of that case, reported with its trace
+            name, group, dtype, shape_class, primitives = job.meta
+            result = table.Result(name, group, dtype, shape_class, 0, "error",
+                                  f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}",
+                                  primitives=primitives,
+                                  reproducer=f"unigrad conformance --device {device} --op '^{re.escape(name)}$' --dtype {dtype}")
+        results.append(result)
+        if progress is not None:
+            progress(i + 1, len(jobs), result)
+        if fail_fast and result.status in ("failed", "error"):
+            break
+    run.elapsed = time.perf_counter() - started
+    return results
+
+
+def suspects(results) -> list:
+    """Primitives ranked by how consistently the cases that use them fail (root-cause hint)."""
+    used, failed = {}, {}
+    for r in results:
+        if r.status in ("skipped",):
+            continue
+        for p in r.primitives:
+            used[p] = used.get(p, 0) + 1
+            if r.status in ("failed", "error"):
+                failed[p] = failed.get(p, 0) + 1
+    scores = {p: (failed.get(p, 0) / used[p], failed.get(p, 0)) for p in used if failed.get(p)}
+    return [p for p, _ in sorted(scores.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))]
