@@ -127,3 +127,16 @@ def test_every_mutant_is_caught_and_named(primitive, register):
     named = {p for r in failed if r.group == "primitive" for p in r.primitives}
     assert primitive in named or primitive in suspects(results)[:5], (
         primitive, sorted(named), suspects(results)[:5])
+
+
+def test_example_array_api_plugin_is_certified():
+    """The separately installable example plugin (examples/unigrad-arrayapi) passes the suite,
+    skipping only float16, which the Array API standard does not have."""
+    pytest.importorskip("unigrad_arrayapi", reason="pip install -e examples/unigrad-arrayapi")
+    assert "arrayapi" in unigrad.backends.available()
+    results = run("arrayapi")
+    failed = [r for r in results if r.status in ("failed", "error")]
+    assert not failed, [(r.name, r.dtype, r.message[:200]) for r in failed[:5]]
+    skipped = [r for r in results if r.status == "skipped"]
+    assert skipped and all(r.dtype == "float16" for r in skipped)
+    assert sum(r.status == "passed" for r in results) > 1000

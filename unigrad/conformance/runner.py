@@ -257,7 +257,7 @@ def run_optimizer(name, make, device, dtype, seed, steps=20):
             loss = (((x @ params[0] + params[1]).tanh() - y) ** 2).mean()
             loss.backward()
             optimizer.step()
-            history.append([_to_numpy(p) for p in params])
+            history.append([np.array(_to_numpy(p), copy=True) for p in params])
         trajectories.append(history)
     for step, (ref, cand) in enumerate(zip(*trajectories)):
         for r, c in zip(ref, cand):
