@@ -10,6 +10,15 @@ def _channel_shape(x: Tensor) -> tuple:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+def _affine(out: Tensor, weight, bias, shape=None) -> Tensor:
+    """``out * weight + bias`` with per-channel parameters reshaped to ``shape`` (if given)."""
+    if weight is not None:
+        out = out * (weight.reshape(shape) if shape else weight)
+    if bias is not None:
+        out = out + (bias.reshape(shape) if shape else bias)
+    return out
+
+
 def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise over the batch (and spatial) dims; in training, update the running statistics
@@ -34,12 +43,7 @@ def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, tra
     else:
         mean = running_mean.reshape(shape)
         var = running_var.reshape(shape)
-    out = (x - mean) * pw.rsqrt(var + eps)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _affine((x - mean) * pw.rsqrt(var + eps), weight, bias, shape)
 
 
 def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -53,12 +57,7 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
     mean = x.mean(dims, keepdim=True)
     centered = x - mean
     var = (centered * centered).mean(dims, keepdim=True)
-    out = centered * pw.rsqrt(var + eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return _affine(centered * pw.rsqrt(var + eps), weight, bias)
 
 
 def group_norm(x: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -71,13 +70,7 @@ def group_norm(x: Tensor, num_groups: int, weight=None, bias=None, eps: float = 
     mean = grouped.mean(-1, keepdim=True)
     centered = grouped - mean
     var = (centered * centered).mean(-1, keepdim=True)
-    out = (centered * pw.rsqrt(var + eps)).reshape(x.shape)
-    shape = _channel_shape(x)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _affine((centered * pw.rsqrt(var + eps)).reshape(x.shape), weight, bias, _channel_shape(x))
 
 
 def instance_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
@@ -86,12 +79,7 @@ def instance_norm(x: Tensor, running_mean=None, running_var=None, weight=None, b
     mean = x.mean(dims, keepdim=True)
     centered = x - mean
     out = centered * pw.rsqrt((centered * centered).mean(dims, keepdim=True) + eps)
-    shape = _channel_shape(x)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _affine(out, weight, bias, _channel_shape(x))
 
 
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
