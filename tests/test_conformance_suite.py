@@ -62,7 +62,7 @@ def _perturb(value):
         if value.dtype == np.bool_:
             value.flat[0] = not value.flat[0]
         elif value.dtype.kind in "iu":
-            value.flat[0] += 1
+            value.flat[0] = value.flat[0] ^ 1  # flip the lowest bit (no overflow)
         else:
             with np.errstate(over="ignore"):
                 value *= 1.001
