@@ -84,6 +84,8 @@ class _Im2colProduct(Function):
                                                                        k * per_group)
         ctx.save_for_backward(cols, weight)
         ctx.geometry = (tuple(x_last.shape), kernel, stride, dilation, groups, out_sizes, k)
+        if groups == 1:  # one GEMM: (O, kC) @ (kC, N*out) -> (O, N*out)
+            return linalg.matmul(w[0], cols[0].t())
         return linalg.matmul(cols, w.transpose(1, 2))  # (G, N*out, O/G)
 
     @staticmethod
@@ -93,18 +95,30 @@ class _Im2colProduct(Function):
         n = len(kernel)
         batch, channels = last_shape[0], last_shape[-1]
         per_group, out_channels = channels // groups, weight.shape[0]
-        g_w = linalg.matmul(g.transpose(1, 2), cols)  # (G, O/G, k*C/G), kernel-major columns
+        first_shape = (batch, channels) + tuple(last_shape[1:-1])
+        if groups == 1:
+            # g is (O, N*out). Two plain GEMMs: the weight gradient, and the column gradient
+            # laid out (k, C, N, out), whose fold adds contiguous rows into channels-first memory.
+            g_t = g.contiguous()
+            g_w = linalg.matmul(g_t, cols[0]).unsqueeze(0)  # (1, O, k*C)
+            w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(out_channels, k * channels)
+            g_cols = linalg.matmul(w_rows.t(), g_t)  # (k*C, N*out)
+            g_cols = g_cols.reshape(kernel + (channels, batch) + out_sizes)
+            order = (n + 1, n) + tuple(range(n + 2, 2 * n + 2)) + tuple(range(n))
+            patches = g_cols.permute(order)  # logical (N, C, *out, *k)
+            g_first = win.fold(patches, first_shape, kernel, stride, dilation)
+        else:
+            w_k = weight.reshape(groups, out_channels // groups, per_group, k).permute(0, 3, 1, 2).contiguous()
+            g_w = linalg.matmul(g.transpose(1, 2), cols)  # (G, O/G, k*C/G), kernel-major columns
+            g_cols = linalg.matmul(g.unsqueeze(1), w_k)  # (G, k, N*out, C/G)
+            g_cols = g_cols.reshape((groups,) + kernel + (batch,) + out_sizes + (per_group,))
+            # logical (N, G, C/G, *out, *k) over kernel-major memory
+            order = (n + 1, 0, 2 * n + 2) + tuple(range(n + 2, 2 * n + 2)) + tuple(range(1, n + 1))
+            patches = g_cols.permute(order).reshape((batch, channels) + out_sizes + kernel)
+            memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
+            g_first = win.fold(patches, first_shape, kernel, stride, dilation, memory)
         g_w = g_w.reshape((groups, out_channels // groups) + kernel + (per_group,))
         g_w = g_w.permute((0, 1, 2 + n) + tuple(range(2, 2 + n))).reshape(weight.shape)
-        w_k = weight.reshape(groups, out_channels // groups, per_group, k).permute(0, 3, 1, 2).contiguous()
-        g_cols = linalg.matmul(g.unsqueeze(1), w_k)  # (G, k, N*out, C/G)
-        g_cols = g_cols.reshape((groups,) + kernel + (batch,) + out_sizes + (per_group,))
-        # logical (N, G, C/G, *out, *k) over kernel-major memory
-        order = (n + 1, 0, 2 * n + 2) + tuple(range(n + 2, 2 * n + 2)) + tuple(range(1, n + 1))
-        patches = g_cols.permute(order).reshape((batch, channels) + out_sizes + kernel)
-        first_shape = (batch, channels) + tuple(last_shape[1:-1])
-        memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
-        g_first = win.fold(patches, first_shape, kernel, stride, dilation, memory)
         g_last = g_first.permute((0,) + tuple(range(2, 2 + n)) + (1,))
         return g_last, g_w, None, None, None, None
 
@@ -123,9 +137,11 @@ def _convnd(x: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: 
     out = _Im2colProduct.apply(x_last, weight, kernel, stride, dilation, groups)
     out_sizes = tuple((size - d * (ks - 1) - 1) // st + 1
                       for size, ks, st, d in zip(x_last.shape[1:-1], kernel, stride, dilation))
-    # (G, N*out, O/G) -> (N, O, *out), contiguous like PyTorch's result
-    out = out.reshape((groups, batch) + out_sizes + (out_channels // groups,))
-    out = out.permute((1, 0, 2 + n) + tuple(range(2, 2 + n))).reshape((batch, out_channels) + out_sizes)
+    if groups == 1:  # (O, N*out) -> (N, O, *out); the copy below moves whole contiguous rows
+        out = out.reshape((out_channels, batch) + out_sizes).transpose(0, 1)
+    else:  # (G, N*out, O/G) -> (N, O, *out)
+        out = out.reshape((groups, batch) + out_sizes + (out_channels // groups,))
+        out = out.permute((1, 0, 2 + n) + tuple(range(2, 2 + n))).reshape((batch, out_channels) + out_sizes)
     out = out.contiguous()  # NCHW memory, so .view() after a conv works as in PyTorch
     if bias is not None:
         out = out + bias.reshape((1, out_channels) + (1,) * n)

@@ -50,7 +50,7 @@ def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, retu
     padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
     fill = -math.inf if x.dtype.is_floating_point else _lowest(x)
     padded, outs = _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n)
-    values, chosen = _window_max(padded, kernel, stride, dilation)
+    values, chosen = _window_max(padded, kernel, stride, dilation, return_indices)
     if not return_indices:
         return values.squeeze(0) if unbatched else values
     first_max = chosen.to(dtypes.uint8).argmax(-1)
@@ -60,14 +60,18 @@ def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, retu
     return values, indices
 
 
-def _window_max(x: Tensor, kernel, stride, dilation):
+def _window_max(x: Tensor, kernel, stride, dilation, want_first: bool = False):
     """Max over windows by element-wise maxima of strided views (no patch copy). Returns the
-    values and, per window, the offset of its first maximum (PyTorch's tie and NaN rule)."""
+    values and, when a gradient or the indices need it, a one-hot of each window's first
+    maximum (PyTorch's tie and NaN rule)."""
     b = x._backend
     views = [view for _, view in win.window_offsets(x, kernel, stride, dilation)]
     best = None
     for view in views:
         best = b.maximum(best, view) if best is not None else b.cast(view, x.dtype)
+    needs_grad = x.requires_grad and grad_state.enabled
+    if not (needs_grad or want_first):
+        return Tensor._make(best, x.dtype, x.device, b), None
     count = len(views)
     chosen = b.empty(best.shape + (count,), dtypes.bool)  # one-hot: the first maximum
     slot_strides = b.strides(chosen)[:-1]
