@@ -143,3 +143,17 @@ def test_torch_state_dict_converted_in_memory_loads():
     ours = unigrad.nn.Linear(3, 2)
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     assert np.allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy())
+
+
+def test_round_trip_on_every_available_device(tmp_path):
+    for device in unigrad.backends.available():
+        if device == "cuda" and not unigrad.cuda.is_available():
+            continue
+        values = unigrad.tensor(np.arange(12, dtype=np.float32).reshape(3, 4), device=device)
+        path = tmp_path / f"{device}.ckpt"
+        unigrad.save({"x": values, "i": values.long()}, path)
+        back = unigrad.load(path)
+        assert back["x"].device == values.device and back["i"].dtype == unigrad.int64
+        assert back["x"].cpu().numpy().tobytes() == values.cpu().numpy().tobytes()
+        moved = unigrad.load(path, map_location="cpu")
+        assert moved["x"].device == unigrad.device("cpu")

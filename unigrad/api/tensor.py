@@ -226,13 +226,10 @@ class Tensor:
         return array.copy() if copy else array
 
     def __dlpack__(self, *args, **kwargs):
-        return self._host().__dlpack__(*args, **kwargs) if self._device.type == "cpu" else \
-            self._backend.to_dlpack(self._buf, *args, **kwargs)
+        return self._backend.dlpack(self._buf).__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
-        if self._device.type == "cpu":
-            return self._host().__dlpack_device__()
-        return self._backend.dlpack_device(self._buf)
+        return self._backend.dlpack(self._buf).__dlpack_device__()
 
     def __len__(self) -> int:
         shape = self._buf.shape

@@ -105,6 +105,11 @@ class Backend(abc.ABC):
         device cannot share host memory."""
         return None
 
+    def dlpack(self, x: Buffer):
+        """An object exporting ``__dlpack__`` / ``__dlpack_device__`` for ``x`` (zero-copy where
+        the memory allows). The default exports a host copy."""
+        return self.to_numpy(x)
+
     def synchronize(self) -> None:
         """Wait until all queued work on this device has finished (no-op for synchronous
         backends)."""
