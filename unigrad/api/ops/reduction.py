@@ -35,6 +35,9 @@ def _spread(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
         strides = [0 if i in dims else next(rest) for i in range(len(shape))]
     if tuple(strides) == own and g._buf.shape == shape:
         return g
+    if not (g._requires_grad and grad_state.enabled):  # no graph to record: the bare view
+        return Tensor._make(g._backend.as_strided(g._buf, shape, tuple(strides), 0), g._dtype,
+                            g._device, g._backend)
     g_shape = g._buf.shape
     kept = _kept_shape(shape, dims)
     return sh.make_view(g, shape, strides, 0, "ExpandBackward0",
@@ -91,8 +94,14 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     out = Tensor._make(buf, x._dtype, x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
         out._attach("MeanBackward1" if dim is not None else "MeanBackward0",
-                    lambda g: (_spread(g / count, shape, dims, keepdim),), (x,))
+                    lambda g: (_spread(_divided(g, count), shape, dims, keepdim),), (x,))
     return out
+
+
+def _divided(g: Tensor, count: int) -> Tensor:
+    if g._requires_grad and grad_state.enabled:
+        return g / count
+    return Tensor._make(g._backend.div(g._buf, float(count)), g._dtype, g._device, g._backend)
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
