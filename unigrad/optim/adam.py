@@ -5,7 +5,7 @@ import math
 
 from ..api import creation
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _step_tensor, grads_of
+from .optimizer import Optimizer, _step_tensor, check_hyperparameters, grads_of
 
 
 class Adam(Optimizer):
@@ -15,14 +15,7 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused=None, decoupled_weight_decay: bool = False) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameters: {betas}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_hyperparameters(lr, eps, weight_decay, betas=betas)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay or self._decoupled))

@@ -5,16 +5,7 @@ import math
 
 from ..api import creation
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _step_tensor, grads_of
-
-
-def _check(lr, eps=0.0, weight_decay=0.0):
-    if lr < 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if eps < 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if weight_decay < 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+from .optimizer import Optimizer, _step_tensor, check_hyperparameters as _check, grads_of
 
 
 class Adagrad(Optimizer):

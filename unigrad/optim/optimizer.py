@@ -152,6 +152,21 @@ def _cast_state(param: Tensor, key: str, value):
     return copy.deepcopy(value)
 
 
+def check_hyperparameters(lr: float, eps: float = 0.0, weight_decay: float = 0.0,
+                          momentum: float = 0.0, betas=None) -> None:
+    """Refuse negative rates and out-of-range betas with PyTorch's messages."""
+    if lr < 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps < 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if momentum < 0.0:
+        raise ValueError(f"Invalid momentum value: {momentum}")
+    if betas is not None and not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
+        raise ValueError(f"Invalid beta parameters: {betas}")
+    if weight_decay < 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def _step_tensor():
     return creation.tensor(0.0)
 
