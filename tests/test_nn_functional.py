@@ -1,6 +1,7 @@
 """Activations, losses and other nn.functional entry points against torch (values and grads)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 import torch
 
 import unigrad
@@ -214,3 +215,21 @@ def test_lstm_gradcheck():
     assert gradcheck(lambda a: lstm(a)[0], (x,))
     gru = unigrad.nn.GRU(2, 3).double()
     assert gradcheck(lambda a: gru(a)[1], (x,))
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(1, 7), w=st.integers(1, 7), oh=st.integers(1, 4), ow=st.integers(1, 4),
+       seed=st.integers(0, 2**16))
+def test_adaptive_max_pool_indices_pick_first_maximum_like_torch(h, w, oh, ow, seed):
+    """Small integer values make ties common: both the values and the first-maximum indices
+    (and so the gradient routing) must match torch, for even and uneven splits."""
+    a = np.random.default_rng(seed).integers(0, 3, size=(2, 2, h, w)).astype(np.float32)
+    tv, ti = torch.nn.functional.adaptive_max_pool2d(torch.tensor(a), (oh, ow), return_indices=True)
+    uv, ui = unigrad.nn.functional.adaptive_max_pool2d(unigrad.tensor(a), (oh, ow), return_indices=True)
+    np.testing.assert_array_equal(uv.numpy(), tv.numpy())
+    np.testing.assert_array_equal(ui.numpy(), ti.numpy())
+    assert ui.dtype == unigrad.int64
+    tv1, ti1 = torch.nn.functional.adaptive_max_pool1d(torch.tensor(a[:, :, 0]), ow, return_indices=True)
+    uv1, ui1 = unigrad.nn.functional.adaptive_max_pool1d(unigrad.tensor(a[:, :, 0]), ow, return_indices=True)
+    np.testing.assert_array_equal(uv1.numpy(), tv1.numpy())
+    np.testing.assert_array_equal(ui1.numpy(), ti1.numpy())

@@ -221,13 +221,57 @@ def adaptive_avg_pool2d(x, output_size):
     return _adaptive(x, output_size, 2, lambda t: t.mean(-1))
 
 
+def _adaptive_max_with_indices(x: Tensor, output_size, n: int):
+    """Adaptive max pooling that also returns, per cell, the flat index of its first maximum
+    in the input plane (PyTorch's ``return_indices``)."""
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    sizes = _tuple(output_size, n, "output_size")
+    sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
+    in_sizes = tuple(x.shape[2:])
+    if all(i % o == 0 for i, o in zip(in_sizes, sizes)):  # even split: one windowed argmax
+        kernel = tuple(i // o for i, o in zip(in_sizes, sizes))
+        patches = win.windows(x, kernel, kernel)
+        values, where = patches.reshape(tuple(patches.shape[:2 + n]) + (-1,)).max(-1)
+        indices = _input_indices(where, kernel, kernel, (0,) * n, (1,) * n, in_sizes, sizes, n, x.device)
+    else:
+        values, indices = _adaptive_max_cells(x, sizes, n)
+    if unbatched:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return values, indices
+
+
+def _adaptive_max_cells(x, sizes, n):
+    """Uneven split: each cell's maximum and its flat input index, one cell at a time."""
+    bounds = [_adaptive_bounds(x.shape[2 + i], sizes[i]) for i in range(n)]
+    batch, channels = x.shape[0], x.shape[1]
+    if n == 1:
+        cells = [x[:, :, a:b].max(-1) for a, b in bounds[0]]
+        return (sh.stack([v for v, _ in cells], -1),
+                sh.stack([k + a for (_, k), (a, _) in zip(cells, bounds[0])], -1))
+    width = x.shape[3]
+    value_rows, index_rows = [], []
+    for a, b in bounds[0]:
+        values, indices = [], []
+        for c, d in bounds[1]:
+            v, k = x[:, :, a:b, c:d].reshape(batch, channels, -1).max(-1)
+            values.append(v)
+            indices.append((k // (d - c) + a) * width + k % (d - c) + c)
+        value_rows.append(sh.stack(values, -1))
+        index_rows.append(sh.stack(indices, -1))
+    return sh.stack(value_rows, -2), sh.stack(index_rows, -2)
+
+
 def adaptive_max_pool1d(x, output_size, return_indices=False):
+    """Max pooling of (N, C, L) to a fixed output length; ``return_indices`` as in PyTorch."""
     if return_indices:
-        raise NotImplementedError("adaptive_max_pool1d(return_indices=True) is not supported")
+        return _adaptive_max_with_indices(x, output_size, 1)
     return _adaptive(x, output_size, 1, lambda t: t.max(-1).values)
 
 
 def adaptive_max_pool2d(x, output_size, return_indices=False):
+    """Max pooling of (N, C, H, W) to a fixed output size; ``return_indices`` as in PyTorch."""
     if return_indices:
-        raise NotImplementedError("adaptive_max_pool2d(return_indices=True) is not supported")
+        return _adaptive_max_with_indices(x, output_size, 2)
     return _adaptive(x, output_size, 2, lambda t: t.max(-1).values)
