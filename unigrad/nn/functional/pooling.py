@@ -184,17 +184,31 @@ def _adaptive_bounds(in_size: int, out_size: int):
             for i in range(out_size)]
 
 
-def _adaptive(x: Tensor, output_size, n: int, reduce):
+def _adaptive_input(x: Tensor, output_size, n: int):
+    """Batched ``x``, whether it was unbatched, the output sizes (``None`` keeps the input size)
+    and, when every size divides evenly, the window each cell covers (else ``None``)."""
     unbatched = x.ndim == n + 1
     if unbatched:
         x = x.unsqueeze(0)
     sizes = _tuple(output_size, n, "output_size")
     sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
     in_sizes = tuple(x.shape[2:])
-    if all(i % o == 0 for i, o in zip(in_sizes, sizes)):  # even split: one windowed reduction
+    kernel = None
+    if all(i % o == 0 for i, o in zip(in_sizes, sizes)):
         kernel = tuple(i // o for i, o in zip(in_sizes, sizes))
-        patches = win.windows(x, kernel, kernel)
-        out = reduce(patches.reshape(tuple(patches.shape[:2 + n]) + (-1,)))
+    return x, unbatched, sizes, kernel
+
+
+def _flat_windows(x: Tensor, kernel, n: int) -> Tensor:
+    """Non-overlapping ``kernel`` windows of ``x``, each flattened into the last dimension."""
+    patches = win.windows(x, kernel, kernel)
+    return patches.reshape(tuple(patches.shape[:2 + n]) + (-1,))
+
+
+def _adaptive(x: Tensor, output_size, n: int, reduce):
+    x, unbatched, sizes, kernel = _adaptive_input(x, output_size, n)
+    if kernel is not None:  # even split: one windowed reduction
+        out = reduce(_flat_windows(x, kernel, n))
     else:
         out = _adaptive_cells(x, sizes, n, reduce)
     return out.squeeze(0) if unbatched else out
@@ -224,17 +238,11 @@ def adaptive_avg_pool2d(x, output_size):
 def _adaptive_max_with_indices(x: Tensor, output_size, n: int):
     """Adaptive max pooling that also returns, per cell, the flat index of its first maximum
     in the input plane (PyTorch's ``return_indices``)."""
-    unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x.unsqueeze(0)
-    sizes = _tuple(output_size, n, "output_size")
-    sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
-    in_sizes = tuple(x.shape[2:])
-    if all(i % o == 0 for i, o in zip(in_sizes, sizes)):  # even split: one windowed argmax
-        kernel = tuple(i // o for i, o in zip(in_sizes, sizes))
-        patches = win.windows(x, kernel, kernel)
-        values, where = patches.reshape(tuple(patches.shape[:2 + n]) + (-1,)).max(-1)
-        indices = _input_indices(where, kernel, kernel, (0,) * n, (1,) * n, in_sizes, sizes, n, x.device)
+    x, unbatched, sizes, kernel = _adaptive_input(x, output_size, n)
+    if kernel is not None:  # even split: one windowed argmax
+        values, where = _flat_windows(x, kernel, n).max(-1)
+        indices = _input_indices(where, kernel, kernel, (0,) * n, (1,) * n, tuple(x.shape[2:]), sizes,
+                                 n, x.device)
     else:
         values, indices = _adaptive_max_cells(x, sizes, n)
     if unbatched:
