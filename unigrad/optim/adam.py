@@ -5,7 +5,7 @@ import math
 
 from ..api import creation
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _step_tensor, check_hyperparameters, grads_of
+from .optimizer import Optimizer, check_hyperparameters, weight_decayed
 
 
 class Adam(Optimizer):
@@ -25,24 +25,12 @@ class Adam(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]
-            for p, grad in grads_of(group):
-                if group["maximize"]:
-                    grad = -grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = creation.zeros_like(p)
-                    state["exp_avg_sq"] = creation.zeros_like(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = creation.zeros_like(p)
-                state["step"].add_(1)
+            lr, eps = group["lr"], group["eps"]
+            names = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if group["amsgrad"] else [])
+            new_state = lambda p: {name: creation.zeros_like(p) for name in names}  # noqa: E731
+            for p, grad, state in self._stepped(group, new_state):
                 step = state["step"].item()
-                if decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * decay)
-                    else:
-                        grad = grad.add(p, alpha=decay)
+                grad = weight_decayed(p, grad, group)
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)

@@ -5,7 +5,7 @@ import math
 
 from ..api import creation
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _step_tensor, check_hyperparameters as _check, grads_of
+from .optimizer import Optimizer, _step_tensor, check_hyperparameters as _check, weight_decayed
 
 
 class Adagrad(Optimizer):
@@ -25,13 +25,9 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            for p, grad in grads_of(group):
-                grad = -grad if group["maximize"] else grad
-                state = self.state[p]
-                state["step"].add_(1)
+            for p, grad, state in self._stepped(group, dict):  # state made in __init__
                 step = state["step"].item()
-                if group["weight_decay"]:
-                    grad = grad.add(p, alpha=group["weight_decay"])
+                grad = weight_decayed(p, grad, group)
                 clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
                 state["sum"].addcmul_(grad, grad, value=1)
                 std = state["sum"].sqrt().add_(group["eps"])
@@ -48,24 +44,19 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
+    @staticmethod
+    def _new_state(p, group: dict) -> dict:
+        names = ["square_avg"] + (["momentum_buffer"] if group["momentum"] > 0 else [])
+        names += ["grad_avg"] if group["centered"] else []
+        return {name: creation.zeros_like(p) for name in names}
+
     @no_grad()
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             alpha, momentum = group["alpha"], group["momentum"]
-            for p, grad in grads_of(group):
-                grad = -grad if group["maximize"] else grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = creation.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = creation.zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = creation.zeros_like(p)
-                state["step"].add_(1)
-                if group["weight_decay"]:
-                    grad = grad.add(p, alpha=group["weight_decay"])
+            for p, grad, state in self._stepped(group, lambda p: self._new_state(p, group)):
+                grad = weight_decayed(p, grad, group)
                 square_avg = state["square_avg"]
                 square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
                 if group["centered"]:
@@ -97,16 +88,8 @@ class Adadelta(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             rho, eps = group["rho"], group["eps"]
-            for p, grad in grads_of(group):
-                grad = -grad if group["maximize"] else grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = creation.zeros_like(p)
-                    state["acc_delta"] = creation.zeros_like(p)
-                state["step"].add_(1)
-                if group["weight_decay"]:
-                    grad = grad.add(p, alpha=group["weight_decay"])
+            for p, grad, state in self._stepped(group, lambda p: {"square_avg": creation.zeros_like(p), "acc_delta": creation.zeros_like(p)}):
+                grad = weight_decayed(p, grad, group)
                 square_avg, acc_delta = state["square_avg"], state["acc_delta"]
                 square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
                 std = square_avg.add(eps).sqrt_()
@@ -130,17 +113,9 @@ class Adamax(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for p, grad in grads_of(group):
-                grad = -grad if group["maximize"] else grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = creation.zeros_like(p)
-                    state["exp_inf"] = creation.zeros_like(p)
-                state["step"].add_(1)
+            for p, grad, state in self._stepped(group, lambda p: {"exp_avg": creation.zeros_like(p), "exp_inf": creation.zeros_like(p)}):
                 step = state["step"].item()
-                if group["weight_decay"]:
-                    grad = grad.add(p, alpha=group["weight_decay"])
+                grad = weight_decayed(p, grad, group)
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_inf.mul_(beta2).maximum_(grad.abs().add_(group["eps"]))
@@ -159,28 +134,21 @@ class NAdam(Optimizer):
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
+    @staticmethod
+    def _new_state(p) -> dict:
+        return {"mu_product": creation.tensor(1.0), "exp_avg": creation.zeros_like(p),
+                "exp_avg_sq": creation.zeros_like(p)}
+
     @no_grad()
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, decay, psi = group["lr"], group["weight_decay"], group["momentum_decay"]
-            for p, grad in grads_of(group):
-                grad = -grad if group["maximize"] else grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = creation.tensor(1.0)
-                    state["exp_avg"] = creation.zeros_like(p)
-                    state["exp_avg_sq"] = creation.zeros_like(p)
-                state["step"].add_(1)
+            lr, psi = group["lr"], group["momentum_decay"]
+            for p, grad, state in self._stepped(group, self._new_state):
                 step = state["step"].item()
                 bias_correction2 = 1 - beta2 ** step
-                if decay:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * decay)
-                    else:
-                        grad = grad.add(p, alpha=decay)
+                grad = weight_decayed(p, grad, group)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
                 state["mu_product"].mul_(mu)
@@ -207,21 +175,10 @@ class RAdam(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, decay = group["lr"], group["weight_decay"]
-            for p, grad in grads_of(group):
-                grad = -grad if group["maximize"] else grad
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = creation.zeros_like(p)
-                    state["exp_avg_sq"] = creation.zeros_like(p)
-                state["step"].add_(1)
+            lr = group["lr"]
+            for p, grad, state in self._stepped(group, lambda p: {"exp_avg": creation.zeros_like(p), "exp_avg_sq": creation.zeros_like(p)}):
                 step = state["step"].item()
-                if decay:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * decay)
-                    else:
-                        grad = grad.add(p, alpha=decay)
+                grad = weight_decayed(p, grad, group)
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)

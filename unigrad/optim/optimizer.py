@@ -85,6 +85,20 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
+    def _stepped(self, group: dict, new_state):
+        """Each parameter of ``group`` that has a gradient, as ``(p, grad, state)``: the gradient
+        negated under ``maximize``, the state filled by ``new_state(p)`` on first use, and its
+        ``step`` counter already advanced for this step."""
+        for p, grad in grads_of(group):
+            if group["maximize"]:
+                grad = -grad
+            state = self.state[p]
+            if not state:
+                state["step"] = _step_tensor()
+                state.update(new_state(p))
+            state["step"].add_(1)
+            yield p, grad, state
+
     def _closure_loss(self, closure):
         if closure is None:
             return None
@@ -169,6 +183,18 @@ def check_hyperparameters(lr: float, eps: float = 0.0, weight_decay: float = 0.0
 
 def _step_tensor():
     return creation.tensor(0.0)
+
+
+def weight_decayed(p, grad, group: dict):
+    """``grad`` with the group's weight decay: added as ``weight_decay * p`` (L2), or, with
+    ``decoupled_weight_decay``, applied to ``p`` directly (AdamW's rule)."""
+    decay = group["weight_decay"]
+    if not decay:
+        return grad
+    if group.get("decoupled_weight_decay"):
+        p.mul_(1 - group["lr"] * decay)
+        return grad
+    return grad.add(p, alpha=decay)
 
 
 def grads_of(group: dict):
