@@ -19,6 +19,11 @@ def info() -> int:
             except Exception as error:  # describe() must not hide the rest of the report
                 detail = f"(describe failed: {error})"
             print(f"  {entry.name:<8} available    {detail}  [plugin {entry.plugin}]")
+            try:
+                for line in entry.backend_class.inventory():
+                    print(f"           {line}")
+            except Exception as error:
+                print(f"           (inventory failed: {error})")
         else:
             print(f"  {entry.name:<8} unavailable  {entry.reason}  [plugin {entry.plugin}]")
     print(f"default device: {unigrad.get_default_device()}")

@@ -66,6 +66,12 @@ class Backend(abc.ABC):
         """How many devices of this type exist (valid indices are ``0 .. device_count()-1``)."""
         return 1
 
+    @classmethod
+    def inventory(cls) -> list[str]:
+        """Lines naming the devices this backend found (``unigrad info`` prints them); only
+        called when ``probe`` succeeded. Optional."""
+        return []
+
     def __init__(self, index: int = 0) -> None:
         self.index = index
 

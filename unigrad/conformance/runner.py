@@ -387,8 +387,7 @@ def run_fast_paths(device, dtype, seed):
 # ----- the whole suite -------------------------------------------------------------------------
 def plan(device, dtypes=None, op=None):
     """Every concrete case as ``(label, callable)`` plus the declared skips."""
-    backend_class = type(registry.get_backend(unigrad.device(device)))
-    supported = {d.name for d in backend_class.supported_dtypes}
+    supported = {d.name for d in registry.get_backend(unigrad.device(device)).supported_dtypes}
     pattern = re.compile(op) if op else None
     wanted = set(dtypes) if dtypes else None
     jobs, skips = [], []

@@ -14,6 +14,7 @@ ENTRY_POINT_GROUP = "unigrad.backends"
 BUILTIN_PLUGINS = (
     "unigrad.backends.numpy.plugin",
     "unigrad.backends.cupy.plugin",
+    "unigrad.backends.opencl.plugin",
 )
 
 _manager: pluggy.PluginManager | None = None

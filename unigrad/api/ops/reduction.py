@@ -9,7 +9,7 @@ from .. import dtypes
 from . import pointwise as pw
 from . import shape as sh
 from ...autograd.grad_mode import no_grad as _no_grad
-from .support import Tensor, cast_tensor, grad_state, normalize_dims, wrap_dim
+from .support import Tensor, cast_tensor, expand_buf, grad_state, normalize_dims, wrap_dim
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
@@ -282,6 +282,8 @@ def _log_softmax_backward(g: Tensor, y: Tensor, d: int) -> Tensor:
         return g - pw.exp(y) * sum(g, d, keepdim=True)
     b = g._backend
     total = b.sum(g._buf, (d,), True, g._dtype)
+    if not b.native_broadcasting:
+        total = expand_buf(g._like(total), g._buf.shape)
     return g._like(b.sub(g._buf, b.mul(b.exp(y._buf), total)))
 
 

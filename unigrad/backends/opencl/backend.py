@@ -1,0 +1,444 @@
+"""The OpenCL backend: every primitive as an OpenCL kernel on device buffers (device ``"opencl:N"``).
+
+PyOpenCL is imported only when the backend is probed or used. One in-order command queue per
+device: kernels are enqueued without waiting, and the host waits only when it reads data
+(``to_numpy``, ``nonzero``'s count) or calls ``synchronize``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...api import dtypes as dt
+from ..interface import Backend
+from . import codegen, devices, layout
+from .buffers import BufferPool, CLArray, Storage, contiguous_strides
+from .programs import ProgramCache
+from .matmul import Gemm
+
+_BASE_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float32")
+
+
+class OpenCLBackend(Backend):
+    """Device ``"opencl:N"``: PyOpenCL buffers and generated kernels (PoCL on the CPU, or a vendor
+    driver on a GPU). float64 where the device has fp64, float16 where it has cl_khr_fp16."""
+
+    name = "opencl"
+    supported_dtypes = frozenset(dt.as_dtype(n) for n in _BASE_DTYPES + ("float64",))
+
+    @classmethod
+    def probe(cls) -> tuple[bool, str]:
+        return devices.probe()
+
+    @classmethod
+    def device_count(cls) -> int:
+        return len(devices.all_devices())
+
+    @classmethod
+    def inventory(cls) -> list[str]:
+        return devices.describe_all()
+
+    def __init__(self, index: int = 0) -> None:
+        import pyopencl as cl
+
+        super().__init__(index)
+        self.cl = cl
+        self.device = devices.all_devices()[index]
+        self.context = cl.Context([self.device])
+        self.queue = cl.CommandQueue(self.context)
+        self.fp64 = bool(self.device.double_fp_config)
+        self.fp16 = "cl_khr_fp16" in self.device.extensions
+        names = _BASE_DTYPES + (("float64",) if self.fp64 else ()) + (("float16",) if self.fp16 else ())
+        self.supported_dtypes = frozenset(dt.as_dtype(n) for n in names)
+        self.is_cpu = bool(self.device.type & cl.device_type.CPU)
+        self.max_group = min(64 if self.is_cpu else 256, self.device.max_work_group_size)
+        self.group_1d = min(64, self.device.max_work_group_size)
+        memory = self.device.global_mem_size
+        self.pool = BufferPool(self.context, limit_bytes=min(memory // 2, 4 << 30))
+        self.programs = ProgramCache(self.context, self.device)
+        self.gemm = Gemm(self)
+
+    def describe(self) -> str:
+        return (f"PyOpenCL {self.cl.VERSION_TEXT} on {self.device.name.strip()} "
+                f"({self.device.platform.name.strip()} {self.device.platform.version.strip()})")
+
+    def synchronize(self) -> None:
+        self.queue.finish()
+
+    # ----- allocation helpers -----------------------------------------------------------------
+    def _new(self, shape, np_dtype) -> CLArray:
+        shape = tuple(shape)
+        np_dtype = np.dtype(np_dtype)
+        storage = Storage(self.pool, math.prod(shape) * np_dtype.itemsize)
+        return CLArray(storage, shape, contiguous_strides(shape), 0, np_dtype)
+
+    def _contiguous(self, x: CLArray) -> CLArray:
+        """``x`` itself when C-contiguous, else a dense copy."""
+        if x.is_contiguous():
+            return x
+        out = self._new(x.shape, x.dtype)
+        self._elementwise("copy", out, [x])
+        return out
+
+    def _launch(self, kernel, global_size, local_size, *args) -> None:
+        kernel(self.queue, global_size, local_size, *args)
+
+    def _launch_1d(self, kernel, n: int, *args) -> None:
+        """``n`` work-items (the kernel ignores those past its last ``n_total`` argument) in
+        work-groups of one fixed size: PoCL compiles a kernel once per work-group size, so
+        letting the driver pick one per global size would recompile for every new shape."""
+        group = self.group_1d
+        kernel(self.queue, (-(-n // group) * group,), (group,), *args, n)
+
+    # ----- element-wise engine ----------------------------------------------------------------
+    def _elementwise(self, op: str, out: CLArray, operands: list) -> CLArray:
+        """Run element-wise ``op`` writing ``out``; operands are CLArrays of out's shape or Python
+        scalars (whose C type is the array operands')."""
+        n = out.size
+        if n == 0:
+            return out
+        arrays = [out] + [x for x in operands if isinstance(x, CLArray)]
+        for x in arrays:
+            if x.shape != out.shape:  # the frontend broadcasts first; a mismatch is a caller's bug
+                raise ValueError(f"opencl {op}: operand shape {list(x.shape)} != result shape {list(out.shape)}")
+        shape, strides = layout.coalesce(out.shape, [x.strides for x in arrays])
+        contiguous = layout.is_dense(shape, strides)
+        values = operands[1:] if op == "where" else operands
+        scalar_type = next((x.dtype for x in values if isinstance(x, CLArray)), out.dtype)
+        spec = []
+        for letter, x in zip("abc" if op != "where" else "cab", operands):
+            spec.append((letter, codegen.ctype(x.dtype if isinstance(x, CLArray) else scalar_type),
+                         not isinstance(x, CLArray)))
+        ndim = None if contiguous else len(shape)
+        logical = out.dtype == np.bool_
+        index = "uint" if n < 2 ** 32 else "ulong"
+        family = _family(op, out.dtype, spec)
+        key = ("ew", family, out.dtype.str, logical, tuple(spec), ndim, index)
+        kernel = self.programs.get(
+            key, lambda: (codegen.elementwise_source(family, codegen.ctype(out.dtype), spec, ndim, logical, index),
+                          None),
+            kernel_name=f"ew_{op}", scalar_types=lambda: _elementwise_arg_types(spec, ndim, scalar_type, operands))
+        args = [out.data, out.offset] + ([] if contiguous else list(strides[0]))
+        position = 1
+        for x in operands:
+            if isinstance(x, CLArray):
+                args += [x.data, x.offset] + ([] if contiguous else list(strides[position]))
+                position += 1
+            else:
+                args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
+        if not contiguous:
+            args += list(shape)
+        self._launch_1d(kernel, n, *args)
+        return out
+
+    def _map(self, op, out, operands, result_dtype=None):
+        first = operands[0]
+        if out is None:
+            out = self._new(first.shape, result_dtype or first.dtype)
+        return self._elementwise(op, out, operands)
+
+    # ----- creation and transfer ------------------------------------------------------------
+    def empty(self, shape, dtype):
+        return self._new(shape, dtype.numpy)
+
+    def full(self, shape, value, dtype):
+        out = self._new(shape, dtype.numpy)
+        return self._elementwise("copy", out, [out.dtype.type(value)])
+
+    def arange(self, start, stop, step, dtype):
+        count = max(0, math.ceil((stop - start) / step))
+        out = self._new((count,), dtype.numpy)
+        if count:
+            c = codegen.ctype(out.dtype)
+            work = np.int64 if not codegen.is_float(c) else (np.float64 if self.fp64 else np.float32)
+            kernel = self.programs.get(("arange", c), lambda: (codegen.arange_source(c, self.fp64), "arange"),
+                                       scalar_types=lambda: [None, work, work, np.int64])
+            self._launch_1d(kernel, count, out.data, work(start), work(step))
+        return out
+
+    def from_numpy(self, array):
+        array = np.asarray(array, order="C")
+        out = self._new(array.shape, array.dtype)
+        if array.size:
+            self.cl.enqueue_copy(self.queue, out.data, array, is_blocking=False)
+        return out
+
+    def to_numpy(self, x):
+        result = np.empty(x.shape, x.dtype)
+        if result.size:
+            dense = self._contiguous(x)
+            self.cl.enqueue_copy(self.queue, result, dense.data, src_offset=dense.offset * x.dtype.itemsize,
+                                 is_blocking=True)
+        return result
+
+    # ----- memory, views, casting -----------------------------------------------------------
+    def strides(self, x):
+        return x.strides
+
+    def as_strided(self, x, shape, strides, offset):
+        return CLArray(x.storage, tuple(shape), tuple(strides), x.offset + offset, x.dtype)
+
+    def copy_(self, dst, src):
+        self._elementwise("copy", dst, [src])
+
+    def cast(self, x, dtype):
+        out = self._new(x.shape, dtype.numpy)
+        return self._elementwise("ne_zero" if dtype == dt.bool else "copy", out, [x])
+
+    # ----- element-wise -----------------------------------------------------------------------
+    def neg(self, x, out=None):
+        return self._map("neg", out, [x])
+
+    def abs(self, x, out=None):
+        return self._map("abs", out, [x])
+
+    def exp(self, x, out=None):
+        return self._map("exp", out, [x])
+
+    def log(self, x, out=None):
+        return self._map("log", out, [x])
+
+    def log1p(self, x, out=None):
+        return self._map("log1p", out, [x])
+
+    def expm1(self, x, out=None):
+        return self._map("expm1", out, [x])
+
+    def sqrt(self, x, out=None):
+        return self._map("sqrt", out, [x])
+
+    def sin(self, x, out=None):
+        return self._map("sin", out, [x])
+
+    def cos(self, x, out=None):
+        return self._map("cos", out, [x])
+
+    def tanh(self, x, out=None):
+        return self._map("tanh", out, [x])
+
+    def erf(self, x, out=None):
+        return self._map("erf", out, [x])
+
+    def floor(self, x, out=None):
+        return self._map("floor", out, [x])
+
+    def round(self, x, out=None):
+        return self._map("round", out, [x])
+
+    def add(self, a, b, out=None):
+        return self._map("add", out, [a, b])
+
+    def sub(self, a, b, out=None):
+        return self._map("sub", out, [a, b])
+
+    def mul(self, a, b, out=None):
+        return self._map("mul", out, [a, b])
+
+    def div(self, a, b, out=None):
+        return self._map("div", out, [a, b])
+
+    def pow(self, a, b, out=None):
+        return self._map("pow", out, [a, b])
+
+    def maximum(self, a, b, out=None):
+        return self._map("maximum", out, [a, b])
+
+    def minimum(self, a, b, out=None):
+        return self._map("minimum", out, [a, b])
+
+    def remainder(self, a, b, out=None):
+        return self._map("remainder", out, [a, b])
+
+    def eq(self, a, b):
+        return self._map("eq", None, [a, b], np.bool_)
+
+    def lt(self, a, b):
+        return self._map("lt", None, [a, b], np.bool_)
+
+    def bitwise_and(self, a, b):
+        return self._map("bitwise_and", None, [a, b])
+
+    def where(self, condition, a, b):
+        out = self._new(condition.shape, a.dtype)
+        return self._elementwise("where", out, [condition, a, b])
+
+    def sigmoid(self, x):
+        return self._map("sigmoid", None, [x])
+
+    # ----- reductions ---------------------------------------------------------------------------
+    def _reduce(self, op, x, axes, keepdims, out_dtype, empty_value=None):
+        kept_axes = [d for d in range(x.ndim) if d not in axes]
+        out_shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape)) if keepdims \
+            else tuple(x.shape[d] for d in kept_axes)
+        out = self._new(out_shape, out_dtype)
+        if out.size == 0:
+            return out
+        total = math.prod(x.shape[d] for d in axes)
+        if total == 0:
+            return self._elementwise("copy", out, [out.dtype.type(empty_value)])
+        kept_shape, (kept_strides,) = layout.coalesce([x.shape[d] for d in kept_axes],
+                                                      [[x.strides[d] for d in kept_axes]])
+        red_shape, (red_strides,) = layout.coalesce([x.shape[d] for d in axes], [[x.strides[d] for d in axes]])
+        group = 1 if total < 32 else min(self.max_group, 1 << (total - 1).bit_length())
+        in_c, out_c = codegen.ctype(x.dtype), codegen.ctype(out.dtype)
+        family = ("argmax",) if op == "argmax" else ("sum", "prod", "max", "min") if in_c == out_c else ("sum", "prod")
+        key = ("reduce", family, in_c, out_c, len(kept_shape), len(red_shape), group)
+        kernel = self.programs.get(
+            key, lambda: (codegen.reduction_source(family, in_c, out_c, len(kept_shape), len(red_shape), group), None),
+            kernel_name=f"reduce_{op}",
+            scalar_types=lambda: [None, None] + [np.int64] * (2 + 2 * len(kept_shape) + 2 * len(red_shape)))
+        args = [out.data, x.data, x.offset, total]
+        for n, s in zip(kept_shape, kept_strides):
+            args += [n, s]
+        for n, s in zip(red_shape, red_strides):
+            args += [n, s]
+        self._launch(kernel, (out.size * group,), (group,), *args)
+        return out
+
+    def sum(self, x, axes, keepdims, dtype):
+        return self._reduce("sum", x, axes, keepdims, dtype.numpy, 0)
+
+    def prod(self, x, axes, keepdims, dtype):
+        return self._reduce("prod", x, axes, keepdims, dtype.numpy, 1)
+
+    def max(self, x, axes, keepdims):
+        return self._reduce("max", x, axes, keepdims, x.dtype)
+
+    def min(self, x, axes, keepdims):
+        return self._reduce("min", x, axes, keepdims, x.dtype)
+
+    def argmax(self, x, axis, keepdims):
+        return self._reduce("argmax", x, (axis,), keepdims, np.int64)
+
+    # ----- linear algebra ---------------------------------------------------------------------
+    def matmul(self, a, b):
+        return self.gemm(a, b)
+
+    # ----- indexing ---------------------------------------------------------------------------
+    def _indexing_kernel(self, name, c, ndim, axis):
+        key = ("index", c, ndim, axis)
+        source = lambda: (codegen.indexing_source(c, ndim, axis), None)
+        return self.programs.get(key, source, kernel_name=name, scalar_types=lambda: _indexing_arg_types(name, ndim))
+
+    def gather(self, x, axis, index):
+        out = self._new(index.shape, x.dtype)
+        if out.size == 0:
+            return out
+        kernel = self._indexing_kernel("gather", codegen.ctype(x.dtype), x.ndim, axis)
+        self._launch_1d(kernel, out.size, out.data, x.data, x.offset, *x.strides,
+                     index.data, index.offset, *index.strides, *index.shape)
+        return out
+
+    def _scatter(self, x, axis, index, src, accumulate):
+        lines = index.size // index.shape[axis] if index.shape[axis] else 0
+        if lines == 0:
+            return
+        kernel = self._indexing_kernel("scatter_lines", codegen.ctype(x.dtype), x.ndim, axis)
+        self._launch_1d(kernel, lines, x.data, x.offset, *x.strides, index.data, index.offset,
+                     *index.strides, src.data, src.offset, *src.strides, np.int32(accumulate), *index.shape)
+
+    def scatter(self, x, axis, index, src):
+        self._scatter(x, axis, index, src, False)
+
+    def scatter_add(self, x, axis, index, src):
+        self._scatter(x, axis, index, src, True)
+
+    def nonzero(self, x):
+        mask = self.cast(x, dt.bool) if x.ndim else self.cast(self.as_strided(x, (1,), (1,), 0), dt.bool)
+        count = int(self.to_numpy(self.sum(mask, tuple(range(mask.ndim)), False, dt.int64)))
+        out = self._new((count, x.ndim), np.int64)
+        if count:
+            ndim = max(x.ndim, 1)
+            kernel = self.programs.get(("nonzero", ndim), lambda: (codegen.nonzero_source("uchar", ndim), "nonzero"),
+                                       scalar_types=lambda: [None, None] + [np.int64] * (2 + ndim))
+            self._launch(kernel, (1,), (1,), out.data, mask.data, mask.offset, mask.size, *mask.shape)
+        return out
+
+    # ----- random -----------------------------------------------------------------------------
+    def random_bits(self, seed, offset, count):
+        blocks = (count + 3) // 4
+        out = self._new((blocks * 4,), np.uint32)
+        if blocks:
+            seed &= (1 << 64) - 1
+            kernel = self.programs.get(("philox",), lambda: (codegen.philox_source(), "philox"),
+                                       scalar_types=lambda: [None, np.uint64, np.uint32, np.uint32, np.int64])
+            self._launch_1d(kernel, blocks, out.data, offset // 4, seed & 0xFFFFFFFF, seed >> 32)
+        return self.as_strided(out, (count,), (1,), 0)
+
+    def uniform_from_bits(self, bits, dtype):
+        bits = self._contiguous(bits)
+        per = 2 if dtype == dt.float64 else 1
+        out = self._new((bits.size // per,), dtype.numpy)
+        if out.size:
+            c = codegen.ctype(out.dtype)
+            kernel = self.programs.get(("uniform", c), lambda: (codegen.uniform_source(c), "uniform"),
+                                       scalar_types=lambda: [None, None, np.int64, np.int64])
+            self._launch_1d(kernel, out.size, out.data, bits.data, bits.offset)
+        return out
+
+    # ----- fast paths ---------------------------------------------------------------------------
+    def _softmax(self, x, axis, log):
+        out = self._new(x.shape, x.dtype)
+        if out.size == 0:
+            return out
+        kept_axes = [d for d in range(x.ndim) if d != axis]
+        length = x.shape[axis]
+        group = 1 if length < 32 else min(self.max_group, 1 << (length - 1).bit_length())
+        c = codegen.ctype(x.dtype)
+        kernel = self.programs.get(
+            ("softmax", c, len(kept_axes), group, log),
+            lambda: (codegen.softmax_source(c, len(kept_axes), group, log), "softmax"),
+            scalar_types=lambda: [None, None] + [np.int64] * (4 + 3 * len(kept_axes)))
+        args = [out.data, x.data, x.offset, length, x.strides[axis], out.strides[axis]]
+        for d in kept_axes:
+            args += [x.shape[d], x.strides[d], out.strides[d]]
+        self._launch(kernel, (out.size // length * group,), (group,), *args)
+        return out
+
+    def softmax(self, x, axis):
+        return self._softmax(x, axis, False)
+
+    def log_softmax(self, x, axis):
+        return self._softmax(x, axis, True)
+
+
+_FLOAT_UNARY = ("copy", "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf",
+                "floor", "round", "sigmoid")
+_INT_UNARY = ("copy", "neg", "abs")
+_FLOAT_BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "remainder")
+_INT_BINARY = ("add", "sub", "mul", "pow", "maximum", "minimum", "remainder", "bitwise_and")
+_BOOL_BINARY = ("add", "mul", "maximum", "minimum", "bitwise_and")
+
+
+def _family(op: str, out_dtype, spec) -> tuple:
+    """The ops compiled into one program with ``op``: those sharing its kernel signature."""
+    same_type = all(c == codegen.ctype(out_dtype) for _, c, _ in spec)
+    kind = np.dtype(out_dtype).kind
+    if op in ("eq", "lt"):
+        return ("eq", "lt")
+    if op in ("where", "ne_zero") or not same_type:
+        return (op,)
+    table = {1: (_FLOAT_UNARY if kind == "f" else _INT_UNARY),
+             2: (_FLOAT_BINARY if kind == "f" else _BOOL_BINARY if kind == "b" else _INT_BINARY)}
+    family = table.get(len(spec), ())
+    return family if op in family else (op,)
+
+
+def _elementwise_arg_types(spec, ndim, scalar_type, operands):
+    strides = [] if ndim is None else [np.int64] * ndim
+    types = [None, np.int64] + strides
+    for (_, _, scalar), x in zip(spec, operands):  # then the sizes and the element count
+        if scalar:
+            types.append(np.dtype(np.uint8) if np.dtype(scalar_type) == np.bool_ else np.dtype(scalar_type))
+        else:
+            types += [None, np.int64] + strides
+    return types + strides + [np.int64]
+
+
+def _indexing_arg_types(name, ndim):
+    longs = [np.int64] * ndim
+    if name == "gather":
+        return [None, None, np.int64] + longs + [None, np.int64] + longs + longs + [np.int64]
+    return ([None, np.int64] + longs + [None, np.int64] + longs + [None, np.int64] + longs + [np.int32] + longs
+            + [np.int64])

@@ -1,0 +1,445 @@
+"""OpenCL C source for every kernel family, generated from one template per family.
+
+Element-wise kernels are specialised by operation, dtypes and layout: a *contiguous* form (every
+operand dense from its offset: element ``i`` is ``ptr[off + i]``) and a *strided* form for
+``ndim`` dimensions (element ``i`` is unravelled over the shape and dotted with each operand's
+strides, so views, zero-stride broadcasts and negative steps need no copies).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+CTYPES = {
+    "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "int32": "int",
+    "int64": "long", "uint32": "uint", "uint64": "ulong",
+    "float16": "half", "float32": "float", "float64": "double",
+}
+#: the type arithmetic is done in (half is computed in float)
+WORK = {"half": "float"}
+INT_LIMITS = {  # (lowest, highest) as OpenCL C constants
+    "uchar": ("0", "UCHAR_MAX"), "char": ("CHAR_MIN", "CHAR_MAX"), "short": ("SHRT_MIN", "SHRT_MAX"),
+    "int": ("INT_MIN", "INT_MAX"), "long": ("LONG_MIN", "LONG_MAX"), "uint": ("0", "UINT_MAX"),
+    "ulong": ("0", "ULONG_MAX"),
+}
+
+
+def ctype(dtype: np.dtype) -> str:
+    return CTYPES[np.dtype(dtype).name]
+
+
+def is_float(c: str) -> bool:
+    return c in ("half", "float", "double")
+
+
+def header(*types: str) -> str:
+    """Extension pragmas the given C types need."""
+    lines = []
+    if "double" in types:
+        lines.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
+    if "half" in types:
+        lines.append("#pragma OPENCL EXTENSION cl_khr_fp16 : enable")
+    return "\n".join(lines) + "\n"
+
+
+# ----- element-wise operations -------------------------------------------------------------------
+def _helpers(w: str) -> str:
+    """Helper functions over work type ``w`` that some expressions call."""
+    if is_float(w):
+        return f"""
+inline {w} rem_w({w} a, {w} b) {{
+  {w} r = fmod(a, b);
+  if (b == 0) return r;
+  if (r != 0) {{ if ((b < 0) != (r < 0)) r += b; }} else r = copysign(({w})0, b);
+  return r;
+}}
+inline {w} max_w({w} a, {w} b) {{ return (isnan(a) || isnan(b)) ? a + b : (a > b ? a : b); }}
+inline {w} min_w({w} a, {w} b) {{ return (isnan(a) || isnan(b)) ? a + b : (a < b ? a : b); }}
+"""
+    return f"""
+inline {w} rem_w({w} a, {w} b) {{
+  if (b == 0) return 0;
+  {w} r = a % b;
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  return r;
+}}
+inline {w} pow_w({w} a, {w} b) {{
+  {w} result = 1;
+  while (b > 0) {{ if (b & 1) result *= a; a *= a; b >>= 1; }}
+  return result;
+}}
+inline {w} max_w({w} a, {w} b) {{ return a > b ? a : b; }}
+inline {w} min_w({w} a, {w} b) {{ return a < b ? a : b; }}
+"""
+
+
+_FLOAT_UNARY = {
+    "exp": "exp(a)", "log": "log(a)", "log1p": "log1p(a)", "expm1": "expm1(a)", "sqrt": "sqrt(a)",
+    "sin": "sin(a)", "cos": "cos(a)", "tanh": "tanh(a)", "erf": "erf(a)", "floor": "floor(a)",
+    "round": "rint(a)", "abs": "fabs(a)", "neg": "-a",
+    "sigmoid": "(a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)))",
+}
+
+
+def expression(op: str, w: str, is_bool: bool) -> str:
+    """The C expression computing ``op`` on work-typed values ``a``, ``b`` (and condition ``c``)."""
+    if op in _FLOAT_UNARY and (is_float(w) or op not in ("abs", "neg")):
+        return _FLOAT_UNARY[op]
+    table = {
+        "neg": "-a", "abs": "(a < 0 ? -a : a)", "copy": "a",
+        "add": "(a | b)" if is_bool else "a + b",
+        "sub": "a - b",
+        "mul": "(a & b)" if is_bool else "a * b",
+        "div": "a / b",
+        "pow": "pow(a, b)" if is_float(w) else "pow_w(a, b)",
+        "maximum": "max_w(a, b)", "minimum": "min_w(a, b)", "remainder": "rem_w(a, b)",
+        "eq": "a == b", "lt": "a < b", "bitwise_and": "a & b", "where": "c ? a : b",
+        "ne_zero": "a != 0",
+    }
+    return table[op]
+
+
+def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
+                       logical: bool = False, index: str = "uint") -> str:
+    """One program with an element-wise kernel ``ew_<op>`` for each of ``ops`` (a family that
+    shares a signature: building them together costs about what building one does).
+
+    ``operands`` lists ``(letter, c_type, is_scalar)``; ``ndim`` None means the contiguous form;
+    ``logical`` makes add/mul the bool or/and; ``index`` is the type positions are unravelled in.
+    Arguments: ``out, out_off, [out strides], then per operand: ptr, off, [strides] or a scalar
+    value, then [the ndim sizes]``."""
+    in_types = [c for _, c, _ in operands]
+    value_type = in_types[1] if ops[0] == "where" else in_types[0]
+    w = WORK.get(value_type, value_type)
+    dims = [] if ndim is None else list(range(ndim))
+    params = [f"__global {out_c} *out", "long out_off"] + [f"long out_s{d}" for d in dims]
+    loads = []
+    for letter, c, scalar in operands:
+        load_type = "uchar" if letter == "c" else w
+        if scalar:
+            params.append(f"{c} {letter}_val")
+            loads.append(f"  {load_type} {letter} = ({load_type}){letter}_val;")
+        else:
+            params.append(f"__global const {c} *{letter}_ptr")
+            params.append(f"long {letter}_off")
+            params += [f"long {letter}_s{d}" for d in dims]
+            at = f"{letter}_off + i" if ndim is None else f"{letter}_at"
+            loads.append(f"  {load_type} {letter} = ({load_type}){letter}_ptr[{at}];")
+    params += [f"long n{d}" for d in dims] + ["long n_total"]
+    body = [f"  {index} i = get_global_id(0);", "  if (i >= n_total) return;"]
+    if ndim is not None:
+        arrays = ["out"] + [letter for letter, _, scalar in operands if not scalar]
+        body += [f"  long {name_}_at = {name_}_off;" for name_ in arrays]
+        body.append(f"  {index} rest = i;")
+        for d in reversed(dims):
+            body.append(f"  {{ {index} k = rest % ({index})n{d}; rest /= ({index})n{d};")
+            body += [f"    {name_}_at += k * {name_}_s{d};" for name_ in arrays]
+            body.append("  }")
+    body += loads
+    target = "out[out_off + i]" if ndim is None else "out[out_at]"
+    kernels = []
+    for op in ops:
+        result = expression(op, w, logical)
+        store = f"  {target} = ({out_c})({result});"
+        kernels.append(f"__kernel void ew_{op}(" + ", ".join(params) + ") {\n" + "\n".join(body + [store]) + "\n}\n")
+    return header(out_c, *in_types) + _helpers(w) + "".join(kernels)
+
+
+# ----- reductions -------------------------------------------------------------------------------
+def reduction_source(ops: tuple, in_c: str, out_c: str, kept: int, reduced: int, group: int) -> str:
+    """One program with a reduction kernel ``reduce_<op>`` for each of ``ops``."""
+    parts = [_reduction_kernel(op, in_c, out_c, kept, reduced, group) for op in ops]
+    acc = WORK.get(out_c, out_c) if ops[0] != "argmax" else WORK.get(in_c, in_c)
+    return header(in_c, out_c) + _helpers(acc) + "".join(parts)
+
+
+def _reduction_kernel(op: str, in_c: str, out_c: str, kept: int, reduced: int, group: int) -> str:
+    """A work-group tree reduction: work-group ``g`` reduces output element ``g``.
+
+    ``kept``/``reduced`` are the numbers of kept and reduced dimensions (their sizes and the
+    input's strides are arguments). Work-item ``l`` folds reduced positions ``l, l+group, ...``,
+    then the group combines its ``group`` partial results in local memory."""
+    name = f"reduce_{op}"
+    acc = WORK.get(out_c, out_c) if op != "argmax" else WORK.get(in_c, in_c)
+    if op == "sum":
+        init, combine = "0", "x + y"
+    elif op == "prod":
+        init, combine = "1", "x * y"
+    elif op in ("max", "min", "argmax"):
+        if is_float(acc):
+            init = "-INFINITY" if op != "min" else "INFINITY"
+        else:
+            low, high = INT_LIMITS[acc]
+            init = high if op == "min" else low
+        combine = "max_w(x, y)" if op != "min" else "min_w(x, y)"
+    else:
+        raise ValueError(op)
+    params = [f"__global {out_c} *out", f"__global const {in_c} *x", "long x_off", "long total"]
+    params += [f"long kn{d}, long ks{d}" for d in range(kept)]
+    params += [f"long rn{d}, long rs{d}" for d in range(reduced)]
+    lines = ["  long g = get_group_id(0); int l = get_local_id(0);", "  long base = x_off, rest = g;"]
+    for d in reversed(range(kept)):
+        lines.append(f"  base += (rest % kn{d}) * ks{d}; rest /= kn{d};")
+    lines.append(f"  {acc} v = {init};")
+    if op == "argmax":
+        lines.append("  long vi = LONG_MAX;")
+    lines.append(f"  for (long r = l; r < total; r += {group}) {{")
+    lines.append("    long at = base, q = r;")
+    for d in reversed(range(reduced)):
+        lines.append(f"    at += (q % rn{d}) * rs{d}; q /= rn{d};")
+    lines.append(f"    {acc} y = ({acc})x[at];")
+    if op == "argmax":
+        lines.append("    if (better(y, r, v, vi)) { v = y; vi = r; }")
+    else:
+        lines.append(f"    {acc} x = v; v = {combine};")
+    lines.append("  }")
+    if group > 1:
+        lines.append(f"  __local {acc} scratch[{group}];")
+        if op == "argmax":
+            lines.append(f"  __local long scratch_i[{group}]; scratch_i[l] = vi;")
+        lines.append("  scratch[l] = v; barrier(CLK_LOCAL_MEM_FENCE);")
+        lines.append(f"  for (int half_ = {group // 2}; half_ > 0; half_ >>= 1) {{")
+        lines.append("    if (l < half_) {")
+        if op == "argmax":
+            lines.append("      if (better(scratch[l + half_], scratch_i[l + half_], scratch[l], scratch_i[l])) "
+                         "{ scratch[l] = scratch[l + half_]; scratch_i[l] = scratch_i[l + half_]; }")
+        else:
+            lines.append(f"      {acc} x = scratch[l], y = scratch[l + half_]; scratch[l] = {combine};")
+        lines.append("    }")
+        lines.append("    barrier(CLK_LOCAL_MEM_FENCE);")
+        lines.append("  }")
+        lines.append("  if (l == 0) " + ("out[g] = scratch_i[0];" if op == "argmax" else f"out[g] = ({out_c})scratch[0];"))
+    else:
+        lines.append("  out[g] = " + ("vi;" if op == "argmax" else f"({out_c})v;"))
+    better = ""
+    if op == "argmax":
+        nan = "isnan" if is_float(acc) else "(int)0 & (int)"
+        better = f"""
+inline int better({acc} y, long yi, {acc} v, long vi) {{
+  int yn = {nan}(y), vn = {nan}(v);
+  if (yn || vn) return yn && (!vn || yi < vi);
+  return y > v || (y == v && yi < vi);
+}}
+"""
+    return better + f"__kernel void {name}(" + ", ".join(params) + ") {\n" + "\n".join(lines) + "\n}\n"
+
+
+# ----- matrix multiplication ----------------------------------------------------------------------
+def matmul_source(c: str, rows: int, width: int) -> str:
+    """Packing kernels and a register-blocked micro-kernel.
+
+    ``pack_a`` copies each panel of ``rows`` rows of A (any strides, zero-padded past the edge) so
+    that the ``rows`` values of one k step are adjacent; ``pack_b`` does the same for panels of
+    ``width`` columns of B. Work-item (j, i, batch) then accumulates a ``rows x width`` block in
+    registers as ``rows`` vectors of ``width``, streaming both panels sequentially."""
+    w = WORK.get(c, c)
+    vec = f"{w}{width}"
+    return header(c) + f"""
+__kernel void pack_a(__global const {c} *A, long a_off, long sb, long sn, long sk,
+                     __global {w} *P, long n, long k, long panels) {{
+  long p = get_global_id(0), panel = get_global_id(1), batch = get_global_id(2);
+  if (p >= k) return;
+  __global const {c} *src = A + a_off + batch * sb + p * sk;
+  __global {w} *dst = P + ((batch * panels + panel) * k + p) * {rows};
+  for (int r = 0; r < {rows}; r++) {{
+    long row = panel * {rows} + r;
+    dst[r] = row < n ? ({w})src[row * sn] : ({w})0;
+  }}
+}}
+__kernel void pack_b(__global const {c} *B, long b_off, long sb, long sk, long sm,
+                     __global {w} *P, long m, long k, long panels) {{
+  long p = get_global_id(0), panel = get_global_id(1), batch = get_global_id(2);
+  if (p >= k) return;
+  __global const {c} *src = B + b_off + batch * sb + p * sk;
+  __global {w} *dst = P + ((batch * panels + panel) * k + p) * {width};
+  for (int j = 0; j < {width}; j++) {{
+    long col = panel * {width} + j;
+    dst[j] = col < m ? ({w})src[col * sm] : ({w})0;
+  }}
+}}
+__kernel void gemm(__global const {w} *PA, __global const {w} *PB, __global {c} *C,
+                   long n, long m, long k, long a_panels, long b_panels) {{
+  long cp = get_global_id(0), rp = get_global_id(1), batch = get_global_id(2);
+  if (cp >= b_panels || rp >= a_panels) return;
+  __global const {w} *a = PA + (batch * a_panels + rp) * k * {rows};
+  __global const {w} *b = PB + (batch * b_panels + cp) * k * {width};
+  {vec} acc[{rows}];
+  for (int r = 0; r < {rows}; r++) acc[r] = ({vec})(0);
+  for (long p = 0; p < k; p++) {{
+    {vec} bv = vload{width}(p, b);
+    #pragma unroll
+    for (int r = 0; r < {rows}; r++) acc[r] = {"fma((" + vec + ")(a[p * " + str(rows) + " + r]), bv, acc[r])" if is_float(w) else "acc[r] + (" + vec + ")(a[p * " + str(rows) + " + r]) * bv"};
+  }}
+  long row0 = rp * {rows}, col0 = cp * {width};
+  __global {c} *out = C + batch * n * m;
+  if (row0 + {rows} <= n && col0 + {width} <= m && {int(c == w)}) {{
+    for (int r = 0; r < {rows}; r++) vstore{width}(acc[r], 0, (__global {w} *)(out + (row0 + r) * m + col0));
+  }} else {{
+    for (int r = 0; r < {rows}; r++) {{
+      if (row0 + r >= n) break;
+      {w} values[{width}];
+      vstore{width}(acc[r], 0, values);
+      for (int j = 0; j < {width} && col0 + j < m; j++) out[(row0 + r) * m + col0 + j] = ({c})values[j];
+    }}
+  }}
+}}
+"""
+
+
+# ----- indexing ----------------------------------------------------------------------------------
+def indexing_source(c: str, ndim: int, axis: int) -> str:
+    """gather / scatter / scatter_add along ``axis``, for ``ndim``-dimensional operands.
+
+    ``gather`` gives each output element to one work-item. ``scatter_lines`` gives each *line*
+    along the axis (all other coordinates fixed) to one work-item that walks it in order: writes
+    that can collide share a line, so the last write wins for ``scatter`` and duplicates
+    accumulate for ``scatter_add`` deterministically, without atomics. Sizes are the index's
+    shape ``n*``; ``xs*``/``ss*``/``is*`` are the strides of x, src and index."""
+    w = WORK.get(c, c)
+    dims = range(ndim)
+    others = [d for d in dims if d != axis]
+
+    def args(prefix):
+        return ", ".join(f"long {prefix}{d}" for d in dims)
+
+    gather_walk = "\n".join(
+        f"  {{ long q = rest % n{d}; rest /= n{d}; i_at += q * is{d};"
+        + ("" if d == axis else f" x_at += q * xs{d};") + " }" for d in reversed(dims))
+    line_walk = "\n".join(
+        f"  {{ long q = rest % n{d}; rest /= n{d}; x_at += q * xs{d}; s_at += q * ss{d}; i_at += q * is{d}; }}"
+        for d in reversed(others))
+    return header(c) + f"""
+__kernel void gather(__global {c} *out, __global const {c} *x, long x_off, {args("xs")},
+                     __global const long *index, long i_off, {args("is")}, {args("n")}, long n_total) {{
+  long i = get_global_id(0), rest = i, x_at = x_off, i_at = i_off;
+  if (i >= n_total) return;
+{gather_walk}
+  out[i] = x[x_at + index[i_at] * xs{axis}];
+}}
+__kernel void scatter_lines(__global {c} *x, long x_off, {args("xs")},
+                            __global const long *index, long i_off, {args("is")},
+                            __global const {c} *src, long s_off, {args("ss")},
+                            int accumulate, {args("n")}, long n_total) {{
+  long rest = get_global_id(0), x_at = x_off, s_at = s_off, i_at = i_off;
+  if (rest >= n_total) return;
+{line_walk}
+  for (long t = 0; t < n{axis}; t++) {{
+    long target = x_at + index[i_at + t * is{axis}] * xs{axis};
+    {c} value = src[s_at + t * ss{axis}];
+    x[target] = accumulate ? ({c})(({w})x[target] + ({w})value) : value;
+  }}
+}}
+"""
+
+
+# ----- random numbers -----------------------------------------------------------------------------
+def philox_source() -> str:
+    """Philox4x32-10 blocks ``first .. first+blocks-1`` (layout documented on
+    ``Backend.random_bits``): work-item ``b`` writes stream words ``4b .. 4b+3``."""
+    return """
+__kernel void philox(__global uint *out, ulong first, uint k0, uint k1, long n_total) {
+  long b = get_global_id(0);
+  if (b >= n_total) return;
+  ulong counter = first + (ulong)b;
+  uint c0 = (uint)counter, c1 = (uint)(counter >> 32), c2 = 0, c3 = 0;
+  for (int round = 0; round < 10; round++) {
+    ulong p0 = (ulong)c0 * 0xD2511F53UL, p1 = (ulong)c2 * 0xCD9E8D57UL;
+    uint n0 = (uint)(p1 >> 32) ^ c1 ^ k0, n2 = (uint)(p0 >> 32) ^ c3 ^ k1;
+    c1 = (uint)p1; c3 = (uint)p0; c0 = n0; c2 = n2;
+    k0 += 0x9E3779B9U; k1 += 0xBB67AE85U;
+  }
+  out[4 * b] = c0; out[4 * b + 1] = c1; out[4 * b + 2] = c2; out[4 * b + 3] = c3;
+}
+"""
+
+
+def uniform_source(c: str) -> str:
+    """Exact uint32-words-to-[0, 1) maps of ``Backend.uniform_from_bits``."""
+    if c == "double":
+        body = ("ulong hi = bits[off + 2 * i] >> 5, lo = bits[off + 2 * i + 1] >> 6;\n"
+                "  out[i] = (double)(hi * 67108864UL + lo) * 0x1p-53;")
+    elif c == "half":
+        body = "out[i] = (half)((float)(bits[off + i] >> 21) * 0x1p-11f);"
+    else:
+        body = "out[i] = (float)(bits[off + i] >> 8) * 0x1p-24f;"
+    return header(c) + f"""
+__kernel void uniform(__global {c} *out, __global const uint *bits, long off, long n_total) {{
+  long i = get_global_id(0);
+  if (i >= n_total) return;
+  {body}
+}}
+"""
+
+
+def arange_source(c: str, fp64: bool) -> str:
+    """``start + i * step`` computed in float64 (int64 for integers), then converted."""
+    if is_float(c):
+        work = "double" if fp64 else "float"
+    else:
+        work = "long"
+    return header(c, work) + f"""
+__kernel void arange(__global {c} *out, {work} start, {work} step, long n_total) {{
+  long i = get_global_id(0);
+  if (i >= n_total) return;
+  out[i] = ({c})(start + ({work})i * step);
+}}
+"""
+
+
+# ----- softmax and log_softmax --------------------------------------------------------------------
+def softmax_source(c: str, kept: int, group: int, log: bool) -> str:
+    """One work-group per row along the softmax axis: a max pass, a sum-of-exponentials pass
+    (both tree-reduced in local memory), then the normalised write. Output is contiguous."""
+    w = WORK.get(c, c)
+    params = [f"__global {c} *out", f"__global const {c} *x", "long x_off", "long length", "long x_step",
+              "long out_step"]
+    params += [f"long kn{d}, long ks{d}, long ko{d}" for d in range(kept)]
+    walk = "\n".join(f"  base += (rest % kn{d}) * ks{d}; out_base += (rest % kn{d}) * ko{d}; rest /= kn{d};"
+                     for d in reversed(range(kept)))
+    reduce_step = lambda combine: f"""
+  scratch[l] = v; barrier(CLK_LOCAL_MEM_FENCE);
+  for (int h = {group // 2}; h > 0; h >>= 1) {{
+    if (l < h) {{ {w} x_ = scratch[l], y_ = scratch[l + h]; scratch[l] = {combine}; }}
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }}
+  total_ = scratch[0]; barrier(CLK_LOCAL_MEM_FENCE);"""
+    finish = "(y - peak) - log(total)" if log else "exp(y - peak) / total"
+    return header(c) + _helpers(w) + f"""
+__kernel void softmax({", ".join(params)}) {{
+  long g = get_group_id(0); int l = get_local_id(0);
+  long base = x_off, out_base = 0, rest = g;
+{walk}
+  __local {w} scratch[{group}];
+  {w} v = -INFINITY, total_;
+  for (long r = l; r < length; r += {group}) v = max_w(v, ({w})x[base + r * x_step]);
+  {reduce_step("max_w(x_, y_)")}
+  {w} peak = total_;
+  if (isinf(peak)) peak = 0;
+  v = 0;
+  for (long r = l; r < length; r += {group}) v += exp(({w})x[base + r * x_step] - peak);
+  {reduce_step("x_ + y_")}
+  {w} total = total_;
+  for (long r = l; r < length; r += {group}) {{
+    {w} y = ({w})x[base + r * x_step];
+    out[out_base + r * out_step] = ({c})({finish});
+  }}
+}}
+"""
+
+
+# ----- nonzero ------------------------------------------------------------------------------------
+def nonzero_source(c: str, ndim: int) -> str:
+    """One work-item walks a contiguous ``x`` in C order, writing the coordinates of non-zeros."""
+    unravel = "\n".join(f"      out[w * {ndim} + {d}] = rest % n{d}; rest /= n{d};" for d in reversed(range(ndim)))
+    sizes = "".join(f", long n{d}" for d in range(ndim))
+    return header(c) + f"""
+__kernel void nonzero(__global long *out, __global const {c} *x, long x_off, long size{sizes}) {{
+  long w = 0;
+  for (long i = 0; i < size; i++) {{
+    if (x[x_off + i] != 0) {{
+      long rest = i;
+{unravel}
+      w++;
+    }}
+  }}
+}}
+"""

@@ -1,0 +1,165 @@
+"""Batched matrix multiplication: pack both operands into panels, then a register-blocked kernel.
+
+Packing reads any strides (so transposed operands cost no extra copy) and zero-pads the edges;
+the micro-kernel then streams both panels sequentially and keeps a ``rows x width`` block of C
+in vector registers. Block shape and work-group shape are tuned once per device and dtype by
+timing a few candidates; the choice is cached on disk (``UNIGRAD_OPENCL_GEMM=rows,width,lx,ly``
+forces one).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import codegen, layout
+from .buffers import Storage
+
+CPU_CANDIDATES = [(8, 16, 1, 1), (8, 16, 1, 4), (8, 16, 4, 1), (8, 8, 1, 1), (8, 8, 1, 4), (4, 16, 1, 1),
+                  (4, 8, 1, 1)]
+GPU_CANDIDATES = [(4, 4, 16, 16), (4, 8, 8, 8), (8, 4, 16, 8), (2, 4, 16, 16), (8, 8, 8, 8), (4, 4, 8, 8)]
+
+
+def _cache_file() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "unigrad" / "opencl-gemm.json"
+
+
+def _read_cache() -> dict:
+    try:
+        return json.loads(_cache_file().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(entries: dict) -> None:
+    path = _cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(entries, indent=1, sort_keys=True))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only home only costs re-tuning in the next process
+
+
+class Gemm:
+    """``matmul`` for one OpenCL backend instance."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.configs: dict[str, tuple] = {}
+        self.timings: dict[str, dict] = {}  # candidate -> GFLOP/s measured while tuning
+
+    # ----- configuration ----------------------------------------------------------------------
+    def _device_key(self, c: str) -> str:
+        device = self.backend.device
+        return f"{device.platform.name}|{device.platform.version}|{device.name}|{device.driver_version}|{c}"
+
+    def config(self, c: str) -> tuple:
+        found = self.configs.get(c)
+        if found is not None:
+            return found
+        forced = os.environ.get("UNIGRAD_OPENCL_GEMM")
+        if not codegen.is_float(c):  # integer products are rare: the float32 choice serves them
+            found = self.config("float")
+        elif forced:
+            found = tuple(int(v) for v in forced.split(","))
+        else:
+            cache = _read_cache()
+            key = self._device_key(c)
+            if key in cache:
+                found = tuple(cache[key])
+            else:
+                found = self._tune(c)
+                cache = _read_cache()
+                cache[key] = list(found)
+                _write_cache(cache)
+        self.configs[c] = found
+        return found
+
+    def _tune(self, c: str) -> tuple:
+        backend = self.backend
+        candidates = CPU_CANDIDATES if backend.is_cpu else GPU_CANDIDATES
+        size = 384 if c != "double" else 256
+        rng = np.random.default_rng(0)
+        dtype = {"float": np.float32, "double": np.float64, "half": np.float16}[c]
+        a = backend.from_numpy(rng.standard_normal((size, size)).astype(dtype))
+        b = backend.from_numpy(rng.standard_normal((size, size)).astype(dtype))
+        best, best_time = None, math.inf
+        self.timings[c] = {}
+        for candidate in candidates:
+            rows, width, lx, ly = candidate
+            if lx * ly > backend.device.max_work_group_size:
+                continue
+            try:
+                self._run(a, b, c, candidate)  # compiles, warms up
+                backend.synchronize()
+                start = time.perf_counter()
+                for _ in range(3):
+                    self._run(a, b, c, candidate)
+                backend.synchronize()
+            except Exception:  # a shape the device cannot run (resources): not a candidate
+                continue
+            elapsed = (time.perf_counter() - start) / 3
+            self.timings[c][candidate] = 2 * size ** 3 / elapsed / 1e9
+            if elapsed < best_time:
+                best, best_time = candidate, elapsed
+        if best is None:
+            raise RuntimeError(f"no matmul kernel configuration runs on {backend.device.name}")
+        return best
+
+    def _kernels(self, c: str, rows: int, width: int):
+        programs = self.backend.programs
+        key = ("gemm", c, rows, width)
+        source = lambda: (codegen.matmul_source(c, rows, width), None)
+        pack_types = lambda: [None] + [np.int64] * 4 + [None] + [np.int64] * 3
+        return (programs.get(key, source, "pack_a", pack_types), programs.get(key, source, "pack_b", pack_types),
+                programs.get(key, source, "gemm", lambda: [None, None, None] + [np.int64] * 5))
+
+    # ----- the product ------------------------------------------------------------------------
+    def __call__(self, a, b):
+        backend = self.backend
+        *batch_shape, n, k = a.shape
+        m = b.shape[-1]
+        out = backend._new((*batch_shape, n, m), a.dtype)
+        if out.size == 0:
+            return out
+        c = codegen.ctype(a.dtype)
+        if k == 0:
+            return backend._elementwise("copy", out, [a.dtype.type(0)])
+        return self._run(a, b, c, self.config(c), out)
+
+    def _run(self, a, b, c, config, out=None):
+        backend = self.backend
+        rows, width, lx, ly = config
+        *batch_shape, n, k = a.shape
+        m = b.shape[-1]
+        if out is None:
+            out = backend._new((*batch_shape, n, m), a.dtype)
+        batch_dims, (a_batch, b_batch) = layout.coalesce(batch_shape, [a.strides[:-2], b.strides[:-2]])
+        if len(batch_dims) > 1:  # batch dims that no single stride walks: densify
+            a, b = backend._contiguous(a), backend._contiguous(b)
+            batch_dims, (a_batch, b_batch) = layout.coalesce(batch_shape, [a.strides[:-2], b.strides[:-2]])
+        batch = batch_dims[0] if batch_dims else 1
+        a_step = a_batch[0] if batch_dims else 0
+        b_step = b_batch[0] if batch_dims else 0
+        pack_a, pack_b, gemm = self._kernels(c, rows, width)
+        work_size = np.dtype(np.float32 if c == "half" else a.dtype).itemsize
+        a_panels, b_panels = -(-n // rows), -(-m // width)
+        packed_a = Storage(backend.pool, batch * a_panels * k * rows * work_size)
+        packed_b = Storage(backend.pool, batch * b_panels * k * width * work_size)
+        queue = backend.queue
+        steps = -(-k // 16) * 16  # fixed work-group shapes: PoCL compiles once per shape
+        pack_a(queue, (steps, a_panels, batch), (16, 1, 1), a.data, a.offset, a_step, a.strides[-2], a.strides[-1],
+               packed_a.buffer, n, k, a_panels)
+        pack_b(queue, (steps, b_panels, batch), (16, 1, 1), b.data, b.offset, b_step, b.strides[-2], b.strides[-1],
+               packed_b.buffer, m, k, b_panels)
+        global_size = (-(-b_panels // lx) * lx, -(-a_panels // ly) * ly, batch)
+        gemm(queue, global_size, (lx, ly, 1), packed_a.buffer, packed_b.buffer, out.data, n, m, k,
+             a_panels, b_panels)
+        return out
