@@ -58,6 +58,7 @@ class OpenCLBackend(Backend):
         self.pool = BufferPool(self.context, limit_bytes=min(memory // 2, 4 << 30))
         self.programs = ProgramCache(self.context, self.device)
         self.gemm = Gemm(self)
+        self._dense_kernels: dict = {}
 
     def describe(self) -> str:
         return (f"PyOpenCL {self.cl.VERSION_TEXT} on {self.device.name.strip()} "
@@ -71,11 +72,11 @@ class OpenCLBackend(Backend):
         shape = tuple(shape)
         np_dtype = np.dtype(np_dtype)
         storage = Storage(self.pool, math.prod(shape) * np_dtype.itemsize)
-        return CLArray(storage, shape, contiguous_strides(shape), 0, np_dtype)
+        return CLArray(storage, shape, contiguous_strides(shape), 0, np_dtype, True)
 
     def _contiguous(self, x: CLArray) -> CLArray:
         """``x`` itself when C-contiguous, else a dense copy."""
-        if x.is_contiguous():
+        if x.dense:
             return x
         out = self._new(x.shape, x.dtype)
         self._elementwise("copy", out, [x])
@@ -94,43 +95,72 @@ class OpenCLBackend(Backend):
     # ----- element-wise engine ----------------------------------------------------------------
     def _elementwise(self, op: str, out: CLArray, operands: list) -> CLArray:
         """Run element-wise ``op`` writing ``out``; operands are CLArrays of out's shape or Python
-        scalars (whose C type is the array operands')."""
+        scalars (whose C type is the array operands'). The kernel for a signature is looked up
+        in one dict access on the hot path; layouts are only analysed for strided operands."""
         n = out.size
         if n == 0:
             return out
-        arrays = [out] + [x for x in operands if isinstance(x, CLArray)]
-        for x in arrays:
-            if x.shape != out.shape:  # the frontend broadcasts first; a mismatch is a caller's bug
-                raise ValueError(f"opencl {op}: operand shape {list(x.shape)} != result shape {list(out.shape)}")
-        shape, strides = layout.coalesce(out.shape, [x.strides for x in arrays])
-        contiguous = layout.is_dense(shape, strides)
+        shape = out.shape
+        dense = out.dense
+        signature = []
+        for x in operands:
+            if x.__class__ is CLArray:
+                if x.shape != shape:  # the frontend broadcasts first; a mismatch is a caller's bug
+                    raise ValueError(f"opencl {op}: operand shape {list(x.shape)} != result shape {list(shape)}")
+                dense = dense and x.dense
+                signature.append(x.dtype)
+            else:
+                signature.append(None)
+        key = (op, out.dtype, tuple(signature), n >= 2 ** 32)
+        if dense:
+            kernel = self._dense_kernels.get(key)
+            if kernel is None:
+                kernel = self._dense_kernels[key] = self._elementwise_kernel(op, out, operands, None)
+            args = [out.data, out.offset]
+            for x in operands:
+                if x.__class__ is CLArray:
+                    args.append(x.data)
+                    args.append(x.offset)
+                else:
+                    args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
+            self._launch_1d(kernel, n, *args)
+            return out
+        arrays = [out] + [x for x in operands if x.__class__ is CLArray]
+        shape, strides = layout.coalesce(shape, [x.strides for x in arrays])
+        ndim = None if layout.is_dense(shape, strides) else len(shape)
+        kernel = self._elementwise_kernel(op, out, operands, ndim)
+        args = [out.data, out.offset] + ([] if ndim is None else list(strides[0]))
+        position = 1
+        for x in operands:
+            if x.__class__ is CLArray:
+                args += [x.data, x.offset] + ([] if ndim is None else list(strides[position]))
+                position += 1
+            else:
+                args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
+        if ndim is None:
+            self._launch_1d(kernel, n, *args)
+            return out
+        args += list(shape)
+        inner = shape[-1]
+        size = (-(-inner // 16) * 16, shape[-2] if ndim >= 2 else 1, math.prod(shape[:-2]) if ndim >= 3 else 1)
+        kernel(self.queue, size, (16, 1, 1), *args)
+        return out
+
+    def _elementwise_kernel(self, op, out, operands, ndim):
         values = operands[1:] if op == "where" else operands
         scalar_type = next((x.dtype for x in values if isinstance(x, CLArray)), out.dtype)
         spec = []
         for letter, x in zip("abc" if op != "where" else "cab", operands):
             spec.append((letter, codegen.ctype(x.dtype if isinstance(x, CLArray) else scalar_type),
                          not isinstance(x, CLArray)))
-        ndim = None if contiguous else len(shape)
         logical = out.dtype == np.bool_
-        index = "uint" if n < 2 ** 32 else "ulong"
+        index = "uint" if out.size < 2 ** 32 else "ulong"
         family = _family(op, out.dtype, spec)
         key = ("ew", family, out.dtype.str, logical, tuple(spec), ndim, index)
-        kernel = self.programs.get(
+        return self.programs.get(
             key, lambda: (codegen.elementwise_source(family, codegen.ctype(out.dtype), spec, ndim, logical, index),
                           None),
             kernel_name=f"ew_{op}", scalar_types=lambda: _elementwise_arg_types(spec, ndim, scalar_type, operands))
-        args = [out.data, out.offset] + ([] if contiguous else list(strides[0]))
-        position = 1
-        for x in operands:
-            if isinstance(x, CLArray):
-                args += [x.data, x.offset] + ([] if contiguous else list(strides[position]))
-                position += 1
-            else:
-                args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
-        if not contiguous:
-            args += list(shape)
-        self._launch_1d(kernel, n, *args)
-        return out
 
     def _map(self, op, out, operands, result_dtype=None):
         first = operands[0]
@@ -280,7 +310,8 @@ class OpenCLBackend(Backend):
         kept_shape, (kept_strides,) = layout.coalesce([x.shape[d] for d in kept_axes],
                                                       [[x.strides[d] for d in kept_axes]])
         red_shape, (red_strides,) = layout.coalesce([x.shape[d] for d in axes], [[x.strides[d] for d in axes]])
-        group = 1 if total < 32 else min(self.max_group, 1 << (total - 1).bit_length())
+        # a work-group runs on one core of a CPU device, so a tree there buys nothing but barriers
+        group = 1 if total < 32 or self.is_cpu else min(self.max_group, 1 << (total - 1).bit_length())
         in_c, out_c = codegen.ctype(x.dtype), codegen.ctype(out.dtype)
         family = ("argmax",) if op == "argmax" else ("sum", "prod", "max", "min") if in_c == out_c else ("sum", "prod")
         key = ("reduce", family, in_c, out_c, len(kept_shape), len(red_shape), group)
@@ -428,12 +459,12 @@ def _family(op: str, out_dtype, spec) -> tuple:
 def _elementwise_arg_types(spec, ndim, scalar_type, operands):
     strides = [] if ndim is None else [np.int64] * ndim
     types = [None, np.int64] + strides
-    for (_, _, scalar), x in zip(spec, operands):  # then the sizes and the element count
+    for (_, _, scalar), x in zip(spec, operands):  # then the sizes (strided) or the count (dense)
         if scalar:
             types.append(np.dtype(np.uint8) if np.dtype(scalar_type) == np.bool_ else np.dtype(scalar_type))
         else:
             types += [None, np.int64] + strides
-    return types + strides + [np.int64]
+    return types + (strides if ndim is not None else [np.int64])
 
 
 def _indexing_arg_types(name, ndim):

@@ -89,22 +89,28 @@ def contiguous_strides(shape) -> tuple:
 class CLArray:
     """A strided view of a ``Storage``: the OpenCL backend's native buffer."""
 
-    __slots__ = ("storage", "shape", "strides", "offset", "dtype")
+    __slots__ = ("storage", "shape", "strides", "offset", "dtype", "size", "_dense")
 
-    def __init__(self, storage: Storage, shape, strides, offset: int, dtype: np.dtype) -> None:
+    def __init__(self, storage: Storage, shape, strides, offset: int, dtype: np.dtype,
+                 dense: bool | None = None) -> None:
         self.storage = storage
         self.shape = shape
         self.strides = strides
         self.offset = offset
         self.dtype = dtype
+        self.size = math.prod(shape)
+        self._dense = dense
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
     @property
-    def size(self) -> int:
-        return math.prod(self.shape)
+    def dense(self) -> bool:
+        """C-contiguous from ``offset`` (computed once)."""
+        if self._dense is None:
+            self._dense = self.is_contiguous()
+        return self._dense
 
     @property
     def data(self):

@@ -124,16 +124,28 @@ def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
             params += [f"long {letter}_s{d}" for d in dims]
             at = f"{letter}_off + i" if ndim is None else f"{letter}_at"
             loads.append(f"  {load_type} {letter} = ({load_type}){letter}_ptr[{at}];")
-    params += [f"long n{d}" for d in dims] + ["long n_total"]
-    body = [f"  {index} i = get_global_id(0);", "  if (i >= n_total) return;"]
-    if ndim is not None:
+    if ndim is None:
+        params.append("long n_total")
+        body = [f"  {index} i = get_global_id(0);", "  if (i >= n_total) return;"]
+    else:
+        # the NDRange is (innermost, next, the rest flattened): no division for ndim <= 3
+        params += [f"long n{d}" for d in dims]
         arrays = ["out"] + [letter for letter, _, scalar in operands if not scalar]
-        body += [f"  long {name_}_at = {name_}_off;" for name_ in arrays]
-        body.append(f"  {index} rest = i;")
-        for d in reversed(dims):
-            body.append(f"  {{ {index} k = rest % ({index})n{d}; rest /= ({index})n{d};")
-            body += [f"    {name_}_at += k * {name_}_s{d};" for name_ in arrays]
-            body.append("  }")
+        last = ndim - 1
+        body = [f"  long i0 = get_global_id(0);", f"  if (i0 >= n{last}) return;"]
+        body += [f"  long {a}_at = {a}_off + i0 * {a}_s{last};" for a in arrays]
+        if ndim >= 2:
+            body.append("  long i1 = get_global_id(1);")
+            body += [f"  {a}_at += i1 * {a}_s{last - 1};" for a in arrays]
+        if ndim >= 3:
+            body.append(f"  {index} rest = get_global_id(2);")
+            for d in reversed(range(ndim - 2)):
+                if d == 0:
+                    body.append("  { " + " ".join(f"{a}_at += rest * {a}_s0;" for a in arrays) + " }")
+                else:
+                    body.append(f"  {{ {index} k = rest % ({index})n{d}; rest /= ({index})n{d};")
+                    body += [f"    {a}_at += k * {a}_s{d};" for a in arrays]
+                    body.append("  }")
     body += loads
     target = "out[out_off + i]" if ndim is None else "out[out_at]"
     kernels = []
@@ -224,38 +236,34 @@ inline int better({acc} y, long yi, {acc} v, long vi) {{
 
 
 # ----- matrix multiplication ----------------------------------------------------------------------
+def _pack_kernel(c: str, w: str, operand: str, size: int, inner: str) -> str:
+    """``pack_<operand>_<inner>``: one work-item per element of the panels of ``size`` rows;
+    dimension 0 walks ``k`` or the outer index ``o``, whichever the source's unit stride is."""
+    ids = "p = get_global_id(0), o = get_global_id(1)" if inner == "k" else "o = get_global_id(0), p = get_global_id(1)"
+    bound = "p >= k" if inner == "k" else f"o >= panels * {size}"
+    return f"""
+__kernel void pack_{operand}_{inner}(__global const {c} *S, long s_off, long sb, long so, long sp,
+                           __global {w} *P, long outer, long k, long panels) {{
+  long {ids}, batch = get_global_id(2);
+  if ({bound}) return;
+  {w} v = o < outer ? ({w})S[s_off + batch * sb + o * so + p * sp] : ({w})0;
+  P[((batch * panels + o / {size}) * k + p) * {size} + o % {size}] = v;
+}}
+"""
+
+
 def matmul_source(c: str, rows: int, width: int) -> str:
     """Packing kernels and a register-blocked micro-kernel.
 
-    ``pack_a`` copies each panel of ``rows`` rows of A (any strides, zero-padded past the edge) so
-    that the ``rows`` values of one k step are adjacent; ``pack_b`` does the same for panels of
-    ``width`` columns of B. Work-item (j, i, batch) then accumulates a ``rows x width`` block in
+    The pack kernels copy each panel of ``rows`` rows of A (any strides, zero-padded past the
+    edge) so that the ``rows`` values of one k step are adjacent, and the same for panels of
+    ``width`` columns of B; one work-item per element, walking the source's unit-stride axis. Work-item (j, i, batch) then accumulates a ``rows x width`` block in
     registers as ``rows`` vectors of ``width``, streaming both panels sequentially."""
     w = WORK.get(c, c)
     vec = f"{w}{width}"
     return header(c) + f"""
-__kernel void pack_a(__global const {c} *A, long a_off, long sb, long sn, long sk,
-                     __global {w} *P, long n, long k, long panels) {{
-  long p = get_global_id(0), panel = get_global_id(1), batch = get_global_id(2);
-  if (p >= k) return;
-  __global const {c} *src = A + a_off + batch * sb + p * sk;
-  __global {w} *dst = P + ((batch * panels + panel) * k + p) * {rows};
-  for (int r = 0; r < {rows}; r++) {{
-    long row = panel * {rows} + r;
-    dst[r] = row < n ? ({w})src[row * sn] : ({w})0;
-  }}
-}}
-__kernel void pack_b(__global const {c} *B, long b_off, long sb, long sk, long sm,
-                     __global {w} *P, long m, long k, long panels) {{
-  long p = get_global_id(0), panel = get_global_id(1), batch = get_global_id(2);
-  if (p >= k) return;
-  __global const {c} *src = B + b_off + batch * sb + p * sk;
-  __global {w} *dst = P + ((batch * panels + panel) * k + p) * {width};
-  for (int j = 0; j < {width}; j++) {{
-    long col = panel * {width} + j;
-    dst[j] = col < m ? ({w})src[col * sm] : ({w})0;
-  }}
-}}
+""" + "".join(_pack_kernel(c, w, operand, size, inner) for operand, size in (("a", rows), ("b", width))
+                 for inner in ("k", "o")) + f"""
 __kernel void gemm(__global const {w} *PA, __global const {w} *PB, __global {c} *C,
                    long n, long m, long k, long a_panels, long b_panels) {{
   long cp = get_global_id(0), rp = get_global_id(1), batch = get_global_id(2);

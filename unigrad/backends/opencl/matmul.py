@@ -118,7 +118,9 @@ class Gemm:
         key = ("gemm", c, rows, width)
         source = lambda: (codegen.matmul_source(c, rows, width), None)
         pack_types = lambda: [None] + [np.int64] * 4 + [None] + [np.int64] * 3
-        return (programs.get(key, source, "pack_a", pack_types), programs.get(key, source, "pack_b", pack_types),
+        packs = {(operand, inner): programs.get(key, source, f"pack_{operand}_{inner}", pack_types)
+                 for operand in "ab" for inner in "ko"}
+        return (packs,
                 programs.get(key, source, "gemm", lambda: [None, None, None] + [np.int64] * 5))
 
     # ----- the product ------------------------------------------------------------------------
@@ -148,17 +150,24 @@ class Gemm:
         batch = batch_dims[0] if batch_dims else 1
         a_step = a_batch[0] if batch_dims else 0
         b_step = b_batch[0] if batch_dims else 0
-        pack_a, pack_b, gemm = self._kernels(c, rows, width)
+        packs, gemm = self._kernels(c, rows, width)
         work_size = np.dtype(np.float32 if c == "half" else a.dtype).itemsize
         a_panels, b_panels = -(-n // rows), -(-m // width)
         packed_a = Storage(backend.pool, batch * a_panels * k * rows * work_size)
         packed_b = Storage(backend.pool, batch * b_panels * k * width * work_size)
         queue = backend.queue
-        steps = -(-k // 16) * 16  # fixed work-group shapes: PoCL compiles once per shape
-        pack_a(queue, (steps, a_panels, batch), (16, 1, 1), a.data, a.offset, a_step, a.strides[-2], a.strides[-1],
-               packed_a.buffer, n, k, a_panels)
-        pack_b(queue, (steps, b_panels, batch), (16, 1, 1), b.data, b.offset, b_step, b.strides[-2], b.strides[-1],
-               packed_b.buffer, m, k, b_panels)
+
+        def pack(operand, x, x_step, outer_stride, k_stride, packed, outer, panel_rows, panels):
+            # one work-item per element; the fastest-varying index walks x's smaller stride
+            if abs(k_stride) <= abs(outer_stride):
+                kernel, size = packs[operand, "k"], (-(-k // 16) * 16, panels * panel_rows, batch)
+            else:
+                kernel, size = packs[operand, "o"], (-(-(panels * panel_rows) // 16) * 16, k, batch)
+            kernel(queue, size, (16, 1, 1), x.data, x.offset, x_step, outer_stride, k_stride, packed.buffer,
+                   outer, k, panels)
+
+        pack("a", a, a_step, a.strides[-2], a.strides[-1], packed_a, n, rows, a_panels)
+        pack("b", b, b_step, b.strides[-1], b.strides[-2], packed_b, m, width, b_panels)
         global_size = (-(-b_panels // lx) * lx, -(-a_panels // ly) * ly, batch)
         gemm(queue, global_size, (lx, ly, 1), packed_a.buffer, packed_b.buffer, out.data, n, m, k,
              a_panels, b_panels)
