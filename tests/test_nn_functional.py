@@ -136,8 +136,9 @@ def test_bce_with_logits_is_stable_for_huge_logits():
 
 def test_cross_entropy_errors():
     x = unigrad.zeros(3, 4)
-    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
-        unigrad.nn.functional.cross_entropy(x, unigrad.tensor([0, 7, 1]))
+    deferred = unigrad.backends.registry.get_backend(x.device).deferred_index_checks  # reported at the next read
+    with pytest.raises(IndexError, match="out of range" if deferred else "Target 7 is out of bounds"):
+        unigrad.nn.functional.cross_entropy(x, unigrad.tensor([0, 7, 1])).item()
     with pytest.raises(ValueError, match="Expected target size"):
         unigrad.nn.functional.nll_loss(x, unigrad.tensor([0, 1]))
 

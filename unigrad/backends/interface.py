@@ -51,6 +51,10 @@ class Backend(abc.ABC):
     #: binary/ternary primitives accept NumPy-broadcastable operands (the frontend then skips
     #: making stride-0 views); leave False to always receive equal shapes
     native_broadcasting: ClassVar[bool] = False
+    #: the backend's gather/scatter/scatter_add check index ranges themselves and raise IndexError
+    #: at the next host synchronisation (as CUDA does), so the frontend skips its host-side checks,
+    #: which would force a device-to-host copy per indexing op
+    deferred_index_checks: ClassVar[bool] = False
     #: whether this device type uses indices ("cpu" does not: its tensors say ``device(type='cpu')``)
     indexed: ClassVar[bool] = True
 

@@ -182,7 +182,8 @@ def check_hyperparameters(lr: float, eps: float = 0.0, weight_decay: float = 0.0
 
 
 def _step_tensor():
-    return creation.tensor(0.0)
+    """The step counter lives on the host, as in PyTorch, so reading it never waits for a device."""
+    return creation.tensor(0.0, device="cpu")
 
 
 def weight_decayed(p, grad, group: dict):

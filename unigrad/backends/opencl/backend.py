@@ -25,6 +25,7 @@ class OpenCLBackend(Backend):
     driver on a GPU). float64 where the device has fp64, float16 where it has cl_khr_fp16."""
 
     name = "opencl"
+    deferred_index_checks = True
     supported_dtypes = frozenset(dt.as_dtype(n) for n in _BASE_DTYPES + ("float64",))
 
     @classmethod
@@ -59,6 +60,9 @@ class OpenCLBackend(Backend):
         self.programs = ProgramCache(self.context, self.device)
         self.gemm = Gemm(self)
         self._dense_kernels: dict = {}
+        self._index_error = self.cl.Buffer(self.context, self.cl.mem_flags.READ_WRITE | self.cl.mem_flags.COPY_HOST_PTR,
+                                           hostbuf=np.zeros(1, np.int32))
+        self._index_checks_pending = False
 
     def describe(self) -> str:
         return (f"PyOpenCL {self.cl.VERSION_TEXT} on {self.device.name.strip()} "
@@ -66,6 +70,21 @@ class OpenCLBackend(Backend):
 
     def synchronize(self) -> None:
         self.queue.finish()
+        self._raise_deferred_errors()
+
+    def _raise_deferred_errors(self) -> None:
+        """Index kernels flag out-of-range indices on the device; report them here, at the
+        first host synchronisation after the launch (like CUDA's device-side asserts)."""
+        if not self._index_checks_pending:
+            return
+        self._index_checks_pending = False
+        flag = np.zeros(1, np.int32)
+        self.cl.enqueue_copy(self.queue, flag, self._index_error, is_blocking=True)
+        if flag[0]:
+            self.cl.enqueue_copy(self.queue, self._index_error, np.zeros(1, np.int32), is_blocking=True)
+            raise IndexError("index out of range in gather/scatter/index_select on an opencl device "
+                             "(reported at the next synchronisation after the kernel ran; the out-of-range "
+                             "elements were skipped)")
 
     # ----- allocation helpers -----------------------------------------------------------------
     def _new(self, shape, np_dtype) -> CLArray:
@@ -200,6 +219,7 @@ class OpenCLBackend(Backend):
             dense = self._contiguous(x)
             self.cl.enqueue_copy(self.queue, result, dense.data, src_offset=dense.offset * x.dtype.itemsize,
                                  is_blocking=True)
+        self._raise_deferred_errors()
         return result
 
     # ----- memory, views, casting -----------------------------------------------------------
@@ -314,9 +334,12 @@ class OpenCLBackend(Backend):
         group = 1 if total < 32 or self.is_cpu else min(self.max_group, 1 << (total - 1).bit_length())
         in_c, out_c = codegen.ctype(x.dtype), codegen.ctype(out.dtype)
         family = ("argmax",) if op == "argmax" else ("sum", "prod", "max", "min") if in_c == out_c else ("sum", "prod")
-        key = ("reduce", family, in_c, out_c, len(kept_shape), len(red_shape), group)
+        # on a CPU each output is one sequential loop: float sums accumulate in double there
+        wide = self.is_cpu and self.fp64
+        key = ("reduce", family, in_c, out_c, len(kept_shape), len(red_shape), group, wide)
         kernel = self.programs.get(
-            key, lambda: (codegen.reduction_source(family, in_c, out_c, len(kept_shape), len(red_shape), group), None),
+            key, lambda: (codegen.reduction_source(family, in_c, out_c, len(kept_shape), len(red_shape), group, wide),
+                          None),
             kernel_name=f"reduce_{op}",
             scalar_types=lambda: [None, None] + [np.int64] * (2 + 2 * len(kept_shape) + 2 * len(red_shape)))
         args = [out.data, x.data, x.offset, total]
@@ -357,8 +380,9 @@ class OpenCLBackend(Backend):
         if out.size == 0:
             return out
         kernel = self._indexing_kernel("gather", codegen.ctype(x.dtype), x.ndim, axis)
-        self._launch_1d(kernel, out.size, out.data, x.data, x.offset, *x.strides,
-                     index.data, index.offset, *index.strides, *index.shape)
+        self._index_checks_pending = True
+        self._launch_1d(kernel, out.size, out.data, x.data, x.offset, *x.strides, index.data, index.offset,
+                        *index.strides, x.shape[axis], self._index_error, *index.shape)
         return out
 
     def _scatter(self, x, axis, index, src, accumulate):
@@ -366,8 +390,10 @@ class OpenCLBackend(Backend):
         if lines == 0:
             return
         kernel = self._indexing_kernel("scatter_lines", codegen.ctype(x.dtype), x.ndim, axis)
-        self._launch_1d(kernel, lines, x.data, x.offset, *x.strides, index.data, index.offset,
-                     *index.strides, src.data, src.offset, *src.strides, np.int32(accumulate), *index.shape)
+        self._index_checks_pending = True
+        self._launch_1d(kernel, lines, x.data, x.offset, *x.strides, index.data, index.offset, *index.strides,
+                        src.data, src.offset, *src.strides, np.int32(accumulate), x.shape[axis], self._index_error,
+                        *index.shape)
 
     def scatter(self, x, axis, index, src):
         self._scatter(x, axis, index, src, False)
@@ -470,6 +496,6 @@ def _elementwise_arg_types(spec, ndim, scalar_type, operands):
 def _indexing_arg_types(name, ndim):
     longs = [np.int64] * ndim
     if name == "gather":
-        return [None, None, np.int64] + longs + [None, np.int64] + longs + longs + [np.int64]
-    return ([None, np.int64] + longs + [None, np.int64] + longs + [None, np.int64] + longs + [np.int32] + longs
-            + [np.int64])
+        return [None, None, np.int64] + longs + [None, np.int64] + longs + [np.int64, None] + longs + [np.int64]
+    return ([None, np.int64] + longs + [None, np.int64] + longs + [None, np.int64] + longs + [np.int32, np.int64, None]
+            + longs + [np.int64])

@@ -157,14 +157,16 @@ def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
 
 
 # ----- reductions -------------------------------------------------------------------------------
-def reduction_source(ops: tuple, in_c: str, out_c: str, kept: int, reduced: int, group: int) -> str:
-    """One program with a reduction kernel ``reduce_<op>`` for each of ``ops``."""
-    parts = [_reduction_kernel(op, in_c, out_c, kept, reduced, group) for op in ops]
+def reduction_source(ops: tuple, in_c: str, out_c: str, kept: int, reduced: int, group: int,
+                     wide: bool = False) -> str:
+    """One program with a reduction kernel ``reduce_<op>`` for each of ``ops``; ``wide`` makes
+    float sums and products accumulate in double (for devices with fp64)."""
+    parts = [_reduction_kernel(op, in_c, out_c, kept, reduced, group, wide) for op in ops]
     acc = WORK.get(out_c, out_c) if ops[0] != "argmax" else WORK.get(in_c, in_c)
-    return header(in_c, out_c) + _helpers(acc) + "".join(parts)
+    return header(in_c, out_c, "double" if wide else "") + _helpers(acc) + "".join(parts)
 
 
-def _reduction_kernel(op: str, in_c: str, out_c: str, kept: int, reduced: int, group: int) -> str:
+def _reduction_kernel(op: str, in_c: str, out_c: str, kept: int, reduced: int, group: int, wide: bool) -> str:
     """A work-group tree reduction: work-group ``g`` reduces output element ``g``.
 
     ``kept``/``reduced`` are the numbers of kept and reduced dimensions (their sizes and the
@@ -172,6 +174,8 @@ def _reduction_kernel(op: str, in_c: str, out_c: str, kept: int, reduced: int, g
     then the group combines its ``group`` partial results in local memory."""
     name = f"reduce_{op}"
     acc = WORK.get(out_c, out_c) if op != "argmax" else WORK.get(in_c, in_c)
+    if wide and op in ("sum", "prod") and is_float(acc):
+        acc = "double"
     if op == "sum":
         init, combine = "0", "x + y"
     elif op == "prod":
@@ -317,21 +321,26 @@ def indexing_source(c: str, ndim: int, axis: int) -> str:
         for d in reversed(others))
     return header(c) + f"""
 __kernel void gather(__global {c} *out, __global const {c} *x, long x_off, {args("xs")},
-                     __global const long *index, long i_off, {args("is")}, {args("n")}, long n_total) {{
+                     __global const long *index, long i_off, {args("is")}, long limit, __global int *error,
+                     {args("n")}, long n_total) {{
   long i = get_global_id(0), rest = i, x_at = x_off, i_at = i_off;
   if (i >= n_total) return;
 {gather_walk}
-  out[i] = x[x_at + index[i_at] * xs{axis}];
+  long j = index[i_at];
+  if (j < 0 || j >= limit) {{ error[0] = 1; out[i] = 0; return; }}
+  out[i] = x[x_at + j * xs{axis}];
 }}
 __kernel void scatter_lines(__global {c} *x, long x_off, {args("xs")},
                             __global const long *index, long i_off, {args("is")},
                             __global const {c} *src, long s_off, {args("ss")},
-                            int accumulate, {args("n")}, long n_total) {{
+                            int accumulate, long limit, __global int *error, {args("n")}, long n_total) {{
   long rest = get_global_id(0), x_at = x_off, s_at = s_off, i_at = i_off;
   if (rest >= n_total) return;
 {line_walk}
   for (long t = 0; t < n{axis}; t++) {{
-    long target = x_at + index[i_at + t * is{axis}] * xs{axis};
+    long j = index[i_at + t * is{axis}];
+    if (j < 0 || j >= limit) {{ error[0] = 1; continue; }}
+    long target = x_at + j * xs{axis};
     {c} value = src[s_at + t * ss{axis}];
     x[target] = accumulate ? ({c})(({w})x[target] + ({w})value) : value;
   }}

@@ -83,7 +83,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     valid = flat != ignore_index
     safe = pw.where(valid, flat, 0)
     classes = logp.shape[1]
-    if bool(((safe < 0) | (safe >= classes)).any()):
+    if not target._backend.deferred_index_checks and bool(((safe < 0) | (safe >= classes)).any()):
         bad = int(safe[(safe < 0) | (safe >= classes)][0].item())
         raise IndexError(f"Target {bad} is out of bounds (number of classes: {classes}).")
     picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1)

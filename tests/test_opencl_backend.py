@@ -1,0 +1,247 @@
+"""The OpenCL backend on a real OpenCL device (PoCL's CPU device where no GPU driver exists):
+certification by the conformance and parity suites, same numbers as the CPU backend, device
+selection, and the properties the backend promises (no host round trips, pooled buffers,
+kernels built once, views that alias)."""
+import importlib.util
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import unigrad
+from unigrad.backends import registry
+
+pytestmark = pytest.mark.skipif(
+    "opencl" not in unigrad.backends.available(),
+    reason="opencl unavailable: " + next((i.reason for i in unigrad.backends.registered() if i.name == "opencl"), ""))
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PARITY_MODULES = ["test_pointwise.py", "test_reduction.py", "test_shape.py", "test_indexing.py", "test_linalg.py",
+                  "test_autograd.py", "test_nn_functional.py", "test_nn_layers.py", "test_optim.py",
+                  "test_random.py", "test_examples.py"]
+
+
+@pytest.fixture
+def backend():
+    return registry.get_backend(unigrad.device("opencl"))
+
+
+def test_conformance_suite_passes_on_opencl(backend):
+    from unigrad.conformance import run
+    results = run("opencl")
+    failed = [(r.name, r.dtype, r.shape_class, r.message) for r in results if r.status == "failed"]
+    assert not failed, failed[:5]
+    passed = [r for r in results if r.status == "passed"]
+    assert len(passed) > 1000
+    skipped_dtypes = {r.dtype for r in results if r.status == "skipped"}
+    expected = {d for d, has in (("float16", backend.fp16), ("float64", backend.fp64)) if not has}
+    assert skipped_dtypes == expected
+
+
+@pytest.mark.slow
+def test_parity_suites_pass_on_opencl():
+    """Every torch-parity module, re-run with opencl as the default device."""
+    env = dict(os.environ, UNIGRAD_DEVICE="opencl")
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"tests/{m}" for m in PARITY_MODULES)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+    assert " passed" in completed.stdout
+
+
+# ----- same numbers as the CPU backend -------------------------------------------------------------
+def test_random_stream_and_initial_weights_match_cpu_bitwise():
+    """Uniform draws, integers, dropout masks and (uniform) initial weights are bitwise equal;
+    normal draws go through log/cos/sqrt, whose last bit may differ between math libraries."""
+    def draw(device):
+        unigrad.manual_seed(7)
+        with _default(device):
+            layer = unigrad.nn.Linear(33, 17)
+            mask = unigrad.nn.functional.dropout(unigrad.ones(5, 9), 0.5)
+            exact = [unigrad.rand(1001), unigrad.rand(64, dtype=unigrad.float64), unigrad.randint(0, 1000, (99,)),
+                     layer.weight, layer.bias, mask]
+            return [t.detach().numpy() for t in exact], unigrad.randn(257, dtype=unigrad.float64).numpy()
+    (ours, our_normal), (theirs, their_normal) = draw("opencl"), draw("cpu")
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(our_normal, their_normal, rtol=1e-14, atol=1e-15)
+
+
+class _default:
+    def __init__(self, device):
+        self.device = device
+
+    def __enter__(self):
+        unigrad.set_default_device(self.device)
+
+    def __exit__(self, *exc):
+        unigrad.set_default_device(None)
+
+
+def _example(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name,steps", [("mlp", 30), ("cnn", 4)])
+def test_example_training_curves_match_cpu(name, steps):
+    curves = {}
+    for device in ("cpu", "opencl"):
+        with _default(device):
+            curves[device] = _example(name).main(steps=steps)
+    np.testing.assert_allclose(curves["opencl"], curves["cpu"], rtol=2e-4, atol=1e-5)
+
+
+@given(n=st.integers(1, 70), k=st.integers(0, 40), m=st.integers(1, 70), batch=st.integers(1, 3),
+       transpose_a=st.booleans(), transpose_b=st.booleans())
+def test_matmul_shapes_and_layouts_match_float64(n, k, m, batch, transpose_a, transpose_b):
+    rng = np.random.default_rng(n * 1000 + k * 10 + m)
+    a = rng.standard_normal((batch, k, n) if transpose_a else (batch, n, k)).astype(np.float32)
+    b = rng.standard_normal((batch, m, k) if transpose_b else (batch, k, m)).astype(np.float32)
+    ta, tb = unigrad.tensor(a, device="opencl"), unigrad.tensor(b, device="opencl")
+    ta = ta.transpose(1, 2) if transpose_a else ta
+    tb = tb.transpose(1, 2) if transpose_b else tb
+    expected = ta.cpu().numpy().astype(np.float64) @ tb.cpu().numpy().astype(np.float64)
+    np.testing.assert_allclose((ta @ tb).numpy(), expected, rtol=1e-5, atol=1e-5 * max(k, 1))
+
+
+# ----- what the backend promises -------------------------------------------------------------------
+def _mlp_step(device):
+    unigrad.manual_seed(0)
+    model = unigrad.nn.Sequential(unigrad.nn.Linear(20, 32), unigrad.nn.ReLU(), unigrad.nn.Linear(32, 5)).to(device)
+    optimizer = unigrad.optim.Adam(model.parameters(), lr=1e-2)
+    x = unigrad.randn(16, 20, device=device)
+    y = unigrad.randint(0, 5, (16,), device=device)
+
+    def step():
+        optimizer.zero_grad()
+        loss = unigrad.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step
+
+
+def test_training_step_stays_on_device(backend, monkeypatch):
+    """Data crosses to the host only when asked for (here: never during the steps)."""
+    import pyopencl
+
+    step = _mlp_step("opencl")
+    step()
+    transfers = []
+    real_copy = pyopencl.enqueue_copy
+
+    def counting_copy(queue, dest, src, **kwargs):
+        if isinstance(dest, np.ndarray):
+            transfers.append(dest.shape)
+        return real_copy(queue, dest, src, **kwargs)
+
+    monkeypatch.setattr(pyopencl, "enqueue_copy", counting_copy)
+    for _ in range(3):
+        loss = step()
+    assert transfers == []
+    assert np.isfinite(loss.item()) and transfers
+
+
+def test_steps_reuse_pooled_buffers_and_built_kernels(backend):
+    step = _mlp_step("opencl")
+    for _ in range(2):
+        step()
+    allocations, builds = backend.pool.allocations, backend.programs.builds
+    kernels = dict(backend.programs.kernels)
+    for _ in range(5):
+        step()
+    assert backend.pool.allocations == allocations
+    assert backend.programs.builds == builds
+    assert all(backend.programs.kernels[key] is kernel for key, kernel in kernels.items())
+
+
+def test_views_alias_their_base():
+    base = unigrad.zeros(4, 6, device="opencl")
+    view = base[1:3, ::2]
+    view += 5
+    base.t()[5, 0] = -1.0
+    expected = np.zeros((4, 6), np.float32)
+    expected[1:3, ::2] += 5
+    expected[0, 5] = -1
+    np.testing.assert_array_equal(base.numpy(), expected)
+    np.testing.assert_array_equal(view.numpy(), expected[1:3, ::2])
+
+
+def test_float_sum_of_many_elements_is_accurate():
+    values = np.random.default_rng(0).uniform(0, 1, 1_000_003).astype(np.float32)
+    total = unigrad.tensor(values, device="opencl").sum().item()
+    assert abs(total - values.astype(np.float64).sum()) < 1e-6 * values.size
+
+
+# ----- devices -------------------------------------------------------------------------------------
+def _python(code, **env):
+    completed = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True,
+                               text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
+def test_two_devices_hold_tensors_apart():
+    out = _python(
+        "import unigrad\n"
+        "print(unigrad.backends.registry.get_backend(unigrad.device('opencl')).device_count())\n"
+        "a = unigrad.ones(3, device='opencl:1') * 2\n"
+        "print(a.device, a.sum().item())\n"
+        "try:\n"
+        "    a + unigrad.ones(3, device='opencl:0')\n"
+        "except RuntimeError as error:\n"
+        "    print('error:', error)\n", POCL_DEVICES="pthread pthread")
+    lines = out.splitlines()
+    assert lines[0] == "2"
+    assert lines[1] == "opencl:1 6.0"
+    assert lines[2].startswith("error:") and "opencl:0" in lines[2] and "opencl:1" in lines[2]
+
+
+def test_device_filter_reports_why_opencl_is_unavailable():
+    out = _python("import unigrad\n"
+                  "info = [i for i in unigrad.backends.registered() if i.name == 'opencl'][0]\n"
+                  "print(info.available, info.reason)\n", UNIGRAD_OPENCL_DEVICES="no-such-device")
+    assert out.startswith("False no usable OpenCL device") and "UNIGRAD_OPENCL_DEVICES" in out
+
+
+def test_info_lists_opencl_devices(capsys):
+    from unigrad import cli
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "opencl   available" in out
+    assert "opencl:0  " in out and "compute units" in out
+
+
+def test_gemm_tuning_is_cached_on_disk(backend, tmp_path, monkeypatch):
+    from unigrad.backends.opencl.matmul import Gemm
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("UNIGRAD_OPENCL_GEMM", raising=False)
+    first = Gemm(backend)
+    chosen = first.config("float")
+    assert first.timings["float"] and max(first.timings["float"].values()) > 0
+    saved = json.loads((tmp_path / "unigrad" / "opencl-gemm.json").read_text())
+    assert list(saved.values()) == [list(chosen)]
+    second = Gemm(backend)
+    assert second.config("float") == chosen and second.timings == {}  # read, not re-tuned
+
+
+def test_out_of_range_indices_raise_at_the_next_synchronisation():
+    x = unigrad.arange(6.0, device="opencl").reshape(2, 3)
+    picked = x.gather(1, unigrad.tensor([[0, 3], [1, 2]], device="opencl"))  # 3 is out of range
+    with pytest.raises(IndexError, match="index out of range"):
+        picked.numpy()
+    good = x.gather(1, unigrad.tensor([[2, 0], [1, 1]], device="opencl"))  # the flag was cleared
+    np.testing.assert_array_equal(good.numpy(), [[2.0, 0.0], [4.0, 4.0]])
+    target = unigrad.tensor([0, 7], device="opencl")
+    loss = unigrad.nn.functional.cross_entropy(unigrad.zeros(2, 3, device="opencl"), target)
+    with pytest.raises(IndexError):
+        loss.item()
