@@ -23,8 +23,12 @@ INT_LIMITS = {  # (lowest, highest) as OpenCL C constants
 }
 
 
+_BY_DTYPE = {np.dtype(name): c for name, c in CTYPES.items()}
+
+
 def ctype(dtype: np.dtype) -> str:
-    return CTYPES[np.dtype(dtype).name]
+    found = _BY_DTYPE.get(dtype)
+    return found if found is not None else CTYPES[np.dtype(dtype).name]
 
 
 def is_float(c: str) -> bool:
@@ -268,18 +272,36 @@ def matmul_source(c: str, rows: int, width: int) -> str:
     return header(c) + f"""
 """ + "".join(_pack_kernel(c, w, operand, size, inner) for operand, size in (("a", rows), ("b", width))
                  for inner in ("k", "o")) + f"""
-__kernel void gemm(__global const {w} *PA, __global const {w} *PB, __global {c} *C,
+""" + _gemm_kernel(c, w, rows, width, direct=False) + _gemm_kernel(c, w, rows, width, direct=True)
+
+
+def _gemm_kernel(c: str, w: str, rows: int, width: int, direct: bool) -> str:
+    """``gemm`` reads A packed; ``gemm_direct_a`` reads A through its strides (rows past the edge
+    clamped to the last row, their results discarded), saving the packing launch for small A."""
+    vec = f"{w}{width}"
+    if direct:
+        a_args = "__global const " + c + " *A, long a_off, long sb, long sn, long sk"
+        a_setup = (f"  __global const {c} *a[{rows}];\n"
+                   f"  for (int r = 0; r < {rows}; r++) a[r] = A + a_off + batch * sb + min(rp * {rows} + r, n - 1) * sn;")
+        a_value = "(" + w + ")a[r][p * sk]"
+    else:
+        a_args = f"__global const {w} *PA"
+        a_setup = f"  __global const {w} *a = PA + (batch * a_panels + rp) * k * {rows};"
+        a_value = f"a[p * {rows} + r]"
+    update = (f"fma(({vec})({a_value}), bv, acc[r])" if is_float(w) else f"acc[r] + ({vec})({a_value}) * bv")
+    return f"""
+__kernel void gemm{"_direct_a" if direct else ""}({a_args}, __global const {w} *PB, __global {c} *C,
                    long n, long m, long k, long a_panels, long b_panels) {{
   long cp = get_global_id(0), rp = get_global_id(1), batch = get_global_id(2);
   if (cp >= b_panels || rp >= a_panels) return;
-  __global const {w} *a = PA + (batch * a_panels + rp) * k * {rows};
+{a_setup}
   __global const {w} *b = PB + (batch * b_panels + cp) * k * {width};
   {vec} acc[{rows}];
   for (int r = 0; r < {rows}; r++) acc[r] = ({vec})(0);
   for (long p = 0; p < k; p++) {{
     {vec} bv = vload{width}(p, b);
     #pragma unroll
-    for (int r = 0; r < {rows}; r++) acc[r] = {"fma((" + vec + ")(a[p * " + str(rows) + " + r]), bv, acc[r])" if is_float(w) else "acc[r] + (" + vec + ")(a[p * " + str(rows) + " + r]) * bv"};
+    for (int r = 0; r < {rows}; r++) acc[r] = {update};
   }}
   long row0 = rp * {rows}, col0 = cp * {width};
   __global {c} *out = C + batch * n * m;

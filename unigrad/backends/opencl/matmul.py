@@ -19,6 +19,8 @@ import numpy as np
 from . import codegen, layout
 from .buffers import Storage
 
+#: A with at most this many elements (per batch) is read in place, without a packing launch
+DIRECT_A_LIMIT = 1 << 17
 CPU_CANDIDATES = [(8, 16, 1, 1), (8, 16, 1, 4), (8, 16, 4, 1), (8, 8, 1, 1), (8, 8, 1, 4), (4, 16, 1, 1),
                   (4, 8, 1, 1)]
 GPU_CANDIDATES = [(4, 4, 16, 16), (4, 8, 8, 8), (8, 4, 16, 8), (2, 4, 16, 16), (8, 8, 8, 8), (4, 4, 8, 8)]
@@ -120,7 +122,9 @@ class Gemm:
         pack_types = lambda: [None] + [np.int64] * 4 + [None] + [np.int64] * 3
         packs = {(operand, inner): programs.get(key, source, f"pack_{operand}_{inner}", pack_types)
                  for operand in "ab" for inner in "ko"}
-        return (packs,
+        direct = programs.get(key, source, "gemm_direct_a", lambda: [None] + [np.int64] * 4 + [None, None]
+                              + [np.int64] * 5)
+        return (packs, direct,
                 programs.get(key, source, "gemm", lambda: [None, None, None] + [np.int64] * 5))
 
     # ----- the product ------------------------------------------------------------------------
@@ -150,10 +154,10 @@ class Gemm:
         batch = batch_dims[0] if batch_dims else 1
         a_step = a_batch[0] if batch_dims else 0
         b_step = b_batch[0] if batch_dims else 0
-        packs, gemm = self._kernels(c, rows, width)
+        packs, gemm_direct_a, gemm = self._kernels(c, rows, width)
         work_size = np.dtype(np.float32 if c == "half" else a.dtype).itemsize
         a_panels, b_panels = -(-n // rows), -(-m // width)
-        packed_a = Storage(backend.pool, batch * a_panels * k * rows * work_size)
+        packed_a = Storage(backend.pool, batch * a_panels * k * rows * work_size) if n * k > DIRECT_A_LIMIT else None
         packed_b = Storage(backend.pool, batch * b_panels * k * width * work_size)
         queue = backend.queue
 
@@ -166,9 +170,15 @@ class Gemm:
             kernel(queue, size, (16, 1, 1), x.data, x.offset, x_step, outer_stride, k_stride, packed.buffer,
                    outer, k, panels)
 
-        pack("a", a, a_step, a.strides[-2], a.strides[-1], packed_a, n, rows, a_panels)
+        direct = n * k <= DIRECT_A_LIMIT
+        if not direct:
+            pack("a", a, a_step, a.strides[-2], a.strides[-1], packed_a, n, rows, a_panels)
         pack("b", b, b_step, b.strides[-1], b.strides[-2], packed_b, m, width, b_panels)
         global_size = (-(-b_panels // lx) * lx, -(-a_panels // ly) * ly, batch)
-        gemm(queue, global_size, (lx, ly, 1), packed_a.buffer, packed_b.buffer, out.data, n, m, k,
-             a_panels, b_panels)
+        if direct:
+            gemm_direct_a(queue, global_size, (lx, ly, 1), a.data, a.offset, a_step, a.strides[-2], a.strides[-1],
+                          packed_b.buffer, out.data, n, m, k, a_panels, b_panels)
+        else:
+            gemm(queue, global_size, (lx, ly, 1), packed_a.buffer, packed_b.buffer, out.data, n, m, k,
+                 a_panels, b_panels)
         return out
