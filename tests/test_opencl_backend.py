@@ -200,7 +200,7 @@ def test_two_devices_hold_tensors_apart():
         "except RuntimeError as error:\n"
         "    print('error:', error)\n", POCL_DEVICES="pthread pthread")
     lines = out.splitlines()
-    assert lines[0] == "2"
+    assert int(lines[0]) >= 2  # two per PoCL platform installed
     assert lines[1] == "opencl:1 6.0"
     assert lines[2].startswith("error:") and "opencl:0" in lines[2] and "opencl:1" in lines[2]
 

@@ -76,7 +76,8 @@ def describe_all() -> list[str]:
 
     lines = []
     for index, device in enumerate(all_devices()):
-        kind = cl.device_type.to_string(device.type)
+        kind = ("GPU" if device.type & cl.device_type.GPU else "CPU" if device.type & cl.device_type.CPU
+                else "accelerator")
         fp64 = "fp64" if device.double_fp_config else "no fp64"
         fp16 = "fp16" if "cl_khr_fp16" in device.extensions else "no fp16"
         lines.append(f"opencl:{index}  {kind} {device.name.strip()} on {device.platform.name.strip()} "
