@@ -245,3 +245,12 @@ def test_out_of_range_indices_raise_at_the_next_synchronisation():
     loss = unigrad.nn.functional.cross_entropy(unigrad.zeros(2, 3, device="opencl"), target)
     with pytest.raises(IndexError):
         loss.item()
+
+
+def test_forked_worker_gets_a_clear_error_instead_of_hanging():
+    from unigrad.utils.data import DataLoader, TensorDataset
+
+    data = TensorDataset(unigrad.arange(6.0, device="opencl"))
+    with pytest.raises(RuntimeError, match="forked subprocess"):
+        list(DataLoader(data, batch_size=2, num_workers=1))
+    assert unigrad.arange(3.0, device="opencl").sum().item() == 3.0  # the parent is unaffected

@@ -6,7 +6,10 @@ device: kernels are enqueued without waiting, and the host waits only when it re
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
+import weakref
 
 import numpy as np
 
@@ -18,6 +21,26 @@ from .programs import ProgramCache
 from .matmul import Gemm
 
 _BASE_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float32")
+
+
+def _mark_forked(backend_ref) -> None:
+    backend = backend_ref()
+    if backend is not None:
+        backend._forked = True  # the driver's threads and queues did not survive the fork
+
+
+def _unary(op: str):
+    def primitive(self, x, out=None):
+        return self._map(op, out, [x])
+    primitive.__name__ = op
+    return primitive
+
+
+def _binary(op: str):
+    def primitive(self, a, b, out=None):
+        return self._map(op, out, [a, b])
+    primitive.__name__ = op
+    return primitive
 
 
 class OpenCLBackend(Backend):
@@ -63,6 +86,8 @@ class OpenCLBackend(Backend):
         self._index_error = self.cl.Buffer(self.context, self.cl.mem_flags.READ_WRITE | self.cl.mem_flags.COPY_HOST_PTR,
                                            hostbuf=np.zeros(1, np.int32))
         self._index_checks_pending = False
+        self._forked = False
+        os.register_at_fork(after_in_child=functools.partial(_mark_forked, weakref.ref(self)))
 
     def describe(self) -> str:
         return (f"PyOpenCL {self.cl.VERSION_TEXT} on {self.device.name.strip()} "
@@ -87,7 +112,16 @@ class OpenCLBackend(Backend):
                              "elements were skipped)")
 
     # ----- allocation helpers -----------------------------------------------------------------
+    def _refuse_if_forked(self) -> None:
+        if self._forked:
+            raise RuntimeError(
+                "an OpenCL context cannot be used in a forked subprocess (a DataLoader worker, say): "
+                "keep dataset tensors on 'cpu' and move batches to the device in the main process, or "
+                "use multiprocessing_context='spawn'")
+
     def _new(self, shape, np_dtype) -> CLArray:
+        if self._forked:
+            self._refuse_if_forked()
         shape = tuple(shape)
         np_dtype = np.dtype(np_dtype)
         storage = Storage(self.pool, math.prod(shape) * np_dtype.itemsize)
@@ -214,6 +248,7 @@ class OpenCLBackend(Backend):
         return out
 
     def to_numpy(self, x):
+        self._refuse_if_forked()
         result = np.empty(x.shape, x.dtype)
         if result.size:
             dense = self._contiguous(x)
@@ -237,68 +272,29 @@ class OpenCLBackend(Backend):
         return self._elementwise("ne_zero" if dtype == dt.bool else "copy", out, [x])
 
     # ----- element-wise -----------------------------------------------------------------------
-    def neg(self, x, out=None):
-        return self._map("neg", out, [x])
+    # one generated kernel family each (see codegen.expression)
+    neg = _unary('neg')
+    abs = _unary('abs')
+    exp = _unary('exp')
+    log = _unary('log')
+    log1p = _unary('log1p')
+    expm1 = _unary('expm1')
+    sqrt = _unary('sqrt')
+    sin = _unary('sin')
+    cos = _unary('cos')
+    tanh = _unary('tanh')
+    erf = _unary('erf')
+    floor = _unary('floor')
+    round = _unary('round')
 
-    def abs(self, x, out=None):
-        return self._map("abs", out, [x])
-
-    def exp(self, x, out=None):
-        return self._map("exp", out, [x])
-
-    def log(self, x, out=None):
-        return self._map("log", out, [x])
-
-    def log1p(self, x, out=None):
-        return self._map("log1p", out, [x])
-
-    def expm1(self, x, out=None):
-        return self._map("expm1", out, [x])
-
-    def sqrt(self, x, out=None):
-        return self._map("sqrt", out, [x])
-
-    def sin(self, x, out=None):
-        return self._map("sin", out, [x])
-
-    def cos(self, x, out=None):
-        return self._map("cos", out, [x])
-
-    def tanh(self, x, out=None):
-        return self._map("tanh", out, [x])
-
-    def erf(self, x, out=None):
-        return self._map("erf", out, [x])
-
-    def floor(self, x, out=None):
-        return self._map("floor", out, [x])
-
-    def round(self, x, out=None):
-        return self._map("round", out, [x])
-
-    def add(self, a, b, out=None):
-        return self._map("add", out, [a, b])
-
-    def sub(self, a, b, out=None):
-        return self._map("sub", out, [a, b])
-
-    def mul(self, a, b, out=None):
-        return self._map("mul", out, [a, b])
-
-    def div(self, a, b, out=None):
-        return self._map("div", out, [a, b])
-
-    def pow(self, a, b, out=None):
-        return self._map("pow", out, [a, b])
-
-    def maximum(self, a, b, out=None):
-        return self._map("maximum", out, [a, b])
-
-    def minimum(self, a, b, out=None):
-        return self._map("minimum", out, [a, b])
-
-    def remainder(self, a, b, out=None):
-        return self._map("remainder", out, [a, b])
+    add = _binary('add')
+    sub = _binary('sub')
+    mul = _binary('mul')
+    div = _binary('div')
+    pow = _binary('pow')
+    maximum = _binary('maximum')
+    minimum = _binary('minimum')
+    remainder = _binary('remainder')
 
     def eq(self, a, b):
         return self._map("eq", None, [a, b], np.bool_)

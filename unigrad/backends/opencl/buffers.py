@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from ...api.ops.support import contiguous_strides  # noqa: F401  (re-exported for the backend)
+
 _ROUND = 256  # bytes; every allocation is rounded up to a multiple of this
 
 
@@ -76,14 +78,6 @@ class Storage:
             self.pool.give(self.buffer, self.size)
         except Exception:  # interpreter shutdown
             pass
-
-
-def contiguous_strides(shape) -> tuple:
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
 
 
 class CLArray:
