@@ -254,3 +254,27 @@ def test_forked_worker_gets_a_clear_error_instead_of_hanging():
     with pytest.raises(RuntimeError, match="forked subprocess"):
         list(DataLoader(data, batch_size=2, num_workers=1))
     assert unigrad.arange(3.0, device="opencl").sum().item() == 3.0  # the parent is unaffected
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_gemm_candidate_is_correct_here(backend, dtype):
+    """Tuning may pick any candidate on some device (the tiled ones are for GPUs): each must
+    give right answers on edges, transposed and batched operands wherever it runs."""
+    from unigrad.backends.opencl import codegen
+    from unigrad.backends.opencl.matmul import CPU_CANDIDATES, GPU_CANDIDATES, Gemm, _group_size
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((2, 70, 37)).astype(dtype)
+    b = rng.standard_normal((2, 45, 37)).astype(dtype)  # used transposed
+    ta = unigrad.tensor(a, device="opencl")
+    tb = unigrad.tensor(b, device="opencl").transpose(1, 2)
+    expected = a.astype(np.float64) @ b.astype(np.float64).transpose(0, 2, 1)
+    gemm = Gemm(backend)
+    tried = 0
+    for config in dict.fromkeys(CPU_CANDIDATES + GPU_CANDIDATES):
+        if _group_size(config) > backend.device.max_work_group_size:
+            continue
+        out = gemm._run(ta._buf, tb._buf, codegen.ctype(np.dtype(dtype)), config)
+        np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-5, atol=1e-4, err_msg=str(config))
+        tried += 1
+    assert tried >= 10

@@ -305,7 +305,7 @@ __kernel void gemm{"_direct_a" if direct else ""}({a_args}, __global const {w} *
   }}
   long row0 = rp * {rows}, col0 = cp * {width};
   __global {c} *out = C + batch * n * m;
-  if (row0 + {rows} <= n && col0 + {width} <= m && {int(c == w)}) {{
+  if ({f"row0 + {rows} <= n && col0 + {width} <= m" if c == w else "0"}) {{
     for (int r = 0; r < {rows}; r++) vstore{width}(acc[r], 0, (__global {w} *)(out + (row0 + r) * m + col0));
   }} else {{
     for (int r = 0; r < {rows}; r++) {{
@@ -478,6 +478,60 @@ __kernel void nonzero(__global long *out, __global const {c} *x, long x_off, lon
       long rest = i;
 {unravel}
       w++;
+    }}
+  }}
+}}
+"""
+
+
+# ----- matrix multiplication, local-memory tiled (the GPU-shaped candidate) -----------------------
+def tiled_matmul_source(c: str, tile: int, depth: int, work: int) -> str:
+    """``gemm_tiled``: a work-group of ``(tile/work)^2`` items computes a ``tile x tile`` block of
+    C; A and B are staged through local memory ``depth`` columns/rows at a time (read through
+    their strides, zero-filled past the edges) and each item keeps a ``work x work`` block of C in
+    registers. Item rows/columns are interleaved (stride ``tile/work``) so that neighbouring
+    items touch neighbouring local-memory words."""
+    w = WORK.get(c, c)
+    threads = tile // work
+    loads = tile * depth // (threads * threads)
+    update = "acc[i][j] = fma(a_reg[i], b_reg[j], acc[i][j]);" if is_float(w) else "acc[i][j] += a_reg[i] * b_reg[j];"
+    return header(c) + f"""
+__kernel __attribute__((reqd_work_group_size({threads}, {threads}, 1)))
+void gemm_tiled(__global const {c} *A, long a_off, long a_sb, long a_sn, long a_sk,
+                __global const {c} *B, long b_off, long b_sb, long b_sk, long b_sm,
+                __global {c} *C, long n, long m, long k) {{
+  __local {w} As[{depth}][{tile}];
+  __local {w} Bs[{depth}][{tile}];
+  int tx = get_local_id(0), ty = get_local_id(1), flat = ty * {threads} + tx;
+  long col0 = get_group_id(0) * {tile}, row0 = get_group_id(1) * {tile}, batch = get_global_id(2);
+  __global const {c} *a = A + a_off + batch * a_sb;
+  __global const {c} *b = B + b_off + batch * b_sb;
+  {w} acc[{work}][{work}];
+  for (int i = 0; i < {work}; i++) for (int j = 0; j < {work}; j++) acc[i][j] = 0;
+  for (long p0 = 0; p0 < k; p0 += {depth}) {{
+    for (int l = 0; l < {loads}; l++) {{
+      int e = flat + l * {threads * threads};
+      int kk = e % {depth}, rr = e / {depth};
+      long row = row0 + rr, col = col0 + rr, p = p0 + kk;
+      As[kk][rr] = (row < n && p < k) ? ({w})a[row * a_sn + p * a_sk] : ({w})0;
+      Bs[kk][rr] = (col < m && p < k) ? ({w})b[p * b_sk + col * b_sm] : ({w})0;
+    }}
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int kk = 0; kk < {depth}; kk++) {{
+      {w} a_reg[{work}], b_reg[{work}];
+      for (int i = 0; i < {work}; i++) a_reg[i] = As[kk][ty + i * {threads}];
+      for (int j = 0; j < {work}; j++) b_reg[j] = Bs[kk][tx + j * {threads}];
+      for (int i = 0; i < {work}; i++) for (int j = 0; j < {work}; j++) {update}
+    }}
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }}
+  __global {c} *out = C + batch * n * m;
+  for (int i = 0; i < {work}; i++) {{
+    long row = row0 + ty + i * {threads};
+    if (row >= n) continue;
+    for (int j = 0; j < {work}; j++) {{
+      long col = col0 + tx + j * {threads};
+      if (col < m) out[row * m + col] = ({c})acc[i][j];
     }}
   }}
 }}

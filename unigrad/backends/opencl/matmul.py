@@ -1,10 +1,14 @@
-"""Batched matrix multiplication: pack both operands into panels, then a register-blocked kernel.
+"""Batched matrix multiplication, two kernel designs tuned per device.
 
-Packing reads any strides (so transposed operands cost no extra copy) and zero-pads the edges;
-the micro-kernel then streams both panels sequentially and keeps a ``rows x width`` block of C
-in vector registers. Block shape and work-group shape are tuned once per device and dtype by
-timing a few candidates; the choice is cached on disk (``UNIGRAD_OPENCL_GEMM=rows,width,lx,ly``
-forces one).
+``packed`` (CPU-shaped): pack the operands into panels (any strides, so transposed operands cost
+no extra copy; zero-padded edges), then a register-blocked micro-kernel streams both panels
+sequentially and keeps a ``rows x width`` block of C in vector registers (``vload``).
+``tiled`` (GPU-shaped): work-groups stage tiles of A and B through local memory and each item
+keeps a ``work x work`` block of C in registers.
+
+The first matmul of a dtype on a device times every candidate and keeps the fastest; the choice
+is cached on disk. ``UNIGRAD_OPENCL_GEMM`` forces one: ``packed,rows,width,lx,ly`` or
+``tiled,tile,depth,work``.
 """
 from __future__ import annotations
 
@@ -21,14 +25,17 @@ from .buffers import Storage
 
 #: A with at most this many elements (per batch) is read in place, without a packing launch
 DIRECT_A_LIMIT = 1 << 17
-CPU_CANDIDATES = [(8, 16, 1, 1), (8, 16, 1, 4), (8, 16, 4, 1), (8, 8, 1, 1), (8, 8, 1, 4), (4, 16, 1, 1),
-                  (4, 8, 1, 1)]
-GPU_CANDIDATES = [(4, 4, 16, 16), (4, 8, 8, 8), (8, 4, 16, 8), (2, 4, 16, 16), (8, 8, 8, 8), (4, 4, 8, 8)]
+PACKED_CPU = [("packed", 8, 16, 1, 1), ("packed", 8, 16, 1, 4), ("packed", 8, 16, 4, 1), ("packed", 8, 8, 1, 1),
+              ("packed", 8, 8, 1, 4), ("packed", 4, 16, 1, 1), ("packed", 4, 8, 1, 1)]
+TILED = [("tiled", 64, 16, 4), ("tiled", 32, 16, 2), ("tiled", 64, 8, 8), ("tiled", 32, 8, 4),
+         ("tiled", 128, 8, 8)]
+CPU_CANDIDATES = PACKED_CPU + [("tiled", 32, 8, 4)]
+GPU_CANDIDATES = TILED + [("packed", 4, 4, 16, 16), ("packed", 4, 8, 8, 8), ("packed", 8, 8, 8, 8)]
 
 
 def _cache_file() -> Path:
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "unigrad" / "opencl-gemm.json"
+    return Path(root) / "unigrad" / "opencl-gemm-v2.json"
 
 
 def _read_cache() -> dict:
@@ -47,6 +54,12 @@ def _write_cache(entries: dict) -> None:
         os.replace(temporary, path)
     except OSError:
         pass  # a read-only home only costs re-tuning in the next process
+
+
+def _group_size(config: tuple) -> int:
+    if config[0] == "tiled":
+        return (config[1] // config[3]) ** 2
+    return config[3] * config[4]
 
 
 class Gemm:
@@ -70,7 +83,8 @@ class Gemm:
         if not codegen.is_float(c):  # integer products are rare: the float32 choice serves them
             found = self.config("float")
         elif forced:
-            found = tuple(int(v) for v in forced.split(","))
+            kind, *numbers = forced.split(",")
+            found = (kind.strip(), *(int(v) for v in numbers))
         else:
             cache = _read_cache()
             key = self._device_key(c)
@@ -95,8 +109,7 @@ class Gemm:
         best, best_time = None, math.inf
         self.timings[c] = {}
         for candidate in candidates:
-            rows, width, lx, ly = candidate
-            if lx * ly > backend.device.max_work_group_size:
+            if _group_size(candidate) > backend.device.max_work_group_size:
                 continue
             try:
                 self._run(a, b, c, candidate)  # compiles, warms up
@@ -114,6 +127,12 @@ class Gemm:
         if best is None:
             raise RuntimeError(f"no matmul kernel configuration runs on {backend.device.name}")
         return best
+
+    def _tiled_kernel(self, c: str, tile: int, depth: int, work: int):
+        key = ("gemm_tiled", c, tile, depth, work)
+        return self.backend.programs.get(
+            key, lambda: (codegen.tiled_matmul_source(c, tile, depth, work), "gemm_tiled"),
+            scalar_types=lambda: ([None] + [np.int64] * 4) * 2 + [None] + [np.int64] * 3)
 
     def _kernels(self, c: str, rows: int, width: int):
         programs = self.backend.programs
@@ -142,7 +161,6 @@ class Gemm:
 
     def _run(self, a, b, c, config, out=None):
         backend = self.backend
-        rows, width, lx, ly = config
         *batch_shape, n, k = a.shape
         m = b.shape[-1]
         if out is None:
@@ -154,6 +172,15 @@ class Gemm:
         batch = batch_dims[0] if batch_dims else 1
         a_step = a_batch[0] if batch_dims else 0
         b_step = b_batch[0] if batch_dims else 0
+        if config[0] == "tiled":
+            _, tile, depth, work = config
+            threads = tile // work
+            kernel = self._tiled_kernel(c, tile, depth, work)
+            kernel(backend.queue, (-(-m // tile) * threads, -(-n // tile) * threads, batch), (threads, threads, 1),
+                   a.data, a.offset, a_step, a.strides[-2], a.strides[-1],
+                   b.data, b.offset, b_step, b.strides[-2], b.strides[-1], out.data, n, m, k)
+            return out
+        _, rows, width, lx, ly = config
         packs, gemm_direct_a, gemm = self._kernels(c, rows, width)
         work_size = np.dtype(np.float32 if c == "half" else a.dtype).itemsize
         a_panels, b_panels = -(-n // rows), -(-m // width)
