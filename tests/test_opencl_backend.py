@@ -228,7 +228,7 @@ def test_gemm_tuning_is_cached_on_disk(backend, tmp_path, monkeypatch):
     first = Gemm(backend)
     chosen = first.config("float")
     assert first.timings["float"] and max(first.timings["float"].values()) > 0
-    saved = json.loads((tmp_path / "unigrad" / "opencl-gemm.json").read_text())
+    saved = json.loads((tmp_path / "unigrad" / "opencl-gemm-v2.json").read_text())
     assert list(saved.values()) == [list(chosen)]
     second = Gemm(backend)
     assert second.config("float") == chosen and second.timings == {}  # read, not re-tuned
