@@ -278,3 +278,18 @@ def test_every_gemm_candidate_is_correct_here(backend, dtype):
         np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-5, atol=1e-4, err_msg=str(config))
         tried += 1
     assert tried >= 10
+
+
+def test_without_pyopencl_opencl_is_registered_but_unavailable_with_the_reason():
+    out = _python("import sys\n"
+                  "sys.modules['pyopencl'] = None  # as if not installed\n"
+                  "import unigrad\n"
+                  "info = [i for i in unigrad.backends.registered() if i.name == 'opencl'][0]\n"
+                  "print(info.available, info.reason)\n"
+                  "try:\n"
+                  "    unigrad.ones(2, device='opencl')\n"
+                  "except RuntimeError as error:\n"
+                  "    print('error:', error)\n")
+    lines = out.splitlines()
+    assert lines[0] == "False PyOpenCL not installed (pip install 'unigrad[opencl]')"
+    assert lines[1].startswith("error:") and "PyOpenCL not installed" in lines[1]
