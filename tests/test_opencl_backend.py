@@ -293,3 +293,30 @@ def test_without_pyopencl_opencl_is_registered_but_unavailable_with_the_reason()
     lines = out.splitlines()
     assert lines[0] == "False PyOpenCL not installed (pip install 'unigrad[opencl]')"
     assert lines[1].startswith("error:") and "PyOpenCL not installed" in lines[1]
+
+
+@pytest.mark.parametrize("device_kind", ["cpu-shaped", "gpu-shaped"])
+def test_reductions_over_any_axes_in_both_kernel_shapes(backend, monkeypatch, device_kind):
+    """CPU devices reduce each output in one work-item; GPUs use work-group trees. Both paths
+    run here (the tree one by presenting the device as a GPU)."""
+    monkeypatch.setattr(backend, "is_cpu", device_kind == "cpu-shaped")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 70, 3, 40)).astype(np.float32)
+    x[1, 3, 0, 7] = np.nan
+    ints = rng.integers(-9, 9, (6, 50, 7))
+    tx, ti = unigrad.tensor(x, device="opencl"), unigrad.tensor(ints, device="opencl")
+    clean = unigrad.tensor(np.nan_to_num(x), device="opencl")
+    for axes in [(1,), (0, 2), (1, 3), (0, 1, 2, 3), (3,)]:
+        np.testing.assert_allclose(clean.sum(axes).numpy(), np.nan_to_num(x).astype(np.float64).sum(axes),
+                                   rtol=1e-5, atol=1e-4)
+        np.testing.assert_array_equal(tx.amax(axes).numpy(), x.max(axes))
+        np.testing.assert_array_equal(tx.amin(axes).numpy(), x.min(axes))
+    for axis in range(4):
+        np.testing.assert_array_equal(clean.argmax(axis).numpy(), np.nan_to_num(x).argmax(axis))
+        np.testing.assert_array_equal(tx.argmax(axis).numpy(), unigrad.tensor(x).argmax(axis).numpy())
+    np.testing.assert_array_equal(ti.sum((0, 2)).numpy(), ints.sum((0, 2)))
+    np.testing.assert_array_equal(ti.amax(1).numpy(), ints.max(1))
+    np.testing.assert_array_equal(ti.argmin(1).numpy(), ints.argmin(1))
+    near_one = 1 + 0.01 * np.nan_to_num(x)
+    np.testing.assert_allclose((1 + 0.01 * clean).prod((1, 3)).numpy(), near_one.astype(np.float64).prod((1, 3)),
+                               rtol=1e-4)
