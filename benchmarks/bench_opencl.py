@@ -1,6 +1,6 @@
-"""OpenCL beside cpu (and PyTorch CPU) in one run: GEMM throughput and training steps.
+"""An accelerator device beside cpu (and PyTorch CPU) in one run: GEMM throughput and training steps.
 
-    python benchmarks/bench_opencl.py [--repeat 5] [--threads 2] [--device opencl:0]
+    python benchmarks/bench_opencl.py [--repeat 5] [--threads 2] [--device opencl:0 | cuda:0]
 
 GEMM: float32 ``a @ b`` at 1024 and 2048 on the OpenCL device and NumPy (the cpu backend's
 sgemm), reported in GFLOP/s and as a fraction of NumPy's. Training steps: the MLP step of
@@ -70,20 +70,21 @@ def main() -> None:
     print(f"unigrad {unigrad.__version__}: {device} = {backend.describe()}")
     print(f"torch {torch.__version__ if torch else '-'} CPU, {args.threads} threads, best of {args.repeat}\n")
 
-    print(f"{'float32 GEMM':<14} {'opencl GFLOP/s':>15} {'NumPy GFLOP/s':>14} {'fraction':>9}")
+    kind = device.type
+    print(f"{'float32 GEMM':<14} {kind + ' GFLOP/s':>15} {'NumPy GFLOP/s':>14} {'fraction':>9}")
     for size, ours, numpy in gemm_rows(unigrad, device, args.repeat):
         print(f"{f'{size}x{size}':<14} {ours:>15.1f} {numpy:>14.1f} {ours / numpy:>9.2f}")
 
-    print(f"\n{'training step':<40} {'opencl':>10} {'cpu':>10} {'torch':>10} {'ocl/cpu':>8} {'ocl/torch':>9}")
+    print(f"\n{'training step':<40} {kind:>10} {'cpu':>10} {'torch':>10} {'dev/cpu':>8} {'dev/torch':>9}")
     built = {}
-    for name in ("opencl", "cpu"):
-        unigrad.set_default_device(device if name == "opencl" else "cpu")
+    for name in ("device", "cpu"):
+        unigrad.set_default_device(device if name == "device" else "cpu")
         built[name] = step_workloads(unigrad)
     unigrad.set_default_device(None)
     theirs = step_workloads(torch) if torch is not None else {}
     cpu_backend = registry.get_backend(unigrad.device("cpu"))
-    for name in built["opencl"]:
-        fn, times = built["opencl"][name]
+    for name in built["device"]:
+        fn, times = built["device"][name]
         fns = [_synchronized(fn, backend, times), _synchronized(built["cpu"][name][0], cpu_backend, times)]
         if name in theirs:
             fns.append(_synchronized(theirs[name][0], cpu_backend, times))

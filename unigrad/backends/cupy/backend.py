@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 
 from ..numpy.backend import ArrayModuleBackend
+from . import kernels
 from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS
 
 
@@ -82,6 +83,39 @@ class CupyBackend(ArrayModuleBackend):
 
     def dlpack(self, x):
         return x  # CuPy arrays export device memory directly
+
+    # ----- custom kernels (sources in kernels.py, compiled by CuPy on first use) ----------------
+    def random_bits(self, seed, offset, count):
+        import numpy as np
+        blocks = (count + 3) // 4
+        out = self.xp.empty(blocks * 4, dtype=self.xp.uint32)
+        if blocks:
+            seed &= (1 << 64) - 1
+            kernels.raw_kernel("unigrad_philox")(
+                ((blocks + 255) // 256,), (256,),
+                (out, np.uint64(offset // 4), np.uint32(seed & 0xFFFFFFFF), np.uint32(seed >> 32), np.int64(blocks)))
+        return out[:count]
+
+    def _softmax_rows(self, x, axis, log):
+        import numpy as np
+        if axis != x.ndim - 1 or x.dtype.name not in kernels.CTYPES or x.size == 0:
+            method = ArrayModuleBackend.log_softmax if log else ArrayModuleBackend.softmax
+            return method(self, x, axis)
+        x = self.xp.ascontiguousarray(x)
+        out = self.xp.empty_like(x)
+        length = x.shape[-1]
+        kernels.raw_kernel(f"unigrad_softmax_{kernels.CTYPES[x.dtype.name]}")(
+            (x.size // length,), (256,), (x, out, np.int64(length), np.int32(log)))
+        return out
+
+    def softmax(self, x, axis):
+        return self._softmax_rows(x, axis, False)
+
+    def log_softmax(self, x, axis):
+        return self._softmax_rows(x, axis, True)
+
+    def sigmoid(self, x):
+        return kernels.elementwise_kernel("sigmoid")(x)
 
 
 for _name in REQUIRED_PRIMITIVES + tuple(n for n in OPTIONAL_FAST_PATHS):
