@@ -291,20 +291,26 @@ def _gemm_kernel(c: str, w: str, rows: int, width: int, direct: bool) -> str:
     update = (f"fma(({vec})({a_value}), bv, acc[r])" if is_float(w) else f"acc[r] + ({vec})({a_value}) * bv")
     return f"""
 __kernel void gemm{"_direct_a" if direct else ""}({a_args}, __global const {w} *PB, __global {c} *C,
-                   long n, long m, long k, long a_panels, long b_panels) {{
+                   long n, long m, long k, long a_panels, long b_panels, long p_begin, long p_end,
+                   int accumulate) {{
   long cp = get_global_id(0), rp = get_global_id(1), batch = get_global_id(2);
   if (cp >= b_panels || rp >= a_panels) return;
 {a_setup}
   __global const {w} *b = PB + (batch * b_panels + cp) * k * {width};
+  long row0 = rp * {rows}, col0 = cp * {width};
+  __global {c} *out = C + batch * n * m;
   {vec} acc[{rows}];
-  for (int r = 0; r < {rows}; r++) acc[r] = ({vec})(0);
-  for (long p = 0; p < k; p++) {{
+  for (int r = 0; r < {rows}; r++) {{
+    {w} values[{width}];
+    for (int j = 0; j < {width}; j++)
+      values[j] = (accumulate && row0 + r < n && col0 + j < m) ? ({w})out[(row0 + r) * m + col0 + j] : ({w})0;
+    acc[r] = vload{width}(0, values);
+  }}
+  for (long p = p_begin; p < p_end; p++) {{
     {vec} bv = vload{width}(p, b);
     #pragma unroll
     for (int r = 0; r < {rows}; r++) acc[r] = {update};
   }}
-  long row0 = rp * {rows}, col0 = cp * {width};
-  __global {c} *out = C + batch * n * m;
   if ({f"row0 + {rows} <= n && col0 + {width} <= m" if c == w else "0"}) {{
     for (int r = 0; r < {rows}; r++) vstore{width}(acc[r], 0, (__global {w} *)(out + (row0 + r) * m + col0));
   }} else {{
