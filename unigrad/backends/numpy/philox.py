@@ -13,11 +13,23 @@ ROUNDS = 10
 
 
 def philox4x32(xp, c0, c1, c2, c3, k0: int, k1: int):
-    """Apply Philox4x32-10 to counter words given as uint64 arrays holding 32-bit values."""
+    """Apply Philox4x32-10 to counter words given as uint64 arrays holding 32-bit values
+    (updated in place, with two scratch arrays: no temporaries per round)."""
+    p0, p1 = xp.empty_like(c0), xp.empty_like(c0)
+    shift, mask = xp.uint64(32), xp.uint64(MASK32)
+    m0, m1 = xp.uint64(MULTIPLIERS[0]), xp.uint64(MULTIPLIERS[1])
     for _ in range(ROUNDS):
-        p0 = c0 * MULTIPLIERS[0]
-        p1 = c2 * MULTIPLIERS[1]
-        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & MASK32, (p0 >> 32) ^ c3 ^ k1, p0 & MASK32
+        xp.multiply(c0, m0, out=p0)
+        xp.multiply(c2, m1, out=p1)
+        # c0 <- hi(p1) ^ c1 ^ k0, c2 <- hi(p0) ^ c3 ^ k1, c1 <- lo(p1), c3 <- lo(p0)
+        xp.right_shift(p1, shift, out=c0)
+        xp.bitwise_xor(c0, c1, out=c0)
+        xp.bitwise_xor(c0, xp.uint64(k0), out=c0)
+        xp.right_shift(p0, shift, out=c2)
+        xp.bitwise_xor(c2, c3, out=c2)
+        xp.bitwise_xor(c2, xp.uint64(k1), out=c2)
+        xp.bitwise_and(p1, mask, out=c1)
+        xp.bitwise_and(p0, mask, out=c3)
         k0 = (k0 + KEY_BUMPS[0]) & MASK32
         k1 = (k1 + KEY_BUMPS[1]) & MASK32
     return c0, c1, c2, c3
@@ -28,10 +40,13 @@ def random_bits(xp, seed: int, offset: int, count: int):
     first_block = offset // 4
     blocks = (count + 3) // 4
     counter = xp.arange(first_block, first_block + blocks, dtype=xp.uint64)
-    zeros = xp.zeros(blocks, dtype=xp.uint64)
     seed &= (1 << 64) - 1
-    words = philox4x32(xp, counter & MASK32, counter >> 32, zeros, zeros, seed & MASK32, seed >> 32)
-    return xp.stack(words, axis=1).reshape(-1)[:count].astype(xp.uint32)
+    words = philox4x32(xp, counter & xp.uint64(MASK32), counter >> xp.uint64(32), xp.zeros(blocks, dtype=xp.uint64),
+                       xp.zeros(blocks, dtype=xp.uint64), seed & MASK32, seed >> 32)
+    out = xp.empty((blocks, 4), dtype=xp.uint32)
+    for column, word in enumerate(words):
+        out[:, column] = word
+    return out.reshape(-1)[:count]
 
 
 def uniform_from_bits(xp, bits, float_dtype):
