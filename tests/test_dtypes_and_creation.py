@@ -160,3 +160,13 @@ def test_deepcopy_and_pickle_roundtrip():
     assert y.tolist() == [1.0, 2.0] and y.requires_grad and y is not x
     z = pickle.loads(pickle.dumps(unigrad.tensor([3, 4])))
     assert z.tolist() == [3, 4] and z.dtype == unigrad.int64
+
+
+def test_device_type_predicates_cover_every_registered_device_type():
+    x = unigrad.ones(2, device="cpu")
+    assert x.is_cpu is True and x.is_cuda is False
+    assert all(getattr(x, f"is_{info.name}") is (info.name == "cpu") for info in unigrad.backends.registered())
+    with pytest.raises(AttributeError, match="is_nonsense"):
+        x.is_nonsense
+    with pytest.raises(AttributeError, match="no_such_attribute"):
+        x.no_such_attribute

@@ -149,13 +149,14 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         return self
 
-    @property
-    def is_cuda(self) -> bool:
-        return self._device.type == "cuda"
-
-    @property
-    def is_cpu(self) -> bool:
-        return self._device.type == "cpu"
+    def __getattr__(self, name: str):
+        """``is_<device type>`` (``x.is_cuda``, ``x.is_cpu``, ``x.is_opencl``...) for every registered
+        device type, plugins' included; any other missing attribute is an AttributeError."""
+        if name.startswith("is_"):
+            from ..backends import registry
+            if any(info.name == name[3:] for info in registry.registered()):
+                return self._device.type == name[3:]
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}")
 
     def is_floating_point(self) -> bool:
         return self._dtype.is_floating_point
