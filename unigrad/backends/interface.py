@@ -327,7 +327,19 @@ class Backend(abc.ABC):
     softmax = None
     #: ``sigmoid(x) -> Buffer``, ``1 / (1 + exp(-x))`` without overflow, floating dtypes
     sigmoid = None
+    #: ``max_pool(x, kernel, stride, dilation) -> (values, positions)``: maxima of the sliding
+    #: windows over the trailing ``len(kernel)`` dims of a floating ``x`` (padded by the frontend,
+    #: so windows stay inside it). ``values`` has shape ``(*lead, *out)`` and ``x``'s dtype;
+    #: ``positions`` (int64, same shape) is the flat C-order position, within ``x``'s trailing
+    #: dims, of each window's first maximum (a NaN counts as the maximum). May return
+    #: ``NotImplemented`` to decline a case; the frontend then uses its composite.
+    max_pool = None
+    #: ``fold(patches, shape, kernel, stride, dilation) -> Buffer``: col2im, the adjoint of the
+    #: sliding-window view. ``patches`` is logical ``(*lead, *out, *kernel)`` with any strides;
+    #: returns a new C-contiguous buffer of ``shape`` (``(*lead, *spatial)``) holding at each
+    #: position the sum of the patch elements read from it. May return ``NotImplemented``.
+    fold = None
 
 
 REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))
-OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid")
+OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid", "max_pool", "fold")

@@ -12,6 +12,7 @@ import unigrad
 
 from ..api.ops import reduction
 from ..backends import registry
+from ..backends.interface import OPTIONAL_FAST_PATHS
 from . import cases as table
 from .primitives import PRIMITIVE_CASES, Host
 from .tolerances import tolerance
@@ -356,31 +357,65 @@ def run_semantics(device, dtype, seed):
     return result
 
 
+_NOT_SET = object()
+
+
+def _fast_path_cases(x, rng):
+    """name -> function of a tensor like ``x`` giving the outputs to compare (values, gradients)."""
+    from ..nn import functional as F
+
+    def with_grad(op, shape):
+        def run(t):
+            t = t.reshape(shape).detach().requires_grad_()
+            out = op(t)
+            values = out[0] if isinstance(out, tuple) else out
+            seed_grad = unigrad.tensor(rng_grad.standard_normal(values.shape), dtype=t.dtype, device=t.device)
+            values.backward(seed_grad)
+            extra = [o for o in out[1:]] if isinstance(out, tuple) else []
+            return [values, *extra, t.grad]
+        return run
+
+    rng_grad = np.random.default_rng(int(rng.integers(1 << 31)))
+    return {
+        "log_softmax": lambda t: [t.log_softmax(1)], "softmax": lambda t: [t.softmax(0)],
+        "sigmoid": lambda t: [t.sigmoid()],
+        "max_pool": with_grad(lambda t: F.max_pool2d(t, 3, 2, padding=1, return_indices=True), (1, 2, 3, 4)),
+        "fold": with_grad(lambda t: F.conv2d(t, unigrad.ones(3, 2, 2, 2, dtype=t.dtype, device=t.device),
+                                             stride=1, padding=1), (1, 2, 3, 4)),
+    }
+
+
 def run_fast_paths(device, dtype, seed):
-    """Optional fast paths agree with the frontend's composite built from primitives."""
+    """Optional fast paths agree with the frontend's composite built from primitives, values and
+    gradients (each fast path is switched off in turn to get the composite)."""
     result = table.Result("fast_paths.vs_composite", "fast_path", dtype, "-", seed, "passed",
-                          primitives=("log_softmax", "softmax", "sigmoid"),
+                          primitives=OPTIONAL_FAST_PATHS,
                           reproducer=f"unigrad conformance --device {device} --op '^fast_paths' --dtype {dtype}")
     backend = registry.get_backend(unigrad.device(device))
     rng = np.random.default_rng(seed)
     x = unigrad.tensor(rng.standard_normal((4, 6)) * 5, dtype=getattr(unigrad, dtype), device=device)
-    fns = {"log_softmax": lambda t: t.log_softmax(1), "softmax": lambda t: t.softmax(0),
-           "sigmoid": lambda t: t.sigmoid()}
-    for name, fn in fns.items():
+    for name in OPTIONAL_FAST_PATHS:
         if getattr(backend, name, None) is None:
             continue
-        fast = _to_numpy(fn(x))
+        fn = _fast_path_cases(x, np.random.default_rng(seed))[name]
+        fast = [_to_numpy(t) for t in fn(x)]
+        own = vars(backend).get(name, _NOT_SET)  # a fast path may be set on the instance
         setattr(backend, name, None)
         reduction._FORCE_COMPOSITE[0] = True
         try:
-            composite = _to_numpy(fn(x))
+            composite = [_to_numpy(t) for t in _fast_path_cases(x, np.random.default_rng(seed))[name](x)]
         finally:
             reduction._FORCE_COMPOSITE[0] = False
-            delattr(backend, name)
-        ok, max_abs, max_rel, worst, message = compare(fast, composite, "transcendental", dtype)
-        _track(result, max_abs, max_rel, worst)
-        if not ok:
-            return _fail(result, f"{name} fast path vs composite: {message}")
+            if own is _NOT_SET:
+                delattr(backend, name)
+            else:
+                setattr(backend, name, own)
+        for i, (ours, theirs) in enumerate(zip(fast, composite)):
+            kind = "exact" if ours.dtype.kind in "iub" else "transcendental"
+            ok, max_abs, max_rel, worst, message = compare(ours, theirs, kind, dtype)
+            _track(result, max_abs, max_rel, worst)
+            if not ok:
+                return _fail(result, f"{name} fast path vs composite, output {i}: {message}")
     return result
 
 

@@ -56,6 +56,20 @@ def fold(patches: Tensor, shape, kernel, stride, dilation=None, order=None) -> T
     kernel, stride, shape = tuple(kernel), tuple(stride), tuple(shape)
     dilation = tuple(dilation) if dilation is not None else (1,) * len(kernel)
     b = patches._backend
+    buf = NotImplemented
+    if b.fold is not None and (order is None or tuple(order) == tuple(range(len(shape)))):
+        buf = b.fold(patches._buf, shape, kernel, stride, dilation)
+    if buf is NotImplemented:
+        buf = _fold_by_strided_adds(patches, shape, kernel, stride, dilation, order)
+    out = Tensor._make(buf, patches._dtype, patches._device, b)
+    if patches._requires_grad and grad_state.enabled:
+        out._attach("FoldBackward0", lambda g: (windows(g, kernel, stride, dilation),), (patches,))
+    return out
+
+
+def _fold_by_strided_adds(patches: Tensor, shape, kernel, stride, dilation, order):
+    """fold from primitives: one strided add per kernel offset, each over the whole output."""
+    b = patches._backend
     from .support import contiguous_strides
     if order is None or tuple(order) == tuple(range(len(shape))):
         buf = b.full(shape, 0, patches._dtype)
@@ -88,10 +102,7 @@ def fold(patches: Tensor, shape, kernel, stride, dilation=None, order=None) -> T
         src_start = sum(o * s for o, s in zip(offset, src_strides[len(src_strides) - k:]))
         source = b.as_strided(patches._buf, view_shape, view_source, src_start)
         b.add(target, source, out=target)
-    out = Tensor._make(buf, patches._dtype, patches._device, b)
-    if patches._requires_grad and grad_state.enabled:
-        out._attach("FoldBackward0", lambda g: (windows(g, kernel, stride, dilation),), (patches,))
-    return out
+    return buf
 
 
 def window_offsets(x: Tensor, kernel, stride, dilation=None):

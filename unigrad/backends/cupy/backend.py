@@ -11,20 +11,26 @@ from . import kernels
 from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS
 
 
-def _on_device(method):
-    """Run a primitive with this backend's GPU as CuPy's current device."""
+def _on_device(method, device):
+    """Run a bound primitive with ``device`` as CuPy's current device."""
 
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self._device:
-            return method(self, *args, **kwargs)
+    def wrapper(*args, **kwargs):
+        with device:
+            return method(*args, **kwargs)
     return wrapper
+
+
+def _ufunc_at(ufunc, older):
+    """``ufunc.at`` (CuPy 13+), or the older ``cupyx.scatter_*`` function it replaced."""
+    return getattr(ufunc, "at", None) or older
 
 
 class CupyBackend(ArrayModuleBackend):
     """Device ``"cuda:N"``: CuPy arrays on GPU N (cuBLAS for matmul)."""
 
     name = "cuda"
+    deferred_index_checks = True  # index kernels flag bad indices; raised at the next sync
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
@@ -52,6 +58,14 @@ class CupyBackend(ArrayModuleBackend):
         super().__init__(index)
         self.xp = cupy
         self._device = cupy.cuda.Device(index)
+        with self._device:
+            self._index_error = cupy.zeros(1, dtype=cupy.int32)
+        self._index_checks_pending = False
+        if cupy.cuda.runtime.getDeviceCount() > 1:
+            # several GPUs: make this backend's GPU current around every primitive (with one GPU
+            # it always is, and the context switch would cost a microsecond per op)
+            for name in _DEVICE_BOUND:
+                setattr(self, name, _on_device(getattr(self, name), self._device))
 
     def describe(self) -> str:
         import cupy
@@ -63,23 +77,125 @@ class CupyBackend(ArrayModuleBackend):
         return self.xp.array(array, order="C", copy=True)
 
     def to_numpy(self, x):
-        return self.xp.asnumpy(x)
+        array = self.xp.asnumpy(x)
+        self._raise_deferred_errors()
+        return array
 
     def synchronize(self) -> None:
         self._device.synchronize()
+        self._raise_deferred_errors()
+
+    def _raise_deferred_errors(self) -> None:
+        """Index kernels flag out-of-range indices on the GPU; report them at the first host
+        synchronisation after the launch (as CUDA's device-side asserts are)."""
+        if not self._index_checks_pending:
+            return
+        self._index_checks_pending = False
+        if int(self._index_error.get()[0]):
+            self._index_error.fill(0)
+            raise IndexError("index out of range in gather/scatter/index_select on a cuda device (reported at "
+                             "the next synchronisation after the kernel ran; the out-of-range elements were skipped)")
+
+    # ----- indexing: one kernel launch each, index ranges checked on the GPU ----------------------
+    def _launch(self, name, count, *args):
+        """One thread per element; the error flag is the kernel's last argument."""
+        self._index_checks_pending = True
+        kernels.raw_kernel(name)(((count + 255) // 256,), (256,), (*args, self._index_error))
+
+    def _check_index(self, index, limit):
+        import numpy as np
+        index = self.xp.ascontiguousarray(index)
+        if index.size:
+            self._launch("unigrad_index_check", index.size, index, np.int64(index.size), np.int64(limit))
+
+    @staticmethod
+    def _collapsed(x, axis, index):
+        """(n_index, n_x, inner) when ``x`` and ``index`` are C-contiguous and agree off ``axis``."""
+        if not (x.flags.c_contiguous and index.flags.c_contiguous and x.dtype.name in kernels.CTYPES):
+            return None
+        if x.shape[:axis] != index.shape[:axis] or x.shape[axis + 1:] != index.shape[axis + 1:]:
+            return None
+        inner = 1
+        for n in x.shape[axis + 1:]:
+            inner *= n
+        return index.shape[axis], x.shape[axis], inner
+
+    def gather(self, x, axis, index):
+        import numpy as np
+        geometry = self._collapsed(x, axis, index)
+        if geometry is None:
+            self._check_index(index, x.shape[axis])
+            return super().gather(x, axis, index)
+        out = self.xp.empty(index.shape, dtype=x.dtype)
+        if out.size:
+            self._launch(f"unigrad_gather_{kernels.CTYPES[x.dtype.name]}", out.size, x, index, out,
+                         np.int64(out.size), *(np.int64(n) for n in geometry))
+        return out
+
+    def scatter_add(self, x, axis, index, src):
+        import cupyx
+        import numpy as np
+        src = self.xp.ascontiguousarray(src)
+        geometry = self._collapsed(x, axis, index)
+        if geometry is None or src.shape != index.shape:
+            self._check_index(index, x.shape[axis])
+            _ufunc_at(self.xp.add, cupyx.scatter_add)(x, self._full_index(axis, index), src)
+            return
+        if index.size:
+            self._launch(f"unigrad_scatter_add_{kernels.CTYPES[x.dtype.name]}", index.size, x, index, src,
+                         np.int64(index.size), *(np.int64(n) for n in geometry))
 
     def as_strided(self, x, shape, strides, offset):
         size = x.itemsize
-        return self.xp.ndarray(tuple(shape), x.dtype, x.data + offset * size,
-                               strides=tuple(s * size for s in strides))
+        return self.xp.ndarray(shape, x.dtype, x.data + offset * size if offset else x.data,
+                               strides=[s * size for s in strides])
+
+    def full(self, shape, value, dtype):
+        if value == 0:  # a memset, half the host cost of cupy.full
+            return self.xp.zeros(shape, dtype.numpy)
+        return self.xp.full(shape, value, dtype.numpy)
+
+    def copy_(self, dst, src):
+        dst[...] = src  # CuPy's setitem copy dispatches faster than copyto
+
+    def cast(self, x, dtype):
+        target = dtype.numpy
+        if x.dtype.kind == "f" and target.kind in "iu" and target.itemsize < 8:
+            # C casts of out-of-range floats saturate on the GPU; go through int64 and wrap, as
+            # NumPy and PyTorch do (-1.0 -> uint8 255)
+            return x.astype(self.xp.int64).astype(target)
+        return x.astype(target)
+
+    def max(self, x, axes, keepdims):
+        return self.xp.amax(x, axis=axes, keepdims=keepdims)  # CuPy has no maximum.reduce
+
+    def min(self, x, axes, keepdims):
+        return self.xp.amin(x, axis=axes, keepdims=keepdims)
+
+    def _max_rows(self, x, axis):
+        return self.xp.amax(x, axis=axis, keepdims=True)
+
+    def scatter(self, x, axis, index, src):
+        """Last write in C order wins, as on the CPU: CUDA's plain scattered stores race, so each
+        target first learns (atomic max over write positions) which write is the last."""
+        import cupyx
+        xp = self.xp
+        self._check_index(index, x.shape[axis])
+        where = self._full_index(axis, index)
+        if index.shape[axis] <= 1:  # every target addressed at most once
+            x[where] = src
+            return
+        grids = [xp.broadcast_to(g, index.shape).ravel() for g in where]
+        flat = xp.ravel_multi_index(grids, x.shape)
+        position = xp.arange(flat.size, dtype=xp.int32)
+        last = xp.full(x.size, -1, dtype=xp.int32)
+        _ufunc_at(xp.maximum, cupyx.scatter_max)(last, flat, position)
+        keep = last[flat] == position
+        x[tuple(g[keep] for g in grids)] = xp.broadcast_to(src, index.shape).ravel()[keep]
 
     def erf(self, x, out=None):
         from cupyx.scipy import special
         return special.erf(x, out=out) if out is not None else special.erf(x)
-
-    def scatter_add(self, x, axis, index, src):
-        import cupyx
-        cupyx.scatter_add(x, self._full_index(axis, index), src)
 
     def dlpack(self, x):
         return x  # CuPy arrays export device memory directly
@@ -114,10 +230,59 @@ class CupyBackend(ArrayModuleBackend):
     def log_softmax(self, x, axis):
         return self._softmax_rows(x, axis, True)
 
+    @staticmethod
+    def _planar(kernel, stride, dilation):
+        """1-d windows as 2-d ones of height 1."""
+        if len(kernel) == 2:
+            return kernel, stride, dilation
+        return (1,) + tuple(kernel), (1,) + tuple(stride), (1,) + tuple(dilation)
+
+    def max_pool(self, x, kernel, stride, dilation):
+        import numpy as np
+        k = len(kernel)
+        if x.dtype.name not in kernels.CTYPES or k > 2 or x.ndim < k:
+            return NotImplemented
+        lead, spatial = x.shape[:x.ndim - k], x.shape[x.ndim - k:]
+        out_sizes = tuple((n - d * (ks - 1) - 1) // s + 1 for n, ks, s, d in zip(spatial, kernel, stride, dilation))
+        kernel, stride, dilation = self._planar(kernel, stride, dilation)
+        (h, w), (oh, ow) = (((1,) + spatial, (1,) + out_sizes) if k == 1 else (spatial, out_sizes))
+        x = self.xp.ascontiguousarray(x)
+        values = self.xp.empty(lead + out_sizes, dtype=x.dtype)
+        positions = self.xp.empty(lead + out_sizes, dtype=self.xp.int64)
+        if values.size:
+            kernels.raw_kernel(f"unigrad_max_pool_{kernels.CTYPES[x.dtype.name]}")(
+                ((values.size + 255) // 256,), (256,),
+                (x, values, positions, np.int64(values.size), np.int64(h), np.int64(w), np.int64(oh), np.int64(ow),
+                 *(np.int32(v) for v in kernel + stride + dilation)))
+        return values, positions
+
+    def fold(self, patches, shape, kernel, stride, dilation):
+        import numpy as np
+        k = len(kernel)
+        lead = tuple(shape[:len(shape) - k])
+        if patches.dtype.name not in kernels.CTYPES or k > 2 or len(lead) > 2:
+            return NotImplemented
+        strides = self.strides(patches)
+        lead_strides, rest = strides[:len(lead)], strides[len(lead):]
+        out_sizes, spatial = patches.shape[len(lead):len(lead) + k], tuple(shape[len(lead):])
+        if k == 1:
+            out_sizes, spatial, rest = (1,) + out_sizes, (1,) + spatial, (0, rest[0], 0, rest[1])
+        lead_sizes = (1,) * (2 - len(lead)) + lead
+        lead_strides = (0,) * (2 - len(lead)) + tuple(lead_strides)
+        kernel, stride, dilation = self._planar(kernel, stride, dilation)
+        out = self.xp.empty(tuple(shape), dtype=patches.dtype)
+        if out.size:
+            kernels.raw_kernel(f"unigrad_fold_{kernels.CTYPES[patches.dtype.name]}")(
+                ((out.size + 255) // 256,), (256,),
+                (patches, out, np.int64(out.size), np.int64(lead_sizes[1]), np.int64(spatial[0]),
+                 np.int64(spatial[1]), np.int64(out_sizes[0]), np.int64(out_sizes[1]),
+                 *(np.int32(v) for v in kernel + stride + dilation),
+                 *(np.int64(v) for v in lead_strides + tuple(rest))))
+        return out
+
     def sigmoid(self, x):
         return kernels.elementwise_kernel("sigmoid")(x)
 
 
-for _name in REQUIRED_PRIMITIVES + tuple(n for n in OPTIONAL_FAST_PATHS):
-    if _name not in ("strides",) and callable(getattr(CupyBackend, _name, None)):
-        setattr(CupyBackend, _name, _on_device(getattr(CupyBackend, _name)))
+_DEVICE_BOUND = tuple(name for name in REQUIRED_PRIMITIVES + OPTIONAL_FAST_PATHS
+                      if name not in ("strides", "as_strided") and callable(getattr(CupyBackend, name, None)))

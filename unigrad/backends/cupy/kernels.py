@@ -73,6 +73,85 @@ extern "C" __global__ void unigrad_softmax_T(const T *x, T *out, long long lengt
 }
 """
 
+#: Index kernels over arrays collapsed to (outer, n, inner) around the indexed axis, ``x`` and
+#: ``index`` C-contiguous; an out-of-range index sets ``*flag`` (reported at the next host
+#: synchronisation) and is skipped, as the deferred checks of ``Backend`` describe.
+INDEX_TEMPLATE = r"""
+extern "C" __global__ void unigrad_gather_T(const T *x, const long long *index, T *out, long long count,
+                                            long long n_index, long long n_x, long long inner, int *flag) {
+  long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= count) return;
+  long long k = index[t], i = t % inner, o = t / (inner * n_index);
+  if (k < 0 || k >= n_x) { *flag = 1; out[t] = T(0); return; }
+  out[t] = x[(o * n_x + k) * inner + i];
+}
+
+extern "C" __global__ void unigrad_scatter_add_T(T *x, const long long *index, const T *src, long long count,
+                                                 long long n_index, long long n_x, long long inner, int *flag) {
+  long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= count) return;
+  long long k = index[t], i = t % inner, o = t / (inner * n_index);
+  if (k < 0 || k >= n_x) { *flag = 1; return; }
+  atomicAdd(x + (o * n_x + k) * inner + i, src[t]);
+}
+"""
+
+#: Window kernels over 2 spatial dims (1-d windows run with a height of 1).
+#: max_pool: ``x`` C-contiguous (planes, H, W); per output, the window maximum and the flat
+#: position (in the H*W plane) of its first maximum, a NaN counting as the maximum (PyTorch's rule).
+#: fold (col2im): ``out`` C-contiguous (L0, L1, H, W) gets, at each position, the sum of every
+#: patch element read from there; ``patches`` is logical (L0, L1, OH, OW, KH, KW) with any
+#: element strides. Each output gathers its own terms: no atomics, a fixed summation order.
+WINDOW_TEMPLATE = r"""
+extern "C" __global__ void unigrad_max_pool_T(const T *x, T *out, long long *where, long long count,
+    long long H, long long W, long long OH, long long OW, int KH, int KW, int SH, int SW, int DH, int DW) {
+  long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= count) return;
+  long long ox = t % OW, oy = (t / OW) % OH, plane = t / (OW * OH);
+  const T *base = x + plane * H * W;
+  long long y0 = oy * SH, x0 = ox * SW, best_at = y0 * W + x0;
+  T best = base[best_at];
+  for (int ky = 0; ky < KH; ky++) {
+    for (int kx = 0; kx < KW; kx++) {
+      long long at = (y0 + ky * DH) * W + x0 + kx * DW;
+      T v = base[at];
+      if (!isnan(best) && (isnan(v) || v > best)) { best = v; best_at = at; }
+    }
+  }
+  out[t] = best;
+  where[t] = best_at;
+}
+
+extern "C" __global__ void unigrad_fold_T(const T *patches, T *out, long long count, long long L1,
+    long long H, long long W, long long OH, long long OW, int KH, int KW, int SH, int SW, int DH, int DW,
+    long long s0, long long s1, long long soy, long long sox, long long sky, long long skx) {
+  long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= count) return;
+  long long px = t % W, py = (t / W) % H, l1 = (t / (W * H)) % L1, l0 = t / (W * H * L1);
+  const T *base = patches + l0 * s0 + l1 * s1;
+  T total = T(0);
+  for (int ky = 0; ky < KH; ky++) {
+    long long sy = py - (long long)ky * DH;
+    if (sy < 0 || sy % SH != 0 || sy / SH >= OH) continue;
+    for (int kx = 0; kx < KW; kx++) {
+      long long sx = px - (long long)kx * DW;
+      if (sx < 0 || sx % SW != 0 || sx / SW >= OW) continue;
+      total += base[(sy / SH) * soy + (sx / SW) * sox + ky * sky + kx * skx];
+    }
+  }
+  out[t] = total;
+}
+"""
+
+#: range check of a C-contiguous int64 index array, for the paths that index through CuPy
+INDEX_CHECK = r"""
+extern "C" __global__ void unigrad_index_check(const long long *index, long long count, long long limit,
+                                               int *flag) {
+  long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t < count && (index[t] < 0 || index[t] >= limit)) *flag = 1;
+}
+"""
+
 #: element-wise bodies for ``cupy.ElementwiseKernel`` (inputs ``x``, output ``y``)
 ELEMENTWISE = {
     "sigmoid": "y = x >= 0 ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x))",
@@ -84,11 +163,23 @@ def softmax_source(dtype_name: str) -> str:
     return f"typedef {c} T;\n" + SOFTMAX_TEMPLATE.replace("unigrad_softmax_T", f"unigrad_softmax_{c}")
 
 
+def index_source(dtype_name: str) -> str:
+    c = CTYPES[dtype_name]
+    return f"typedef {c} T;\n" + INDEX_TEMPLATE.replace("_T(", f"_{c}(")
+
+
+def window_source(dtype_name: str) -> str:
+    c = CTYPES[dtype_name]
+    return f"typedef {c} T;\n" + WINDOW_TEMPLATE.replace("_T(", f"_{c}(")
+
+
 def raw_sources() -> dict[str, str]:
     """Every complete CUDA source of the backend, by kernel name (for compile checks)."""
-    sources = {"unigrad_philox": PHILOX}
+    sources = {"unigrad_philox": PHILOX, "unigrad_index_check": INDEX_CHECK}
     for name, c in CTYPES.items():
         sources[f"unigrad_softmax_{c}"] = softmax_source(name)
+        sources[f"unigrad_gather_{c}"] = sources[f"unigrad_scatter_add_{c}"] = index_source(name)
+        sources[f"unigrad_max_pool_{c}"] = sources[f"unigrad_fold_{c}"] = window_source(name)
     return sources
 
 

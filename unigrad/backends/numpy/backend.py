@@ -225,9 +225,12 @@ class ArrayModuleBackend(Backend):
         return philox.uniform_from_bits(self.xp, bits, dtype.numpy)
 
     # ----- fast paths ---------------------------------------------------------------------------
+    def _max_rows(self, x, axis):
+        return self.xp.maximum.reduce(x, axis=axis, keepdims=True)
+
     def log_softmax(self, x, axis):
         xp = self.xp
-        shifted = xp.subtract(x, xp.maximum.reduce(x, axis=axis, keepdims=True))
+        shifted = xp.subtract(x, self._max_rows(x, axis))
         total = xp.add.reduce(xp.exp(shifted), axis=axis, keepdims=True)
         xp.log(total, out=total)
         return xp.subtract(shifted, total, out=shifted)
@@ -242,7 +245,7 @@ class ArrayModuleBackend(Backend):
 
     def softmax(self, x, axis):
         xp = self.xp
-        e = xp.subtract(x, xp.maximum.reduce(x, axis=axis, keepdims=True))
+        e = xp.subtract(x, self._max_rows(x, axis))
         xp.exp(e, out=e)
         return xp.divide(e, xp.add.reduce(e, axis=axis, keepdims=True), out=e)
 

@@ -96,11 +96,15 @@ class _Im2colProduct(Function):
         batch, channels = last_shape[0], last_shape[-1]
         per_group, out_channels = channels // groups, weight.shape[0]
         first_shape = (batch, channels) + tuple(last_shape[1:-1])
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         if groups == 1:
             # g is (O, N*out). Two plain GEMMs: the weight gradient, and the column gradient
             # laid out (k, C, N, out), whose fold adds contiguous rows into channels-first memory.
             g_t = g.contiguous()
-            g_w = linalg.matmul(g_t, cols[0]).unsqueeze(0)  # (1, O, k*C)
+            g_w = linalg.matmul(g_t, cols[0]).unsqueeze(0) if need_w else None  # (1, O, k*C)
+            if not need_x:  # e.g. the first layer of a network: no col2im at all
+                return None, _weight_grad(g_w, weight, kernel, groups, per_group, out_channels), \
+                    None, None, None, None
             w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(out_channels, k * channels)
             g_cols = linalg.matmul(w_rows.t(), g_t)  # (k*C, N*out)
             g_cols = g_cols.reshape(kernel + (channels, batch) + out_sizes)
@@ -117,10 +121,18 @@ class _Im2colProduct(Function):
             patches = g_cols.permute(order).reshape((batch, channels) + out_sizes + kernel)
             memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
             g_first = win.fold(patches, first_shape, kernel, stride, dilation, memory)
-        g_w = g_w.reshape((groups, out_channels // groups) + kernel + (per_group,))
-        g_w = g_w.permute((0, 1, 2 + n) + tuple(range(2, 2 + n))).reshape(weight.shape)
-        g_last = g_first.permute((0,) + tuple(range(2, 2 + n)) + (1,))
-        return g_last, g_w, None, None, None, None
+        g_last = g_first.permute((0,) + tuple(range(2, 2 + n)) + (1,)) if need_x else None
+        return g_last, _weight_grad(g_w, weight, kernel, groups, per_group, out_channels) if need_w else None, \
+            None, None, None, None
+
+
+def _weight_grad(g_w, weight, kernel, groups, per_group, out_channels):
+    """(G, O/G, k*C/G) kernel-major columns -> the weight's (O, C/G, *kernel) layout."""
+    if g_w is None:
+        return None
+    n = len(kernel)
+    g_w = g_w.reshape((groups, out_channels // groups) + kernel + (per_group,))
+    return g_w.permute((0, 1, 2 + n) + tuple(range(2, 2 + n))).reshape(weight.shape)
 
 
 def _convnd(x: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, n: int,

@@ -50,14 +50,61 @@ def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, retu
     padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
     fill = -math.inf if x.dtype.is_floating_point else _lowest(x)
     padded, outs = _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n)
-    values, chosen = _window_max(padded, kernel, stride, dilation, return_indices)
+    fast = _window_max_fast(padded, kernel, stride, dilation)
+    if fast is not None:
+        values, positions = fast
+    else:
+        values, chosen = _window_max(padded, kernel, stride, dilation, return_indices)
     if not return_indices:
         return values.squeeze(0) if unbatched else values
-    first_max = chosen.to(dtypes.uint8).argmax(-1)
-    indices = _input_indices(first_max, kernel, stride, padding, dilation, x.shape[2:], outs, n, x.device)
+    if fast is not None:
+        indices = _unpadded_positions(positions, padded.shape[2:], padding, x.shape[2:])
+    else:
+        first_max = chosen.to(dtypes.uint8).argmax(-1)
+        indices = _input_indices(first_max, kernel, stride, padding, dilation, x.shape[2:], outs, n, x.device)
     if unbatched:
         values, indices = values.squeeze(0), indices.squeeze(0)
     return values, indices
+
+
+def _window_max_fast(x: Tensor, kernel, stride, dilation):
+    """The backend's ``max_pool`` fast path: values and each window's first-maximum position in
+    ``x``'s plane; the gradient scatters into those positions. None when the backend has none."""
+    b = x._backend
+    if b.max_pool is None or not x.dtype.is_floating_point:
+        return None
+    result = b.max_pool(x._buf, tuple(kernel), tuple(stride), tuple(dilation))
+    if result is NotImplemented:
+        return None
+    values = Tensor._make(result[0], x.dtype, x.device, b)
+    positions = Tensor._make(result[1], dtypes.int64, x.device, b)
+    if x.requires_grad and grad_state.enabled:
+        shape, k = tuple(x.shape), len(kernel)
+        lead = shape[:len(shape) - k]
+        plane, positions_flat = 1, positions.reshape(lead + (-1,))
+        for size in shape[len(shape) - k:]:
+            plane *= size
+
+        def backward(g):
+            grad = creation.zeros(lead + (plane,), dtype=g.dtype, device=g.device)
+            grad = grad.scatter_add(-1, positions_flat, g.reshape(lead + (-1,)))
+            return (grad.reshape(shape),)
+        values._attach("MaxPoolBackward", backward, (x,))
+    return values, positions
+
+
+def _unpadded_positions(positions: Tensor, padded_sizes, padding, in_sizes) -> Tensor:
+    """Flat positions in the padded plane -> flat indices into the unpadded input plane."""
+    remaining, coords = positions, []
+    for size in reversed(tuple(padded_sizes)):
+        coords.append(remaining % size)
+        remaining = remaining // size
+    coords.reverse()
+    flat = None
+    for coord, pad, size in zip(coords, padding, in_sizes):
+        coord = coord - pad
+        flat = coord if flat is None else flat * size + coord
+    return flat
 
 
 def _window_max(x: Tensor, kernel, stride, dilation, want_first: bool = False):

@@ -20,7 +20,8 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def _sigmoid_grad(y: Tensor) -> Tensor:
-    return y * (1.0 - y)
+    """``y (1 - y)`` written as ``y - y y``: two primitives, no tensor of ones."""
+    return y - y * y
 
 
 class _Recurrence(Function):
@@ -45,7 +46,7 @@ class _Recurrence(Function):
                 c_new = f * c + i * g
                 tc = pw.tanh(c_new)
                 h_new = o * tc
-                saved.append((h, c, i, f, g, o, tc))
+                saved.append((h, c, i, f, g, o, tc, h_new))
                 c = c_new
             elif mode == "GRU":
                 hidden = hidden + b_hh
@@ -78,14 +79,15 @@ class _Recurrence(Function):
         for t, record in zip(order, reversed(ctx.saved)):
             gh = gh + g_out[t]
             if mode == "LSTM":
-                h, c, i, f, g, o, tc = record
+                h, c, i, f, g, o, tc, h_new = record
                 go = gh * tc
-                gc = gc + gh * o * (1.0 - tc * tc)
+                gc = gc + gh * (o - h_new * tc)  # o (1 - tanh(c)^2)
+                gi = gc * i
                 gates = sh.cat([gc * g * _sigmoid_grad(i), gc * c * _sigmoid_grad(f),
-                                gc * i * (1.0 - g * g), go * _sigmoid_grad(o)], 1)
+                                gi - gi * g * g, go * _sigmoid_grad(o)], 1)  # tanh' = 1 - g^2
                 gc = gc * f
                 d_gates[t] = d_hidden[t] = gates
-                gh = gh * 0.0  # h_{t-1} reaches h_t only through the gates
+                gh = None  # h_{t-1} reaches h_t only through the gates
             elif mode == "GRU":
                 h, r, z, n, hn = record
                 dn = gh * (1.0 - z)
@@ -97,17 +99,23 @@ class _Recurrence(Function):
                 gh = gh * z
             else:
                 h, h_new = record
-                local = 1.0 - h_new * h_new if mode == "RNN_TANH" else (h_new > 0).to(h_new.dtype)
-                d_gates[t] = d_hidden[t] = gh * local
-                gh = gh * 0.0
+                if mode == "RNN_TANH":
+                    local = gh * h_new
+                    d_gates[t] = d_hidden[t] = gh - local * h_new  # tanh' = 1 - y^2
+                else:
+                    d_gates[t] = d_hidden[t] = gh * (h_new > 0).to(h_new.dtype)
+                gh = None
             previous_h[t] = h
-            gh = gh + d_hidden[t] @ w_hh
+            through = d_hidden[t] @ w_hh
+            gh = through if gh is None else gh + through
         hidden = sh.stack(d_hidden)  # (L, N, G*H)
+        stacked_gates = hidden if d_gates is d_hidden or all(a is b for a, b in zip(d_gates, d_hidden)) \
+            else sh.stack(d_gates)
         width = hidden.shape[-1]
         flat = hidden.reshape(-1, width)
         g_w_hh = flat.t() @ sh.stack(previous_h).reshape(-1, w_hh.shape[1])
         g_b_hh = flat.sum(0) if mode == "GRU" else None
-        return None, sh.stack(d_gates), gh, gc, g_w_hh, g_b_hh, None
+        return None, stacked_gates, gh, gc, g_w_hh, g_b_hh, None
 
 
 class RNNBase(Module):
