@@ -99,3 +99,33 @@ def check(fn, *arrays, grad=True, rtol=None, atol=None, grad_rtol=None, grad_ato
             assert_close(a.grad, b.grad, grad_rtol if grad_rtol is not None else rtol,
                          grad_atol if grad_atol is not None else atol, f"grad of input {i}")
     return ours
+
+
+# ----- re-running the parity modules on another backend ----------------------------------------
+PARITY_MODULES = ["test_pointwise.py", "test_reduction.py", "test_shape.py", "test_indexing.py", "test_linalg.py",
+                  "test_autograd.py", "test_nn_functional.py", "test_nn_layers.py", "test_optim.py",
+                  "test_random.py", "test_examples.py"]
+
+
+def run_parity_modules(device: str) -> None:
+    """Every torch-parity module in a subprocess with ``device`` as the default device."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parent.parent
+    env = dict(os.environ, UNIGRAD_DEVICE=device)
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"tests/{m}" for m in PARITY_MODULES)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=1500)
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+    assert " passed" in completed.stdout
+
+
+def skip_unless_available(device_type: str):
+    """A module-level mark: skip, with the registry's reason, where ``device_type`` is unusable."""
+    import pytest
+    import unigrad
+    reason = next((i.reason for i in unigrad.backends.registered() if i.name == device_type), "not registered")
+    return pytest.mark.skipif(device_type not in unigrad.backends.available(),
+                              reason=f"{device_type} unavailable: {reason}")

@@ -2,25 +2,15 @@
 random stream as the CPU backend, deferred index errors, deterministic scatter, and no host
 synchronisation inside a training step. Skipped, with the reason, where no GPU is usable (CI);
 the kernel sources are still compiled there by test_cuda_sources.py."""
-import os
-import pathlib
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 import unigrad
 from unigrad.backends import registry
 
-pytestmark = pytest.mark.skipif(
-    "cuda" not in unigrad.backends.available(),
-    reason="cuda unavailable: " + next((i.reason for i in unigrad.backends.registered() if i.name == "cuda"), ""))
+from parity import run_parity_modules, skip_unless_available
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-PARITY_MODULES = ["test_pointwise.py", "test_reduction.py", "test_shape.py", "test_indexing.py", "test_linalg.py",
-                  "test_autograd.py", "test_nn_functional.py", "test_nn_layers.py", "test_optim.py",
-                  "test_random.py", "test_examples.py"]
+pytestmark = skip_unless_available("cuda")
 
 
 def test_conformance_suite_passes_on_cuda():
@@ -34,11 +24,7 @@ def test_conformance_suite_passes_on_cuda():
 @pytest.mark.slow
 def test_parity_suites_pass_on_cuda():
     """Every torch-parity module, re-run with cuda as the default device."""
-    env = dict(os.environ, UNIGRAD_DEVICE="cuda")
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"tests/{m}" for m in PARITY_MODULES)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+    run_parity_modules("cuda")
 
 
 def test_random_stream_and_initial_weights_match_cpu_bitwise():

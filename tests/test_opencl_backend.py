@@ -16,14 +16,11 @@ from hypothesis import given, strategies as st
 import unigrad
 from unigrad.backends import registry
 
-pytestmark = pytest.mark.skipif(
-    "opencl" not in unigrad.backends.available(),
-    reason="opencl unavailable: " + next((i.reason for i in unigrad.backends.registered() if i.name == "opencl"), ""))
+from parity import run_parity_modules, skip_unless_available
+
+pytestmark = skip_unless_available("opencl")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PARITY_MODULES = ["test_pointwise.py", "test_reduction.py", "test_shape.py", "test_indexing.py", "test_linalg.py",
-                  "test_autograd.py", "test_nn_functional.py", "test_nn_layers.py", "test_optim.py",
-                  "test_random.py", "test_examples.py"]
 
 
 @pytest.fixture
@@ -46,12 +43,7 @@ def test_conformance_suite_passes_on_opencl(backend):
 @pytest.mark.slow
 def test_parity_suites_pass_on_opencl():
     """Every torch-parity module, re-run with opencl as the default device."""
-    env = dict(os.environ, UNIGRAD_DEVICE="opencl")
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"tests/{m}" for m in PARITY_MODULES)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
-    assert " passed" in completed.stdout
+    run_parity_modules("opencl")
 
 
 # ----- same numbers as the CPU backend -------------------------------------------------------------
