@@ -30,6 +30,15 @@ def best_times(fns, number: int, repeat: int) -> list:
     return best
 
 
+def synchronized(fn, sync, times: int = 1):
+    """``fn`` run ``times`` times, then ``sync()``: a timing of asynchronous device work."""
+    def run():
+        for _ in range(times):
+            fn()
+        sync()
+    return run
+
+
 def workloads(lib):
     """The same workloads written once against a torch-like module ``lib``."""
     lib.manual_seed(0)

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from bench_core import best_times, workloads
+from bench_core import best_times, synchronized, workloads
 from bench_nn import cnn, lstm
 
 
@@ -33,14 +33,6 @@ def gemm(lib, device, size):
     a = lib.tensor(rng.standard_normal((size, size)).astype(np.float32), device=device)
     b = lib.tensor(rng.standard_normal((size, size)).astype(np.float32), device=device)
     return lambda: a @ b
-
-
-def synchronized(fn, sync, times):
-    def run():
-        for _ in range(times):
-            fn()
-        sync()
-    return run
 
 
 def main() -> None:

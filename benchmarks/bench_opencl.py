@@ -16,16 +16,8 @@ import time
 
 import numpy as np
 
-from bench_core import best_times, workloads
+from bench_core import best_times, synchronized, workloads
 from bench_nn import cnn, lstm
-
-
-def _synchronized(fn, backend, times: int = 1):
-    def run():
-        for _ in range(times):
-            fn()
-        backend.synchronize()
-    return run
 
 
 def gemm_rows(unigrad, device, repeat):
@@ -37,7 +29,7 @@ def gemm_rows(unigrad, device, repeat):
         a = rng.standard_normal((size, size)).astype(np.float32)
         b = rng.standard_normal((size, size)).astype(np.float32)
         da, db = unigrad.tensor(a, device=device), unigrad.tensor(b, device=device)
-        ours = _synchronized(lambda: da @ db, backend)
+        ours = synchronized(lambda: da @ db, backend.synchronize)
         numpy = lambda: a @ b
         t_ours, t_numpy = best_times([ours, numpy], 1, repeat)
         flops = 2 * size ** 3
@@ -85,9 +77,10 @@ def main() -> None:
     cpu_backend = registry.get_backend(unigrad.device("cpu"))
     for name in built["device"]:
         fn, times = built["device"][name]
-        fns = [_synchronized(fn, backend, times), _synchronized(built["cpu"][name][0], cpu_backend, times)]
+        fns = [synchronized(fn, backend.synchronize, times),
+               synchronized(built["cpu"][name][0], cpu_backend.synchronize, times)]
         if name in theirs:
-            fns.append(_synchronized(theirs[name][0], cpu_backend, times))
+            fns.append(synchronized(theirs[name][0], cpu_backend.synchronize, times))
         measured = [t / times for t in best_times(fns, 1, args.repeat)]
         t_torch = measured[2] if len(measured) > 2 else float("nan")
         print(f"{name:<40} {measured[0] * 1e3:>7.2f} ms {measured[1] * 1e3:>7.2f} ms {t_torch * 1e3:>7.2f} ms "

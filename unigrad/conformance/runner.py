@@ -371,7 +371,7 @@ def _fast_path_cases(x, rng):
             values = out[0] if isinstance(out, tuple) else out
             seed_grad = unigrad.tensor(rng_grad.standard_normal(values.shape), dtype=t.dtype, device=t.device)
             values.backward(seed_grad)
-            extra = [o for o in out[1:]] if isinstance(out, tuple) else []
+            extra = list(out[1:]) if isinstance(out, tuple) else []
             return [values, *extra, t.grad]
         return run
 

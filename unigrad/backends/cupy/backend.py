@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from ..numpy.backend import ArrayModuleBackend
 from . import kernels
 from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS
@@ -103,7 +105,6 @@ class CupyBackend(ArrayModuleBackend):
         kernels.raw_kernel(name)(((count + 255) // 256,), (256,), (*args, self._index_error))
 
     def _check_index(self, index, limit):
-        import numpy as np
         index = self.xp.ascontiguousarray(index)
         if index.size:
             self._launch("unigrad_index_check", index.size, index, np.int64(index.size), np.int64(limit))
@@ -121,7 +122,6 @@ class CupyBackend(ArrayModuleBackend):
         return index.shape[axis], x.shape[axis], inner
 
     def gather(self, x, axis, index):
-        import numpy as np
         geometry = self._collapsed(x, axis, index)
         if geometry is None:
             self._check_index(index, x.shape[axis])
@@ -134,7 +134,6 @@ class CupyBackend(ArrayModuleBackend):
 
     def scatter_add(self, x, axis, index, src):
         import cupyx
-        import numpy as np
         src = self.xp.ascontiguousarray(src)
         geometry = self._collapsed(x, axis, index)
         if geometry is None or src.shape != index.shape:
@@ -172,9 +171,6 @@ class CupyBackend(ArrayModuleBackend):
     def min(self, x, axes, keepdims):
         return self.xp.amin(x, axis=axes, keepdims=keepdims)
 
-    def _max_rows(self, x, axis):
-        return self.xp.amax(x, axis=axis, keepdims=True)
-
     def scatter(self, x, axis, index, src):
         """Last write in C order wins, as on the CPU: CUDA's plain scattered stores race, so each
         target first learns (atomic max over write positions) which write is the last."""
@@ -202,7 +198,6 @@ class CupyBackend(ArrayModuleBackend):
 
     # ----- custom kernels (sources in kernels.py, compiled by CuPy on first use) ----------------
     def random_bits(self, seed, offset, count):
-        import numpy as np
         blocks = (count + 3) // 4
         out = self.xp.empty(blocks * 4, dtype=self.xp.uint32)
         if blocks:
@@ -213,7 +208,6 @@ class CupyBackend(ArrayModuleBackend):
         return out[:count]
 
     def _softmax_rows(self, x, axis, log):
-        import numpy as np
         if axis != x.ndim - 1 or x.dtype.name not in kernels.CTYPES or x.size == 0:
             method = ArrayModuleBackend.log_softmax if log else ArrayModuleBackend.softmax
             return method(self, x, axis)
@@ -238,7 +232,6 @@ class CupyBackend(ArrayModuleBackend):
         return (1,) + tuple(kernel), (1,) + tuple(stride), (1,) + tuple(dilation)
 
     def max_pool(self, x, kernel, stride, dilation):
-        import numpy as np
         k = len(kernel)
         if x.dtype.name not in kernels.CTYPES or k > 2 or x.ndim < k:
             return NotImplemented
@@ -257,7 +250,6 @@ class CupyBackend(ArrayModuleBackend):
         return values, positions
 
     def fold(self, patches, shape, kernel, stride, dilation):
-        import numpy as np
         k = len(kernel)
         lead = tuple(shape[:len(shape) - k])
         if patches.dtype.name not in kernels.CTYPES or k > 2 or len(lead) > 2:

@@ -109,8 +109,7 @@ class _Recurrence(Function):
             through = d_hidden[t] @ w_hh
             gh = through if gh is None else gh + through
         hidden = sh.stack(d_hidden)  # (L, N, G*H)
-        stacked_gates = hidden if d_gates is d_hidden or all(a is b for a, b in zip(d_gates, d_hidden)) \
-            else sh.stack(d_gates)
+        stacked_gates = sh.stack(d_gates) if mode == "GRU" else hidden  # only GRU's two differ
         width = hidden.shape[-1]
         flat = hidden.reshape(-1, width)
         g_w_hh = flat.t() @ sh.stack(previous_h).reshape(-1, w_hh.shape[1])
