@@ -30,6 +30,23 @@ def best_times(fns, number: int, repeat: int) -> list:
     return best
 
 
+def bench_arguments(doc: str, repeat: int, extra=None):
+    """Parse ``--repeat``/``--threads`` (plus ``extra(parser)``'s options) and import torch with
+    that many threads: ``(args, torch or None)``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)))
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args()
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+    return args, torch
+
+
 def synchronized(fn, sync, times: int = 1):
     """``fn`` run ``times`` times, then ``sync()``: a timing of asynchronous device work."""
     def run():
@@ -86,17 +103,8 @@ def workloads(lib):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)))
-    args = parser.parse_args()
-
+    args, torch = bench_arguments(__doc__, 30)
     import unigrad
-    try:
-        import torch
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
     try:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)

@@ -8,10 +8,7 @@ Prints the best time per step of each and the ratio unigrad / torch.
 """
 from __future__ import annotations
 
-import argparse
-import os
-
-from bench_core import best_times
+from bench_core import bench_arguments, best_times
 
 
 def cnn(lib):
@@ -88,17 +85,9 @@ def lstm(lib):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)))
-    parser.add_argument("--only", choices=["cnn", "lstm"], default=None)
-    args = parser.parse_args()
+    args, torch = bench_arguments(
+        __doc__, 5, lambda parser: parser.add_argument("--only", choices=["cnn", "lstm"], default=None))
     import unigrad
-    try:
-        import torch
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
     print(f"unigrad {unigrad.__version__} (cpu) vs torch {torch.__version__ if torch else '-'} CPU, "
           f"{args.threads} threads, best of {args.repeat}")
     print(f"{'workload':<62} {'unigrad':>10} {'torch':>10} {'ratio':>6}")

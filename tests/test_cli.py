@@ -30,6 +30,14 @@ def test_demo_reaches_the_accuracy_target_and_verifies_its_checkpoint(capsys, tm
     assert {"train/loss", "train/lr", "test/accuracy"} <= tags
 
 
+def test_demo_trains_with_amp_to_the_same_target(capsys):
+    pytest.importorskip("sklearn")
+    assert cli.main(["demo", "--epochs", "8", "--amp"]) == 0
+    out = capsys.readouterr().out
+    assert "mixed precision (bfloat16 autocast)" in out
+    assert float(out.split("test accuracy ")[1].split()[0]) >= 0.97
+
+
 def _event_tags(path) -> set:
     """Parse a TensorBoard event file (TFRecord framing + Event protobufs)."""
     import struct

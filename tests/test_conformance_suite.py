@@ -64,7 +64,7 @@ def _perturb(value):
         elif value.dtype.kind in "iu":
             value.flat[0] = value.flat[0] ^ 1  # flip the lowest bit (no overflow)
         else:
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"):  # inf * 1.001 in bfloat16 warns
                 value *= 1.001
         return value
     return value
@@ -138,5 +138,5 @@ def test_example_array_api_plugin_is_certified():
     failed = [r for r in results if r.status in ("failed", "error")]
     assert not failed, [(r.name, r.dtype, r.message[:200]) for r in failed[:5]]
     skipped = [r for r in results if r.status == "skipped"]
-    assert skipped and all(r.dtype == "float16" for r in skipped)
+    assert skipped and all(r.dtype in ("float16", "bfloat16") for r in skipped)
     assert sum(r.status == "passed" for r in results) > 1000

@@ -80,6 +80,20 @@ def _reset():
     creation._placements.clear()
 
 
+def installed_backend(name: str, class_source: str, class_name: str):
+    """A fixture installing a plugin whose module defines ``class_source`` and registers the
+    backend class ``class_name`` (device type ``name``); yields the device type."""
+    source = class_source + (f"\n\n@unigrad.plugins.hookimpl\ndef unigrad_register_backends():\n"
+                             f"    return [{class_name}]\n")
+
+    @pytest.fixture
+    def fixture(tmp_path, monkeypatch):
+        _install(tmp_path, monkeypatch, {name: source})
+        yield name
+        _reset()
+    return fixture
+
+
 @pytest.fixture(autouse=True)
 def _fresh_registry():
     _reset()

@@ -17,8 +17,8 @@ from .api.creation import (  # noqa: E402
 )
 from .api.device import device, get_default_device, set_default_device  # noqa: E402
 from .api.dtypes import (  # noqa: E402
-    bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
-    int16, int32, int64, long, promote_types, set_default_dtype, short, uint8,
+    bfloat16, bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half,
+    iinfo, int, int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8,
 )
 from .api.methods import equal, isclose  # noqa: E402
 from .api.ops.indexing import (  # noqa: E402
@@ -51,6 +51,8 @@ from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402
 from . import nn, optim  # noqa: E402
+from . import amp  # noqa: E402
+from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from . import utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402

@@ -31,10 +31,11 @@ def info() -> int:
 
 
 def demo(device: str | None = None, epochs: int = 15, seed: int = 0, logdir=None,
-         checkpoint=None) -> int:
+         checkpoint=None, amp: bool = False) -> int:
     """Train the digits CNN; exit status 0 when it reaches the accuracy target."""
     from . import demo as digits
-    accuracy = digits.run(device=device, epochs=epochs, seed=seed, logdir=logdir, checkpoint=checkpoint)
+    accuracy = digits.run(device=device, epochs=epochs, seed=seed, logdir=logdir, checkpoint=checkpoint,
+                          amp=amp)
     return 0 if accuracy >= digits.ACCURACY_TARGET else 1
 
 
@@ -49,6 +50,8 @@ def main(argv=None) -> int:
     demo_parser.add_argument("--seed", type=int, default=0)
     demo_parser.add_argument("--logdir", default=None, help="write TensorBoard logs here")
     demo_parser.add_argument("--checkpoint", default=None, help="where to save the checkpoint")
+    demo_parser.add_argument("--amp", action="store_true",
+                             help="mixed precision: autocast (bfloat16 on cpu) and a GradScaler for float16")
     from .conformance import cli as conformance_cli
     conformance_cli.build_parser(commands.add_parser(
         "conformance", help="certify a backend against the float64 reference"))
@@ -58,7 +61,7 @@ def main(argv=None) -> int:
     if args.command == "info":
         return info()
     if args.command == "demo":
-        return demo(args.device, args.epochs, args.seed, args.logdir, args.checkpoint)
+        return demo(args.device, args.epochs, args.seed, args.logdir, args.checkpoint, args.amp)
     info()
     print()
     return demo()

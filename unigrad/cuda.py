@@ -46,3 +46,19 @@ manual_seed_all = manual_seed
 
 def current_device() -> int:
     return 0
+
+
+class amp:  # noqa: N801 - the namespace PyTorch spells torch.cuda.amp
+    """``torch.cuda.amp``'s (deprecated) spellings: ``autocast(...)`` is
+    ``unigrad.autocast("cuda", ...)`` and ``GradScaler(...)`` is ``unigrad.amp.GradScaler("cuda", ...)``."""
+
+    @staticmethod
+    def autocast(enabled: bool = True, dtype=None, cache_enabled: bool = True):
+        from .amp import autocast as _autocast
+        from .api.dtypes import float16
+        return _autocast("cuda", dtype=dtype or float16, enabled=enabled, cache_enabled=cache_enabled)
+
+    @staticmethod
+    def GradScaler(*args, **kwargs):  # noqa: N802 - PyTorch's name
+        from .amp import GradScaler as _GradScaler
+        return _GradScaler("cuda", *args, **kwargs)

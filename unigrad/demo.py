@@ -2,7 +2,8 @@
 
 It trains on the chosen device with a progress bar, reports test accuracy on a fixed 20% split,
 saves a checkpoint, reloads it into a fresh model and checks the predictions are identical, and
-optionally logs to TensorBoard.
+optionally logs to TensorBoard. With ``amp`` it trains under ``unigrad.autocast`` (the device's
+low-precision dtype: bfloat16 on the CPU) with a ``GradScaler`` where that dtype is float16.
 """
 from __future__ import annotations
 
@@ -69,8 +70,8 @@ def predict(model: nn.Module, images, device, batch_size: int = 256):
 
 
 def run(device=None, epochs: int = 15, batch_size: int = 64, lr: float = 3e-3, seed: int = 0,
-        logdir=None, checkpoint=None) -> float:
-    """Train, evaluate, checkpoint and verify; returns the test accuracy."""
+        logdir=None, checkpoint=None, amp: bool = False) -> float:
+    """Train, evaluate, checkpoint and verify; returns the test accuracy. ``amp``: mixed precision."""
     unigrad.manual_seed(seed)
     device = unigrad.device(device) if device else unigrad.get_default_device()
     (x_train, y_train), (x_test, y_test) = load_digits_split(seed)
@@ -80,11 +81,15 @@ def run(device=None, epochs: int = 15, batch_size: int = 64, lr: float = 3e-3, s
     optimizer = unigrad.optim.Adam(model.parameters(), lr=lr)
     scheduler = unigrad.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * len(loader))
     loss_fn = nn.CrossEntropyLoss()
+    low = unigrad.get_autocast_dtype(device.type)
+    # float16 gradients may underflow: scale the loss (bfloat16 has float32's range and needs none)
+    scaler = unigrad.amp.GradScaler(device.type, enabled=amp and low is unigrad.float16)
     writer = None
     if logdir:
         from unigrad.utils.tensorboard import SummaryWriter
         writer = SummaryWriter(logdir)
-    print(f"training a CNN on {len(x_train)} digits (8x8) on {device}; testing on {len(x_test)}")
+    precision = f"mixed precision ({low.name} autocast)" if amp else "float32"
+    print(f"training a CNN on {len(x_train)} digits (8x8) on {device} in {precision}; testing on {len(x_test)}")
     started = time.perf_counter()
     step = 0
     for epoch in range(1, epochs + 1):
@@ -93,9 +98,11 @@ def run(device=None, epochs: int = 15, batch_size: int = 64, lr: float = 3e-3, s
         seen, epoch_start, total_loss = 0, time.perf_counter(), 0.0
         for images, labels in bar:
             optimizer.zero_grad()
-            loss = loss_fn(model(images), labels)
-            loss.backward()
-            optimizer.step()
+            with unigrad.autocast(device.type, enabled=amp):
+                loss = loss_fn(model(images), labels)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
             step += 1
             seen += len(labels)

@@ -25,7 +25,7 @@ VERSION = 1
 _MAX_HEADER = 100 * 1024 * 1024
 
 _CODES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "int16": "I16", "int32": "I32",
-          "int64": "I64", "float16": "F16", "float32": "F32", "float64": "F64"}
+          "int64": "I64", "float16": "F16", "bfloat16": "BF16", "float32": "F32", "float64": "F64"}
 _NAMES = {code: name for name, code in _CODES.items()}
 
 

@@ -31,8 +31,14 @@ def placement(dev=None):
 
 def _check_dtype_supported(dtype: dtypes.dtype, backend, dev) -> None:
     if dtype not in backend.supported_dtypes:
-        supported = ", ".join(sorted(d.name for d in backend.supported_dtypes))
-        raise TypeError(f"device {dev} does not support dtype {dtype.name} (supported: {supported})")
+        raise TypeError(unsupported_dtype_message(backend, dev, dtype))
+
+
+def unsupported_dtype_message(backend, dev, dtype: dtypes.dtype) -> str:
+    """``device X does not support dtype Y: why (supported: ...)``."""
+    supported = ", ".join(sorted(d.name for d in backend.supported_dtypes))
+    reason = backend.unsupported_reason(dtype)
+    return f"device {dev} does not support dtype {dtype.name}{': ' + reason if reason else ''} (supported: {supported})"
 
 
 def _shape_args(size) -> tuple:
@@ -71,7 +77,7 @@ def _infer_dtype(data) -> dtypes.dtype:
             else (d if d.category > kind.category else kind)
     if kind is None:
         return dtypes.get_default_dtype()
-    if kind.is_floating_point and kind is not dtypes.float64 and kind is not dtypes.float16:
+    if kind.is_floating_point and kind is not dtypes.float64 and kind not in dtypes.LOW_PRECISION:
         return dtypes.get_default_dtype()
     return kind
 

@@ -1,12 +1,14 @@
 """Data types, PyTorch's type-promotion rules and the default floating dtype."""
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 __all__ = [
-    "dtype", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
+    "dtype", "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
     "half", "float", "double", "short", "int", "long",
     "promote_types", "get_default_dtype", "set_default_dtype", "from_numpy_dtype", "as_dtype",
+    "finfo", "iinfo",
 ]
 
 # Categories order the kinds of number: a higher category always wins in promotion.
@@ -34,6 +36,8 @@ class dtype:
 
 
 float16 = dtype("float16", np.float16, FLOATING)
+#: brain floating point: float32's exponent range with 8 significant bits (NumPy dtype from ml_dtypes)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, FLOATING)
 float32 = dtype("float32", np.float32, FLOATING)
 float64 = dtype("float64", np.float64, FLOATING)
 int8 = dtype("int8", np.int8, INTEGRAL)
@@ -45,7 +49,11 @@ bool = dtype("bool", np.bool_, BOOL)  # noqa: A001 - PyTorch's public name
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
-ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+#: the dtypes a backend holds unless it declares otherwise (bfloat16 is opt-in)
+CORE_DTYPES = tuple(d for d in ALL_DTYPES if d is not bfloat16)
+#: 16-bit floats: reductions and normalisation statistics accumulate them in float32
+LOW_PRECISION = (float16, bfloat16)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NUMPY = {d.numpy: d for d in ALL_DTYPES}
 
@@ -58,7 +66,7 @@ def get_default_dtype() -> dtype:
 
 
 def set_default_dtype(d: dtype) -> None:
-    """Set the default floating dtype (``float16``, ``float32`` or ``float64``)."""
+    """Set the default floating dtype (``float16``, ``bfloat16``, ``float32`` or ``float64``)."""
     global _default_float
     d = as_dtype(d)
     if not d.is_floating_point:
@@ -114,10 +122,53 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     if found is None:
         if a.category != b.category:
             found = a if a.category > b.category else b
+        elif a.is_floating_point:
+            # float16 and bfloat16 hold no common subset but float32; otherwise the wider wins
+            found = float32 if a.itemsize == b.itemsize else (a if a.itemsize > b.itemsize else b)
         else:
             found = _BY_NUMPY[np.promote_types(a.numpy, b.numpy)]
         _promotion_cache[key] = found
     return found
+
+
+def accumulate_dtype(d: dtype) -> dtype:
+    """The dtype sums and statistics of ``d`` are computed in: float32 for 16-bit floats."""
+    return float32 if d is float16 or d is bfloat16 else d
+
+
+class finfo:
+    """Machine limits of a floating dtype, as ``torch.finfo``: ``bits``, ``eps``, ``max``, ``min``,
+    ``tiny`` (smallest normal), ``resolution`` and ``dtype``."""
+
+    def __init__(self, type: dtype | None = None) -> None:  # noqa: A002 - PyTorch's name
+        d = _default_float if type is None else as_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"finfo needs a floating dtype, got {d}")
+        info = ml_dtypes.finfo(d.numpy)
+        self.dtype = d.name
+        self.bits = d.itemsize * 8
+        self.eps, self.max, self.min = builtins_float(info.eps), builtins_float(info.max), builtins_float(info.min)
+        self.tiny = self.smallest_normal = builtins_float(info.tiny)
+        self.resolution = 10.0 ** -builtins_int(-np.log10(self.eps))  # PyTorch: 10**-precision
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``max``, ``min``, ``dtype``."""
+
+    def __init__(self, type: dtype) -> None:  # noqa: A002 - PyTorch's name
+        d = as_dtype(type)
+        if d.is_floating_point:
+            raise TypeError(f"iinfo needs an integer dtype, got {d}")
+        info = np.iinfo(np.uint8 if d is bool else d.numpy)
+        self.dtype, self.bits = d.name, d.itemsize * 8
+        self.max, self.min = builtins_int(info.max), builtins_int(info.min)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
 
 
 def scalar_dtype(value) -> dtype:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import autograd
 from ..autograd.node import edge_of
 from . import creation, dtypes
+from .autocast_state import autocast_op
 from .device import device as Device
 from .ops import indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh, windows
 from .ops.support import Tensor, cast_tensor
@@ -35,8 +36,9 @@ def _to(self: Tensor, *args, dtype=None, device=None, non_blocking: bool = False
 
 def _transfer(x: Tensor, target, backend) -> Tensor:
     if x._dtype not in backend.supported_dtypes:
+        reason = backend.unsupported_reason(x._dtype)
         raise TypeError(f"cannot move a {x._dtype.name} tensor to {target}: the device does not "
-                        f"support {x._dtype.name}")
+                        f"support {x._dtype.name}{': ' + reason if reason else ''}")
     host = x._backend.to_numpy(x._buf)
     out = Tensor._make(backend.from_numpy(host), x._dtype, target, backend)
     if x._requires_grad and autograd.is_grad_enabled():
@@ -151,6 +153,12 @@ def _reverse(function):
     return lambda self, other: function(other, self)
 
 
+@autocast_op("rdiv")
+def _rdiv(self: Tensor, other) -> Tensor:
+    """``other / self`` (PyTorch's CUDA autocast lists run it in float32)."""
+    return pw.div(other, self)
+
+
 def _setitem(self: Tensor, key, value) -> None:
     inplace.setitem(self, key, value)
 
@@ -167,7 +175,8 @@ METHODS = {
     # conversion and device movement
     "to": _to, "cpu": lambda self, memory_format=None: _to(self, "cpu"), "cuda": _cuda,
     "float": _type_conversion(dtypes.float32), "double": _type_conversion(dtypes.float64),
-    "half": _type_conversion(dtypes.float16), "long": _type_conversion(dtypes.int64),
+    "half": _type_conversion(dtypes.float16), "bfloat16": _type_conversion(dtypes.bfloat16),
+    "long": _type_conversion(dtypes.int64),
     "int": _type_conversion(dtypes.int32), "short": _type_conversion(dtypes.int16),
     "bool": _type_conversion(dtypes.bool), "byte": _type_conversion(dtypes.uint8),
     "char": _type_conversion(dtypes.int8), "type": _type,
@@ -228,7 +237,7 @@ METHODS = {
     "bernoulli_": inplace.bernoulli_,
     # operators
     "__add__": pw.add, "__radd__": pw.add, "__sub__": pw.sub, "__rsub__": _reverse(pw.sub),
-    "__mul__": pw.mul, "__rmul__": pw.mul, "__truediv__": pw.div, "__rtruediv__": _reverse(pw.div),
+    "__mul__": pw.mul, "__rmul__": pw.mul, "__truediv__": pw.div, "__rtruediv__": _rdiv,
     "__floordiv__": pw.floor_divide, "__rfloordiv__": _reverse(pw.floor_divide),
     "__mod__": pw.remainder, "__rmod__": _reverse(pw.remainder), "__pow__": pw.pow,
     "__rpow__": _reverse(pw.pow), "__matmul__": linalg.matmul, "__rmatmul__": _matmul_rhs,

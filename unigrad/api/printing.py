@@ -36,7 +36,7 @@ def _special(v) -> str | None:
 
 def tensor_repr(t) -> str:
     values = np.asarray(t.detach()._host())
-    if values.dtype == np.float16:
+    if values.dtype == np.float16 or values.dtype == dtypes.bfloat16.numpy:
         values = values.astype(np.float32)
     prefix = "tensor("
     if values.dtype.kind == "f":

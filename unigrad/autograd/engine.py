@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 
+from ..api.autocast_state import local as _autocast
 from .grad_mode import _state as _grad_state
 from .node import FREED_MESSAGE, AccumulateGrad
 
@@ -91,8 +92,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     ready = [node for node in dict.fromkeys(roots) if dependencies.get(node, 0) == 0]
     captured = {} if capture is not None else None
     ownership = _GradOwnership()
-    previous_mode = _grad_state.enabled
+    previous_mode, previous_autocast = _grad_state.enabled, _autocast.active
     _grad_state.enabled = create_graph
+    _autocast.active = False  # backward ops run in the dtypes autocast chose in forward
     try:
         while ready:
             node = ready.pop()
@@ -135,6 +137,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                     ready.append(child)
     finally:
         _grad_state.enabled = previous_mode
+        _autocast.active = previous_autocast
     return captured
 
 

@@ -119,6 +119,8 @@ class Function:
                     raise RuntimeError(f"Function {node_name} returned an invalid gradient at index "
                                        f"{i} - got {list(g.shape)} but expected shape compatible "
                                        f"with {list(a.shape)}")
+                if g is not None and isinstance(a, Tensor) and g.dtype is not a.dtype:
+                    g = g.to(a.dtype)  # as PyTorch's engine, a gradient takes its input's dtype
                 checked.append(g if ctx.needs_input_grad[i] else None)
             return tuple(checked)
 

@@ -46,8 +46,9 @@ class Backend(abc.ABC):
 
     #: device type this backend serves, e.g. ``"cpu"``; tensors show ``device(type=name, index=i)``
     name: ClassVar[str] = ""
-    #: dtypes this backend can hold; others raise a clear error in the frontend
-    supported_dtypes: ClassVar[frozenset] = frozenset(_dt.ALL_DTYPES)
+    #: dtypes this backend can hold; others raise a clear error in the frontend. ``bfloat16`` is
+    #: opt-in: add ``unigrad.bfloat16`` (NumPy dtype ``ml_dtypes.bfloat16``) once it is handled
+    supported_dtypes: ClassVar[frozenset] = frozenset(_dt.CORE_DTYPES)
     #: binary/ternary primitives accept NumPy-broadcastable operands (the frontend then skips
     #: making stride-0 views); leave False to always receive equal shapes
     native_broadcasting: ClassVar[bool] = False
@@ -55,6 +56,13 @@ class Backend(abc.ABC):
     #: at the next host synchronisation (as CUDA does), so the frontend skips its host-side checks,
     #: which would force a device-to-host copy per indexing op
     deferred_index_checks: ClassVar[bool] = False
+    #: which of PyTorch's autocast op lists this device type follows: ``"cuda"`` (matmul and
+    #: convolutions in low precision; reductions, softmax, norms, exp/log and losses in float32)
+    #: or ``"cpu"`` (the CPU lists: only losses forced to float32); see ``unigrad.amp.policy``
+    autocast_lists: ClassVar[str] = "cuda"
+    #: the low-precision dtype ``autocast(device_type)`` uses when no dtype is given; None means
+    #: float16 where supported, else bfloat16
+    autocast_dtype: ClassVar[Any] = None
     #: whether this device type uses indices ("cpu" does not: its tensors say ``device(type='cpu')``)
     indexed: ClassVar[bool] = True
 
@@ -82,6 +90,11 @@ class Backend(abc.ABC):
     def describe(self) -> str:
         """One line naming the hardware and library behind this backend instance."""
         return self.name
+
+    def unsupported_reason(self, dtype: _dt.dtype) -> str:
+        """Why this device cannot hold ``dtype`` (not in ``supported_dtypes``), for error
+        messages; "" when there is nothing more to say."""
+        return ""
 
     # ----- creation and transfer ------------------------------------------------------------
     @abc.abstractmethod
@@ -256,7 +269,7 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def sum(self, x: Buffer, axes: tuple, keepdims: bool, dtype: _dt.dtype) -> Buffer:
         """Sum over ``axes``, accumulating and returning ``dtype`` (the frontend picks int64 for
-        integers and bool; it casts float16 to float32 before calling). Empty sums are 0."""
+        integers and bool; it casts float16 and bfloat16 to float32 before calling). Empty sums are 0."""
 
     @abc.abstractmethod
     def prod(self, x: Buffer, axes: tuple, keepdims: bool, dtype: _dt.dtype) -> Buffer:
@@ -279,8 +292,8 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def matmul(self, a: Buffer, b: Buffer) -> Buffer:
         """Batched matrix product: ``a`` is ``(*B, n, k)``, ``b`` is ``(*B, k, m)`` with identical
-        batch dims ``B`` (possibly none); result ``(*B, n, m)``. Floating dtypes; float16
-        accumulates in float32 where the backend can."""
+        batch dims ``B`` (possibly none); result ``(*B, n, m)``. Floating dtypes; float16 and
+        bfloat16 accumulate in float32 where the backend can (document it where it cannot)."""
 
     # ----- indexing ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -317,7 +330,8 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def uniform_from_bits(self, bits: Buffer, dtype: _dt.dtype) -> Buffer:
         """Map uint32 words to floats in [0, 1): float32 uses one word each, ``(w >> 8) * 2**-24``;
-        float16 one word each, ``(w >> 21) * 2**-11``; float64 uses two consecutive words per element (``hi, lo``),
+        float16 one word each, ``(w >> 21) * 2**-11``; bfloat16 one word each, ``(w >> 24) * 2**-8``;
+        float64 uses two consecutive words per element (``hi, lo``),
         ``((hi >> 5) * 2**26 + (lo >> 6)) * 2**-53``. Exact, so bitwise equal everywhere."""
 
     # ----- optional fast paths (None: the frontend composes them from primitives) -------------

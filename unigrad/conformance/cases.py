@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-FLOATS = ("float32", "float64", "float16")
+FLOATS = ("float32", "float64", "float16", "bfloat16")
 INTS = ("int32", "int64")
 ALL_NUMERIC = FLOATS + INTS + ("uint8",)
 
@@ -296,7 +296,7 @@ def _setitems(lib, x, i):
     return y
 
 
-def _module_case(name, build, inputs, kind="reduction", primitives=("matmul",), dtypes=("float32", "float64"),
+def _module_case(name, build, inputs, kind="reduction", primitives=("matmul",), dtypes=FLOATS,
                  train=True):
     def fn(lib, model, *xs):
         model.train(train)
@@ -332,6 +332,38 @@ def _SelfAttention(lib):  # noqa: N802 - builds a module
         def forward(self, x):
             return self.attention(x, x, x)[0]
     return SelfAttention()
+
+
+@dataclass
+class AutocastCase:
+    """A module run on float32 inputs inside ``autocast(device_type, dtype)``. ``expect`` maps a
+    backend's ``autocast_lists`` to the dtype of each output ("low": the region's dtype)."""
+
+    name: str
+    build: Callable  # build(lib) -> Module
+    fn: Callable  # fn(lib, model, x, target) -> outputs
+    input_shape: tuple
+    expect: dict
+    kind: str = "reduction"
+    terms: int = 16  # K of the widest product, for the reduction tolerance
+
+
+AUTOCAST_CASES = [
+    AutocastCase("linear", lambda lib: lib.nn.Linear(16, 8), lambda lib, m, x, t: m(x), (4, 16),
+                 {"cpu": ("low",), "cuda": ("low",)}, terms=16),
+    AutocastCase("conv2d", lambda lib: lib.nn.Conv2d(3, 4, 3, padding=1), lambda lib, m, x, t: m(x),
+                 (2, 3, 6, 6), {"cpu": ("low",), "cuda": ("low",)}, terms=27),
+    AutocastCase("mlp_cross_entropy",
+                 lambda lib: lib.nn.Sequential(lib.nn.Linear(8, 16), lib.nn.ReLU(), lib.nn.Linear(16, 4)),
+                 lambda lib, m, x, t: (lambda y: (y, lib.nn.functional.cross_entropy(y, t)))(m(x)), (6, 8),
+                 {"cpu": ("low", "float32"), "cuda": ("low", "float32")}, "transcendental"),
+    AutocastCase("softmax_layer_norm_sum", lambda lib: lib.nn.Linear(8, 8),
+                 lambda lib, m, x, t: (lambda y: (y.softmax(1), lib.nn.functional.layer_norm(y, (8,)), y.sum(0)))(m(x)),
+                 (6, 8), {"cpu": ("low", "low", "low"), "cuda": ("float32", "float32", "float32")},
+                 "transcendental"),
+    AutocastCase("lstm", lambda lib: lib.nn.LSTM(4, 5), lambda lib, m, x, t: (lambda o: (o[0], *o[1]))(m(x)),
+                 (6, 2, 4), {"cpu": ("low", "low", "low"), "cuda": ("low", "low", "low")}, "transcendental"),
+]
 
 
 OPTIMIZERS = {

@@ -12,6 +12,9 @@ from ..backends.numpy.backend import NumpyBackend
 
 _REFERENCE = NumpyBackend()
 FLOAT = ("float32", "float64")
+#: with the 16-bit floats, for the primitives that take them (sum and prod never do: the frontend
+#: accumulates 16-bit floats in float32)
+FLOATS = FLOAT + ("float16", "bfloat16")
 
 
 class Host:
@@ -35,7 +38,7 @@ def _rand(rng, shape, dtype, domain="real"):
     return rng.uniform(-2.0, 2.0, shape).astype(dtype)
 
 
-def _unary(name, domain="real", kind="transcendental", dtypes=FLOAT):
+def _unary(name, domain="real", kind="transcendental", dtypes=FLOATS):
     def run(backend, rng, dtype):
         x = _rand(rng, (3, 5), dtype, domain)
         return (getattr(backend, name)(backend.from_numpy(x)),), (x,), \
@@ -43,11 +46,11 @@ def _unary(name, domain="real", kind="transcendental", dtypes=FLOAT):
     return name, run, kind, dtypes
 
 
-def _binary(name, domains=("real", "real"), kind="rounded", dtypes=FLOAT):
+def _binary(name, domains=("real", "real"), kind="rounded", dtypes=FLOATS):
     def run(backend, rng, dtype):
         a = _rand(rng, (3, 4), dtype, domains[0])
         b = _rand(rng, (3, 4), dtype, domains[1])
-        scalar = float(b.flat[0]) if np.dtype(dtype).kind == "f" else int(b.flat[0])
+        scalar = float(b.flat[0]) if dt.as_dtype(dtype).is_floating_point else int(b.flat[0])
         outs = (getattr(backend, name)(backend.from_numpy(a), backend.from_numpy(b)),
                 getattr(backend, name)(backend.from_numpy(a), scalar))
         return outs, (a, b, scalar), lambda x, y, s: (getattr(_REFERENCE, name)(x, y),
@@ -72,9 +75,9 @@ def _creation(backend, rng, dtype):
     empty = backend.empty((2, 3), _d(dtype))
     empty_dtype = str(np.asarray(backend.to_numpy(empty)).dtype)
     outs = (Host(empty.shape), Host([empty_dtype]),
-            backend.full((2, 3), 1.5 if dtype in FLOAT else 3, _d(dtype)), backend.arange(1, 9, 2, _d(dtype)))
+            backend.full((2, 3), 1.5 if dtype in FLOATS else 3, _d(dtype)), backend.arange(1, 9, 2, _d(dtype)))
     return outs, (), lambda: (np.array((2, 3)), np.array([dtype]),
-                              np.full((2, 3), 1.5 if dtype in FLOAT else 3, dtype),
+                              np.full((2, 3), 1.5 if dtype in FLOATS else 3, dtype),
                               np.arange(1, 9, 2).astype(dtype))
 
 
@@ -107,10 +110,10 @@ def _copy(backend, rng, dtype):
 
 
 def _cast(backend, rng, dtype):
-    x = _rand(rng, (3, 4), dtype) * (3 if dtype in FLOAT else 1)
+    x = (_rand(rng, (3, 4), dtype) * (3 if dtype in FLOATS else 1)).astype(dtype)
     targets = ["float64", "float32", "int64", "int32", "bool", "uint8"]
-    outs = tuple(backend.cast(backend.from_numpy(x), _d(t)) for t in targets if t != "uint8" or dtype not in FLOAT)
-    return outs, (x,), lambda v: tuple(_REFERENCE.cast(v, _d(t)) for t in targets if t != "uint8" or dtype not in FLOAT)
+    outs = tuple(backend.cast(backend.from_numpy(x), _d(t)) for t in targets if t != "uint8" or dtype not in FLOATS)
+    return outs, (x,), lambda v: tuple(_REFERENCE.cast(v, _d(t)) for t in targets if t != "uint8" or dtype not in FLOATS)
 
 
 def _where(backend, rng, dtype):
@@ -164,30 +167,30 @@ def _random(backend, rng, dtype):
 
 
 PRIMITIVE_CASES = [
-    ("creation:empty,full,arange", _creation, "exact", FLOAT + ("int64",)),
-    ("transfer:from_numpy,to_numpy", _transfer, "exact", FLOAT + ("int32",)),
-    ("views:strides,as_strided", _views, "exact", FLOAT),
-    ("copy_", _copy, "exact", FLOAT + ("int64",)),
-    ("cast", _cast, "exact", FLOAT + ("int32", "int64")),
-    _unary("neg", kind="exact", dtypes=FLOAT + ("int64",)),
-    _unary("abs", kind="exact", dtypes=FLOAT + ("int64",)),
+    ("creation:empty,full,arange", _creation, "exact", FLOATS + ("int64",)),
+    ("transfer:from_numpy,to_numpy", _transfer, "exact", FLOATS + ("int32",)),
+    ("views:strides,as_strided", _views, "exact", FLOATS),
+    ("copy_", _copy, "exact", FLOATS + ("int64",)),
+    ("cast", _cast, "exact", FLOATS + ("int32", "int64")),
+    _unary("neg", kind="exact", dtypes=FLOATS + ("int64",)),
+    _unary("abs", kind="exact", dtypes=FLOATS + ("int64",)),
     _unary("exp"), _unary("log", "positive"), _unary("log1p", "positive"), _unary("expm1"),
     _unary("sqrt", "positive", kind="rounded"), _unary("sin"), _unary("cos"), _unary("tanh"),
     _unary("erf"), _unary("floor", kind="exact"), _unary("round", kind="exact"),
-    _binary("add", dtypes=FLOAT + ("int64",)), _binary("sub", dtypes=FLOAT + ("int64",)),
-    _binary("mul", dtypes=FLOAT + ("int64",)), _binary("div", ("real", "positive")),
+    _binary("add", dtypes=FLOATS + ("int64",)), _binary("sub", dtypes=FLOATS + ("int64",)),
+    _binary("mul", dtypes=FLOATS + ("int64",)), _binary("div", ("real", "positive")),
     _binary("pow", ("positive", "real"), kind="transcendental"),
     _binary("maximum", kind="exact"), _binary("minimum", kind="exact"),
     _binary("remainder", ("real", "positive")), _binary("eq", kind="exact", dtypes=("int64",)),
-    _binary("lt", kind="exact", dtypes=FLOAT + ("int64",)),
+    _binary("lt", kind="exact", dtypes=FLOATS + ("int64",)),
     _binary("bitwise_and", kind="exact", dtypes=("int64", "uint8")),
-    ("where", _where, "exact", FLOAT),
+    ("where", _where, "exact", FLOATS),
     _reduce("sum", dtypes=FLOAT + ("int64",)), _reduce("prod"),
-    _reduce("max", kind="exact", with_dtype=False, dtypes=FLOAT + ("int64",)),
-    _reduce("min", kind="exact", with_dtype=False, dtypes=FLOAT + ("int64",)),
-    ("argmax", _argmax, "exact", FLOAT),
-    ("matmul", _matmul, "reduction", FLOAT),
-    ("gather,scatter,scatter_add", _gather_scatter, "rounded", FLOAT),
+    _reduce("max", kind="exact", with_dtype=False, dtypes=FLOATS + ("int64",)),
+    _reduce("min", kind="exact", with_dtype=False, dtypes=FLOATS + ("int64",)),
+    ("argmax", _argmax, "exact", FLOATS),
+    ("matmul", _matmul, "reduction", FLOATS),
+    ("gather,scatter,scatter_add", _gather_scatter, "rounded", FLOATS),
     ("nonzero", _nonzero, "exact", ("int64", "bool")),
-    ("random_bits,uniform_from_bits", _random, "exact", FLOAT),
+    ("random_bits,uniform_from_bits", _random, "exact", FLOATS),
 ]

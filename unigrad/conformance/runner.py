@@ -18,6 +18,12 @@ from .primitives import PRIMITIVE_CASES, Host
 from .tolerances import tolerance
 
 REFERENCE_DEVICE = "cpu"
+_BFLOAT16 = unigrad.bfloat16.numpy
+
+
+def _floating(d: np.dtype) -> bool:
+    """Whether a NumPy dtype holds floats (bfloat16's NumPy kind is "V")."""
+    return d.kind == "f" or d == _BFLOAT16
 
 
 def _to_numpy(value):
@@ -48,7 +54,7 @@ def _compare(actual, expected, kind, dtype_name, terms, gradient):
     if a.size == 0:
         return True, 0.0, 0.0, 0.0, ""
     if a.dtype.kind in "biu" or e.dtype.kind in "biu" or kind == "exact" and not gradient:
-        if a.dtype.kind == "f" or e.dtype.kind == "f":
+        if _floating(a.dtype) or _floating(e.dtype):
             same = (a.astype(np.float64) == e.astype(np.float64)) | (np.isnan(a.astype(np.float64)) & np.isnan(e.astype(np.float64)))
         else:
             same = a == e
@@ -60,7 +66,7 @@ def _compare(actual, expected, kind, dtype_name, terms, gradient):
     # the reference is exact in float64; round it to the result's dtype (overflow included)
     a64 = a.astype(np.float64)
     with np.errstate(over="ignore"):
-        e64 = e.astype(a.dtype).astype(np.float64) if a.dtype.kind == "f" else e.astype(np.float64)
+        e64 = e.astype(a.dtype).astype(np.float64) if _floating(a.dtype) else e.astype(np.float64)
     nan_a, nan_e = np.isnan(a64), np.isnan(e64)
     if (nan_a != nan_e).any():
         where = np.unravel_index(np.argmax(nan_a != nan_e), a.shape)
@@ -124,7 +130,7 @@ def run_case(case, device, dtype, shape_class, seed):
         leaves, inputs = [], []
         for array in arrays:
             if isinstance(array, np.ndarray):
-                target = as_dtype if array.dtype.kind == "f" else array.dtype.name
+                target = as_dtype if _floating(array.dtype) else array.dtype.name
                 leaf, view = _place(array, on, target, layout, want_grad)
                 leaves.append(leaf)
                 inputs.append(view(leaf))
@@ -218,7 +224,7 @@ def run_primitive_case(entry, device, dtype, seed):
     rng = np.random.default_rng(seed)
     outputs, inputs, reference_fn = fn(backend, rng, dtype)
     is_float = dtype in table.FLOATS
-    ref_inputs = [np.asarray(v, dtype=np.float64) if is_float and isinstance(v, np.ndarray) and v.dtype.kind == "f"
+    ref_inputs = [np.asarray(v, dtype=np.float64) if is_float and isinstance(v, np.ndarray) and _floating(v.dtype)
                   and kind != "exact" else v for v in inputs]
     expected = reference_fn(*ref_inputs)
     for i, (out, exp) in enumerate(zip(outputs, expected)):
@@ -226,7 +232,7 @@ def run_primitive_case(entry, device, dtype, seed):
         exp = np.asarray(exp)
         if got.shape != exp.shape:
             return _fail(result, f"output {i} has shape {list(got.shape)}, expected {list(exp.shape)}")
-        if kind == "exact" and got.dtype != exp.dtype and not (got.dtype.kind == exp.dtype.kind == "f"):
+        if kind == "exact" and got.dtype != exp.dtype and not (_floating(got.dtype) and _floating(exp.dtype)):
             return _fail(result, f"output {i} has dtype {got.dtype}, expected {exp.dtype}")
         ok, max_abs, max_rel, worst, message = compare(got, exp, kind, dtype, (30, 4.0))
         _track(result, max_abs, max_rel, worst)
@@ -357,6 +363,62 @@ def run_semantics(device, dtype, seed):
     return result
 
 
+def run_autocast(case, device, dtype, seed):
+    """A module on float32 inputs under ``autocast(device type, dtype)``: output dtypes follow the
+    backend's autocast lists; values and the float32 parameters' gradients match the float64
+    reference (no autocast) within the tolerances of the low-precision dtype."""
+    result = table.Result(f"autocast.{case.name}", "autocast", dtype, "float32 inputs", seed, "passed",
+                          primitives=("cast", "matmul"),
+                          reproducer=f"unigrad conformance --device {device} --op '^autocast.{re.escape(case.name)}$' --dtype {dtype}")
+    backend = registry.get_backend(unigrad.device(device))
+    expected_dtypes = [dtype if d == "low" else d for d in case.expect[backend.autocast_lists]]
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.0, 2.0, case.input_shape)
+    target = rng.integers(0, 4, case.input_shape[0])
+    unigrad.manual_seed(seed)
+    reference_model = case.build(unigrad).to(unigrad.float64)
+    candidate_model = case.build(unigrad).to(device)
+    candidate_model.load_state_dict(reference_model.state_dict())
+    weights = np.random.default_rng(seed + 1)
+    runs = []
+    for on, model, as_dtype, region in ((REFERENCE_DEVICE, reference_model, unigrad.float64, False),
+                                        (device, candidate_model, unigrad.float32, True)):
+        inputs = unigrad.tensor(x, dtype=as_dtype, device=on)
+        labels = unigrad.tensor(target, device=on)
+        with unigrad.autocast(unigrad.device(on).type, dtype=getattr(unigrad, dtype), enabled=region):
+            outputs = _flatten(case.fn(unigrad, model, inputs, labels))
+        runs.append(outputs)
+    reference, actual = runs
+    got = [o.dtype.name for o in actual]
+    if got != expected_dtypes:
+        return _fail(result, f"output dtypes {got}, expected {expected_dtypes} "
+                             f"({backend.autocast_lists!r} autocast lists)")
+    scale = float(np.abs(x).max())
+    for i, (a, r) in enumerate(zip(actual, reference)):
+        ok, max_abs, max_rel, worst, message = compare(_to_numpy(a), _to_numpy(r), case.kind, dtype,
+                                                       (case.terms, scale))
+        _track(result, max_abs, max_rel, worst)
+        if not ok:
+            return _fail(result, f"output {i}: {message}")
+    for outputs in (actual, reference):
+        loss = 0
+        for o in outputs:
+            w = unigrad.tensor(weights.standard_normal(tuple(o.shape)), dtype=o.dtype, device=o.device)
+            loss = loss + (o * w).sum()
+        loss.backward()
+        weights = np.random.default_rng(seed + 1)
+    for (name, a), r in zip(candidate_model.named_parameters(), reference_model.parameters()):
+        if a.grad is None or a.grad.dtype is not unigrad.float32:
+            return _fail(result, f"parameter {name} got {'no gradient' if a.grad is None else a.grad.dtype}, "
+                                 f"expected a float32 gradient")
+        ok, max_abs, max_rel, worst, message = compare(_to_numpy(a.grad), _to_numpy(r.grad), case.kind, dtype,
+                                                       (case.terms, scale), gradient=True)
+        _track(result, max_abs, max_rel, worst)
+        if not ok:
+            return _fail(result, f"gradient of {name}: {message}")
+    return result
+
+
 _NOT_SET = object()
 
 
@@ -448,6 +510,10 @@ def plan(device, dtypes=None, op=None):
             for shape_class in case.shape_classes:
                 add(case.name, dtype, shape_class, _job(run_case, case, device, dtype, shape_class, 0),
                     case.group, case.primitives)
+    for case in table.AUTOCAST_CASES:
+        for dtype in ("float16", "bfloat16"):
+            add(f"autocast.{case.name}", dtype, "float32 inputs", _job(run_autocast, case, device, dtype, 0),
+                "autocast", ("cast", "matmul"))
     for name, make in table.OPTIMIZERS.items():
         for dtype in ("float32", "float64"):
             add(f"optim.{name}", dtype, "20 steps", _job(run_optimizer, name, make, device, dtype, 0),

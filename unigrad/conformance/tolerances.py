@@ -21,16 +21,18 @@ reference is computed by the NumPy backend in float64 from the very same (rounde
   steps: ``rtol = atol = 1e3 eps`` (float32: 1.2e-4), reported per step.
 
 Gradients use the same class with a factor of 10 (backward composes several such operations).
-float16 uses its own eps (9.8e-4), so the same formulas scale to it.
+float16 and bfloat16 use their own eps (9.8e-4 and 7.8e-3), so the same formulas scale to them:
+16-bit results are rounded once from float32 work, so their error is a few of their own ULP.
 """
 from __future__ import annotations
 
 import math
 
+import ml_dtypes
 import numpy as np
 
-EPS = {"float16": float(np.finfo(np.float16).eps), "float32": float(np.finfo(np.float32).eps),
-       "float64": float(np.finfo(np.float64).eps)}
+EPS = {"float16": float(np.finfo(np.float16).eps), "bfloat16": float(ml_dtypes.finfo(ml_dtypes.bfloat16).eps),
+       "float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
 
 CLASSES = ("exact", "rounded", "transcendental", "reduction", "training")
 GRADIENT_FACTOR = 10.0

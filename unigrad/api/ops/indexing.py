@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from . import shape as sh
 from ...autograd.grad_mode import no_grad
 from .pointwise import where
@@ -64,6 +65,7 @@ def _scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) 
     return out
 
 
+@autocast_op("scatter_add")
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` with ``src`` added at ``index`` along ``dim`` (duplicates accumulate)."""
     d = _check_index(x, dim, index, "scatter_add")

@@ -1,8 +1,12 @@
 """Matrix products, all through the batched ``matmul`` primitive."""
 from __future__ import annotations
 
+from .. import autocast_state
+from ..autocast_state import autocast_op
 from . import shape as sh
 from .support import Tensor, broadcast_shapes, check_device, expand_buf, grad_state, sum_to_shape
+
+_autocast = autocast_state.local
 
 
 def _matmul_batched(a: Tensor, b: Tensor) -> Tensor:
@@ -48,6 +52,8 @@ def _transposed(x: Tensor) -> Tensor:
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch rules for 1-D operands and batch broadcasting."""
+    if _autocast.active:
+        return autocast_state.dispatch("matmul", matmul, (a, b), {})
     if a.__class__ is not Tensor or b.__class__ is not Tensor:
         raise TypeError(f"matmul(): argument must be Tensor, not "
                         f"{type(b if isinstance(a, Tensor) else a).__name__}")
@@ -71,6 +77,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return out
 
 
+@autocast_op("mm")
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """2-D matrix product."""
     if a.ndim != 2 or b.ndim != 2:
@@ -78,6 +85,7 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     return matmul(a, b)
 
 
+@autocast_op("bmm")
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched 3-D matrix product with equal batch sizes."""
     if a.ndim != 3 or b.ndim != 3:
@@ -87,12 +95,14 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     return matmul(a, b)
 
 
+@autocast_op("mv")
 def mv(a: Tensor, v: Tensor) -> Tensor:
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"mv(): expected a 2-D matrix and a 1-D vector, got {a.ndim}-D and {v.ndim}-D")
     return matmul(a, v)
 
 
+@autocast_op("dot")
 def dot(a: Tensor, b: Tensor) -> Tensor:
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -107,6 +117,7 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
     return sh.unsqueeze(a, 1) * sh.unsqueeze(b, 0)
 
 
+@autocast_op("addmm")
 def addmm(bias: Tensor, a: Tensor, b: Tensor, *, beta=1, alpha=1) -> Tensor:
     product = mm(a, b)
     if alpha != 1:

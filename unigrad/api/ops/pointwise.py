@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 from builtins import any as builtins_any
 
-from .. import dtypes
+from .. import autocast_state, dtypes
+from ..autocast_state import autocast_op
 from ...autograd.grad_mode import no_grad as _no_grad
 from .support import (Tensor, binary_operands, broadcast_buffers, broadcast_shapes, call_binary,
                       cast_tensor,
@@ -12,6 +13,7 @@ from .support import (Tensor, binary_operands, broadcast_buffers, broadcast_shap
                       sum_to_shape)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_autocast = autocast_state.local
 
 
 def _new(x: Tensor, buf, dtype=None) -> Tensor:
@@ -33,7 +35,8 @@ def to_dtype(x: Tensor, dtype: dtypes.dtype) -> Tensor:
     if x._dtype is dtype:
         return x
     if dtype not in x._backend.supported_dtypes:
-        raise TypeError(f"device {x._device} does not support dtype {dtype}")
+        from ..creation import unsupported_dtype_message
+        raise TypeError(unsupported_dtype_message(x._backend, x._device, dtype))
     out = _new(x, x._backend.cast(x._buf, dtype), dtype)
     if x._requires_grad and grad_state.enabled and dtype.is_floating_point:
         source = x._dtype
@@ -42,10 +45,14 @@ def to_dtype(x: Tensor, dtype: dtypes.dtype) -> Tensor:
 
 
 # ----- unary ---------------------------------------------------------------------------------------
-def _unary(name: str, primitive: str, backward=None, *, to_float: bool = True, uses_output=False):
-    """Define an element-wise op from a primitive; ``backward(g, x, out)`` gives x's gradient."""
+def _unary(name: str, primitive: str, backward=None, *, to_float: bool = True, uses_output=False,
+           autocast: str | None = None):
+    """Define an element-wise op from a primitive; ``backward(g, x, out)`` gives x's gradient;
+    ``autocast`` names the op in autocast's lists."""
 
     def op(x: Tensor) -> Tensor:
+        if autocast is not None and _autocast.active:
+            return autocast_state.dispatch(autocast, op, (x,), {})
         if to_float and not x._dtype.is_floating_point:
             x = float_operand(x)
         out = _new(x, getattr(x._backend, primitive)(x._buf))
@@ -62,10 +69,10 @@ def _unary(name: str, primitive: str, backward=None, *, to_float: bool = True, u
 
 
 neg = _unary("NegBackward0", "neg", lambda g, x, y: -g, to_float=False)
-exp = _unary("ExpBackward0", "exp", lambda g, x, y: g * y, uses_output=True)
-log = _unary("LogBackward0", "log", lambda g, x, y: g / x)
-log1p = _unary("Log1PBackward0", "log1p", lambda g, x, y: g / (x + 1))
-expm1 = _unary("Expm1Backward0", "expm1", lambda g, x, y: g * (y + 1), uses_output=True)
+exp = _unary("ExpBackward0", "exp", lambda g, x, y: g * y, uses_output=True, autocast="exp")
+log = _unary("LogBackward0", "log", lambda g, x, y: g / x, autocast="log")
+log1p = _unary("Log1PBackward0", "log1p", lambda g, x, y: g / (x + 1), autocast="log1p")
+expm1 = _unary("Expm1Backward0", "expm1", lambda g, x, y: g * (y + 1), uses_output=True, autocast="expm1")
 sqrt = _unary("SqrtBackward0", "sqrt", lambda g, x, y: g / (y * 2), uses_output=True)
 sin = _unary("SinBackward0", "sin", lambda g, x, y: g * cos(x))
 cos = _unary("CosBackward0", "cos", lambda g, x, y: -g * sin(x))
@@ -167,11 +174,13 @@ def _relu_backward(g: Tensor, y: Tensor) -> Tensor:
     return _new(g, b.mul(g._buf, b.cast(positive, g._dtype)))
 
 
+@autocast_op("rsqrt")
 def rsqrt(x: Tensor) -> Tensor:
     """``1 / sqrt(x)``."""
     return reciprocal(sqrt(x))
 
 
+@autocast_op("reciprocal")
 def reciprocal(x: Tensor) -> Tensor:
     """``1 / x``."""
     x = float_operand(x)
@@ -186,14 +195,17 @@ def square(x: Tensor) -> Tensor:
     return mul(x, x)
 
 
+@autocast_op("log2")
 def log2(x: Tensor) -> Tensor:
     return log(x) * (1.0 / math.log(2.0))
 
 
+@autocast_op("log10")
 def log10(x: Tensor) -> Tensor:
     return log(x) * (1.0 / math.log(10.0))
 
 
+@autocast_op("tan")
 def tan(x: Tensor) -> Tensor:
     return sin(x) / cos(x)
 
@@ -333,6 +345,8 @@ def fmod(a, b) -> Tensor:
 
 def pow(a, b) -> Tensor:  # noqa: A001
     """``a ** b``."""
+    if _autocast.active:
+        return autocast_state.dispatch("pow", pow, (a, b), {})
     x, y, dtype = binary_operands(a, b, "pow")
     if not dtype.is_floating_point:
         negative = (y < 0) if y.__class__ is not Tensor else bool((y < 0).any())
@@ -590,11 +604,13 @@ def lerp(start: Tensor, end, weight) -> Tensor:
     return start + weight * (end - start)
 
 
+@autocast_op("addcmul")
 def addcmul(x: Tensor, a, b, *, value=1) -> Tensor:
     """``x + value * a * b``."""
     return x + a * b * value if value != 1 else x + a * b
 
 
+@autocast_op("addcdiv")
 def addcdiv(x: Tensor, a, b, *, value=1) -> Tensor:
     """``x + value * a / b``."""
     return x + a / b * value if value != 1 else x + a / b

@@ -108,7 +108,7 @@ def normal_buffer(backend, shape: tuple, dtype, generator=None):
     n = 1
     for s in shape:
         n *= s
-    work = dtypes.float32 if dtype is dtypes.float16 else dtype
+    work = dtypes.accumulate_dtype(dtype)
     u = uniform_buffer(backend, (2, n), work, generator)
     u1 = backend.as_strided(u, (n,), (1,), 0)
     u2 = backend.as_strided(u, (n,), (1,), n)

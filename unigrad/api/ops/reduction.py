@@ -5,11 +5,14 @@ import builtins
 import math
 from collections import namedtuple
 
-from .. import dtypes
+from .. import autocast_state, dtypes
+from ..autocast_state import autocast_op
 from . import pointwise as pw
 from . import shape as sh
 from ...autograd.grad_mode import no_grad as _no_grad
 from .support import Tensor, cast_tensor, expand_buf, grad_state, normalize_dims, wrap_dim
+
+_autocast = autocast_state.local
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
@@ -56,10 +59,12 @@ def _accumulation_dtype(x: Tensor, dtype) -> dtypes.dtype:
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all dims if None); integers and bool sum to int64."""
+    if _autocast.active:
+        return autocast_state.dispatch("sum", sum, (x, dim, keepdim), {"dtype": dtype})
     shape = x._buf.shape
     dims = normalize_dims(dim, len(shape))
     out_dtype = _accumulation_dtype(x, dtype)
-    work = dtypes.float32 if out_dtype is dtypes.float16 else out_dtype
+    work = dtypes.accumulate_dtype(out_dtype)
     source = x if x._dtype is out_dtype or not out_dtype.is_floating_point else cast_tensor(x, out_dtype)
     buf = x._backend.sum(source._buf if work is out_dtype else x._backend.cast(source._buf, work),
                          dims, keepdim, work)
@@ -86,7 +91,7 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     count = 1
     for d in dims:
         count *= shape[d]
-    work = dtypes.float32 if x._dtype is dtypes.float16 else x._dtype
+    work = dtypes.accumulate_dtype(x._dtype)
     source = x._buf if work is x._dtype else x._backend.cast(x._buf, work)
     buf = x._backend.div(x._backend.sum(source, dims, keepdim, work), float(count) if count else math.nan)
     if work is not x._dtype:
@@ -104,6 +109,7 @@ def _divided(g: Tensor, count: int) -> Tensor:
     return Tensor._make(g._backend.div(g._buf, float(count)), g._dtype, g._device, g._backend)
 
 
+@autocast_op("prod")
 def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over ``dim`` (one dim, or all if None)."""
     shape = x._buf.shape
@@ -239,6 +245,7 @@ def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
     return pw.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
 
 
+@autocast_op("logsumexp")
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, without overflow."""
     x = pw.float_operand(x)
@@ -256,6 +263,7 @@ def _softmax_dim(x: Tensor, dim) -> int:
     return wrap_dim(dim, x.ndim)
 
 
+@autocast_op("log_softmax")
 def log_softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     """``x - logsumexp(x, dim)``; the backend's fused kernel when it has one."""
     if dtype is not None:
@@ -287,6 +295,7 @@ def _log_softmax_backward(g: Tensor, y: Tensor, d: int) -> Tensor:
     return g._like(b.sub(g._buf, b.mul(b.exp(y._buf), total)))
 
 
+@autocast_op("softmax")
 def softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x), dim)``, computed stably."""
     if dtype is not None:
@@ -332,6 +341,7 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     return sum(pw.ne(x, 0), dim)
 
 
+@autocast_op("norm")
 def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """Vector p-norm over ``dim`` (all elements if None); ``p`` may be ``inf``."""
     if p == "fro":
@@ -350,6 +360,7 @@ def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     return pw.pow(sum(pw.pow(a, p), dim, keepdim), 1.0 / p)
 
 
+@autocast_op("cumsum")
 def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim`` (a matmul with a triangular matrix of ones)."""
     d = wrap_dim(dim, x.ndim)

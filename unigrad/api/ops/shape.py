@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from .support import (Tensor, broadcast_shapes, cast_tensor, check_device, contiguous_strides,
                       grad_state, normalize_dims, sum_to_shape, wrap_dim)
 
@@ -408,6 +409,7 @@ def detach(x: Tensor) -> Tensor:
     return out
 
 
+@autocast_op("cat")
 def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dim."""
     tensors = list(tensors)
@@ -453,6 +455,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
+@autocast_op("stack")
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dim."""
     tensors = list(tensors)

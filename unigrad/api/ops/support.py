@@ -164,7 +164,7 @@ def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
     if not (g._requires_grad and grad_state.enabled):
         # No graph to record: one reduction, then a free contiguous reshape of the fresh result.
         backend = g._backend
-        accumulate = dtypes.float32 if g._dtype is dtypes.float16 else g._dtype
+        accumulate = dtypes.accumulate_dtype(g._dtype)
         source = g._buf if accumulate is g._dtype else backend.cast(g._buf, accumulate)
         buf = backend.sum(source, dims, True, accumulate)
         if accumulate is not g._dtype:

@@ -8,9 +8,28 @@ import functools
 
 import numpy as np
 
+from ...api import dtypes as dt
+from ..bfloat16_work import compute_bfloat16_in_float32
 from ..numpy.backend import ArrayModuleBackend
 from . import kernels
 from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS
+
+_BF16 = dt.bfloat16.numpy
+_BITS = np.dtype(np.uint16)
+
+
+def _holds_bfloat16(cupy) -> str:
+    """"" when CuPy can hold ml_dtypes' bfloat16 and convert it to and from float32 (all the
+    bfloat16 support the backend needs), else why not."""
+    try:
+        host = np.array([1.5, -2.0], dtype=_BF16)
+        device = cupy.asarray(host.view(_BITS)).view(_BF16)
+        back = device.astype(cupy.float32).astype(_BF16)
+        if not np.array_equal(cupy.asnumpy(back.view(cupy.uint16)), host.view(_BITS)):
+            return "bfloat16 round trip through float32 changed the values"
+        return ""
+    except Exception as error:  # older CuPy: no ml_dtypes support
+        return f"CuPy {cupy.__version__} cannot hold ml_dtypes.bfloat16 ({type(error).__name__}); CuPy 14+ can"
 
 
 def _on_device(method, device):
@@ -28,8 +47,10 @@ def _ufunc_at(ufunc, older):
     return getattr(ufunc, "at", None) or older
 
 
+@compute_bfloat16_in_float32
 class CupyBackend(ArrayModuleBackend):
-    """Device ``"cuda:N"``: CuPy arrays on GPU N (cuBLAS for matmul)."""
+    """Device ``"cuda:N"``: CuPy arrays on GPU N (cuBLAS for matmul). bfloat16 where CuPy holds
+    ml_dtypes' bfloat16 (CuPy 14+), computed in float32 (see ``bfloat16_work``)."""
 
     name = "cuda"
     deferred_index_checks = True  # index kernels flag bad indices; raised at the next sync
@@ -63,6 +84,9 @@ class CupyBackend(ArrayModuleBackend):
         with self._device:
             self._index_error = cupy.zeros(1, dtype=cupy.int32)
         self._index_checks_pending = False
+        self._bfloat16_missing = _holds_bfloat16(cupy)
+        if not self._bfloat16_missing:
+            self.supported_dtypes = frozenset(dt.ALL_DTYPES)
         if cupy.cuda.runtime.getDeviceCount() > 1:
             # several GPUs: make this backend's GPU current around every primitive (with one GPU
             # it always is, and the context switch would cost a microsecond per op)
@@ -75,11 +99,16 @@ class CupyBackend(ArrayModuleBackend):
         name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
         return f"CuPy {cupy.__version__} on {name}"
 
+    def unsupported_reason(self, dtype) -> str:
+        return self._bfloat16_missing if dtype is dt.bfloat16 else ""
+
     def from_numpy(self, array):
+        if array.dtype is _BF16:  # its bits travel as uint16
+            return self.xp.array(array.view(_BITS), order="C", copy=True).view(_BF16)
         return self.xp.array(array, order="C", copy=True)
 
     def to_numpy(self, x):
-        array = self.xp.asnumpy(x)
+        array = self.xp.asnumpy(x.view(_BITS)).view(_BF16) if x.dtype is _BF16 else self.xp.asnumpy(x)
         self._raise_deferred_errors()
         return array
 

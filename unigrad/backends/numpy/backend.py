@@ -14,13 +14,27 @@ try:
 except ImportError:  # NumPy < 2
     _byte_bounds = np.byte_bounds
 
+from ...api import dtypes as _dt
 from ..interface import Backend
 from . import philox, special
+
+_LOW_PRECISION = tuple(d.numpy for d in _dt.LOW_PRECISION)
+_FLOAT32 = np.dtype(np.float32)
+_BFLOAT16 = _dt.bfloat16.numpy
 
 
 def _array(result):
     """NumPy returns scalars from 0-d operations; the frontend needs arrays (views, writes)."""
     return np.asarray(result) if isinstance(result, np.generic) else result
+
+
+def _operand(a, b):
+    """``b`` as NumPy should see it beside the array ``a``. A Python float beside a bfloat16 array
+    is rounded to bfloat16 first, as PyTorch rounds a wrapped scalar to the tensor's dtype (NumPy
+    would otherwise compute and return float32)."""
+    if b.__class__ is float and a.dtype is _BFLOAT16:
+        return _BFLOAT16.type(b)
+    return b
 
 
 # Like torch, produce nan/inf silently: NumPy's floating-point RuntimeWarnings raised by the
@@ -131,28 +145,28 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.round(x, out=out))
 
     def add(self, a, b, out=None):
-        return _array(self.xp.add(a, b, out=out))
+        return _array(self.xp.add(a, _operand(a, b), out=out))
 
     def sub(self, a, b, out=None):
-        return _array(self.xp.subtract(a, b, out=out))
+        return _array(self.xp.subtract(a, _operand(a, b), out=out))
 
     def mul(self, a, b, out=None):
-        return _array(self.xp.multiply(a, b, out=out))
+        return _array(self.xp.multiply(a, _operand(a, b), out=out))
 
     def div(self, a, b, out=None):
-        return _array(self.xp.true_divide(a, b, out=out))
+        return _array(self.xp.true_divide(a, _operand(a, b), out=out))
 
     def pow(self, a, b, out=None):
-        return _array(self.xp.power(a, b, out=out))
+        return _array(self.xp.power(a, _operand(a, b), out=out))
 
     def maximum(self, a, b, out=None):
-        return _array(self.xp.maximum(a, b, out=out))
+        return _array(self.xp.maximum(a, _operand(a, b), out=out))
 
     def minimum(self, a, b, out=None):
-        return _array(self.xp.minimum(a, b, out=out))
+        return _array(self.xp.minimum(a, _operand(a, b), out=out))
 
     def remainder(self, a, b, out=None):
-        return _array(self.xp.remainder(a, b, out=out))
+        return _array(self.xp.remainder(a, _operand(a, b), out=out))
 
     def eq(self, a, b):
         return _array(self.xp.equal(a, b))
@@ -164,7 +178,7 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.bitwise_and(a, b))
 
     def where(self, condition, a, b):
-        return _array(self.xp.where(condition, a, b))
+        return _array(self.xp.where(condition, a, _operand(a, b)))
 
     # ----- reductions ---------------------------------------------------------------------------
     def sum(self, x, axes, keepdims, dtype):
@@ -184,8 +198,8 @@ class ArrayModuleBackend(Backend):
 
     # ----- linear algebra and indexing -------------------------------------------------------
     def matmul(self, a, b):
-        if a.dtype == self.xp.float16:  # accumulate half products in float32
-            return self.xp.matmul(a.astype(self.xp.float32), b.astype(self.xp.float32)).astype(a.dtype)
+        if a.dtype in _LOW_PRECISION:  # 16-bit products accumulate in float32 (BLAS), rounded once
+            return self.xp.matmul(a.astype(_FLOAT32), b.astype(_FLOAT32)).astype(a.dtype)
         return _array(self.xp.matmul(a, b))
 
     def gather(self, x, axis, index):
@@ -224,8 +238,10 @@ class ArrayModuleBackend(Backend):
     def uniform_from_bits(self, bits, dtype):
         return philox.uniform_from_bits(self.xp, bits, dtype.numpy)
 
-    # ----- fast paths ---------------------------------------------------------------------------
+    # ----- fast paths: 16-bit inputs are computed in float32 and rounded once, as PyTorch does -----
     def log_softmax(self, x, axis):
+        if x.dtype in _LOW_PRECISION:
+            return self.log_softmax(x.astype(_FLOAT32), axis).astype(x.dtype)
         xp = self.xp
         shifted = xp.subtract(x, self.max(x, (axis,), True))
         total = xp.add.reduce(xp.exp(shifted), axis=axis, keepdims=True)
@@ -233,6 +249,8 @@ class ArrayModuleBackend(Backend):
         return xp.subtract(shifted, total, out=shifted)
 
     def sigmoid(self, x):
+        if x.dtype in _LOW_PRECISION:
+            return self.sigmoid(x.astype(_FLOAT32)).astype(x.dtype)
         xp = self.xp
         e = _array(xp.negative(xp.absolute(x)))
         xp.exp(e, out=e)  # exp(-|x|) never overflows
@@ -241,6 +259,8 @@ class ArrayModuleBackend(Backend):
         return _array(xp.where(x >= 0, positive, xp.multiply(e, positive, out=e)))
 
     def softmax(self, x, axis):
+        if x.dtype in _LOW_PRECISION:
+            return self.softmax(x.astype(_FLOAT32), axis).astype(x.dtype)
         xp = self.xp
         e = xp.subtract(x, self.max(x, (axis,), True))
         xp.exp(e, out=e)
@@ -252,6 +272,9 @@ class NumpyBackend(ArrayModuleBackend):
 
     name = "cpu"
     indexed = False
+    supported_dtypes = frozenset(_dt.ALL_DTYPES)  # bfloat16 through ml_dtypes
+    autocast_lists = "cpu"
+    autocast_dtype = _dt.bfloat16
 
     def describe(self) -> str:
         return f"NumPy {np.__version__} on the host CPU"
@@ -282,4 +305,5 @@ class NumpyBackend(ArrayModuleBackend):
             "data": (address, not x.flags.writeable),
             "version": 3,
         }
-        return np.asarray(_ArrayView(interface, x))
+        view = np.asarray(_ArrayView(interface, x))
+        return view if view.dtype is x.dtype else view.view(x.dtype)  # bfloat16 travels as "<V2"

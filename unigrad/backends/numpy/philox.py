@@ -55,6 +55,8 @@ def uniform_from_bits(xp, bits, float_dtype):
         pairs = bits.reshape(-1, 2).astype(xp.uint64)
         mantissa = (pairs[:, 0] >> 5) * (1 << 26) + (pairs[:, 1] >> 6)
         return mantissa.astype(xp.float64) * (2.0 ** -53)
-    if xp.dtype(float_dtype).itemsize == 2:
+    if xp.dtype(float_dtype) == xp.float16:
         return ((bits >> 21).astype(xp.float32) * (2.0 ** -11)).astype(float_dtype)
+    if xp.dtype(float_dtype).itemsize == 2:  # bfloat16: 8 significant bits
+        return ((bits >> 24).astype(xp.float32) * (2.0 ** -8)).astype(float_dtype)
     return (bits >> 8).astype(xp.float32) * xp.float32(2.0 ** -24)

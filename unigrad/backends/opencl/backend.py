@@ -20,7 +20,17 @@ from .buffers import BufferPool, CLArray, Storage, contiguous_strides
 from .programs import ProgramCache
 from .matmul import Gemm
 
-_BASE_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float32")
+_BASE_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "bfloat16", "float32")
+_BF16 = dt.bfloat16.numpy
+_UINT16 = np.dtype(np.uint16)
+
+
+def _scalar_arg(x, bf16: bool):
+    """A Python scalar as a kernel argument; beside bfloat16 it is rounded to bfloat16 first (as
+    PyTorch rounds a wrapped scalar to the tensor's dtype) and passed as a float."""
+    if isinstance(x, (bool, np.bool_)):
+        return int(x)
+    return float(_BF16.type(x)) if bf16 else x
 
 
 def _mark_forked(backend_ref) -> None:
@@ -45,7 +55,8 @@ def _binary(op: str):
 
 class OpenCLBackend(Backend):
     """Device ``"opencl:N"``: PyOpenCL buffers and generated kernels (PoCL on the CPU, or a vendor
-    driver on a GPU). float64 where the device has fp64, float16 where it has cl_khr_fp16."""
+    driver on a GPU). float64 where the device has fp64, float16 where it has cl_khr_fp16,
+    bfloat16 everywhere (stored as 16-bit words, computed in float)."""
 
     name = "opencl"
     deferred_index_checks = True
@@ -88,6 +99,14 @@ class OpenCLBackend(Backend):
         self._index_checks_pending = False
         self._forked = False
         os.register_at_fork(after_in_child=functools.partial(_mark_forked, weakref.ref(self)))
+
+    def unsupported_reason(self, dtype) -> str:
+        name = self.device.name.strip()
+        if dtype is dt.float16:
+            return f"OpenCL device {name!r} lacks the cl_khr_fp16 extension"
+        if dtype is dt.float64:
+            return f"OpenCL device {name!r} has no double-precision support"
+        return ""
 
     def describe(self) -> str:
         return (f"PyOpenCL {self.cl.VERSION_TEXT} on {self.device.name.strip()} "
@@ -165,6 +184,7 @@ class OpenCLBackend(Backend):
             else:
                 signature.append(None)
         key = (op, out.dtype, tuple(signature), n >= 2 ** 32)
+        bf16 = out.dtype is _BF16 or _BF16 in signature
         if dense:
             kernel = self._dense_kernels.get(key)
             if kernel is None:
@@ -175,7 +195,7 @@ class OpenCLBackend(Backend):
                     args.append(x.data)
                     args.append(x.offset)
                 else:
-                    args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
+                    args.append(_scalar_arg(x, bf16))
             self._launch_1d(kernel, n, *args)
             return out
         arrays = [out] + [x for x in operands if x.__class__ is CLArray]
@@ -189,7 +209,7 @@ class OpenCLBackend(Backend):
                 args += [x.data, x.offset] + ([] if ndim is None else list(strides[position]))
                 position += 1
             else:
-                args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
+                args.append(_scalar_arg(x, bf16))
         if ndim is None:
             self._launch_1d(kernel, n, *args)
             return out
@@ -227,7 +247,7 @@ class OpenCLBackend(Backend):
 
     def full(self, shape, value, dtype):
         out = self._new(shape, dtype.numpy)
-        return self._elementwise("copy", out, [out.dtype.type(value)])
+        return self._elementwise("copy", out, [value if out.dtype is _BF16 else out.dtype.type(value)])
 
     def arange(self, start, stop, step, dtype):
         count = max(0, math.ceil((stop - start) / step))
@@ -243,8 +263,9 @@ class OpenCLBackend(Backend):
     def from_numpy(self, array):
         array = np.asarray(array, order="C")
         out = self._new(array.shape, array.dtype)
-        if array.size:
-            self.cl.enqueue_copy(self.queue, out.data, array, is_blocking=False)
+        if array.size:  # bfloat16 has no buffer-protocol format: its bits travel as uint16
+            self.cl.enqueue_copy(self.queue, out.data, array.view(_UINT16) if array.dtype is _BF16 else array,
+                                 is_blocking=False)
         return out
 
     def to_numpy(self, x):
@@ -252,8 +273,8 @@ class OpenCLBackend(Backend):
         result = np.empty(x.shape, x.dtype)
         if result.size:
             dense = self._contiguous(x)
-            self.cl.enqueue_copy(self.queue, result, dense.data, src_offset=dense.offset * x.dtype.itemsize,
-                                 is_blocking=True)
+            self.cl.enqueue_copy(self.queue, result.view(_UINT16) if result.dtype is _BF16 else result,
+                                 dense.data, src_offset=dense.offset * x.dtype.itemsize, is_blocking=True)
         self._raise_deferred_errors()
         return result
 
@@ -467,7 +488,7 @@ _BOOL_BINARY = ("add", "mul", "maximum", "minimum", "bitwise_and")
 def _family(op: str, out_dtype, spec) -> tuple:
     """The ops compiled into one program with ``op``: those sharing its kernel signature."""
     same_type = all(c == codegen.ctype(out_dtype) for _, c, _ in spec)
-    kind = np.dtype(out_dtype).kind
+    kind = "f" if codegen.is_float(codegen.ctype(out_dtype)) else np.dtype(out_dtype).kind
     if op in ("eq", "lt"):
         return ("eq", "lt")
     if op in ("where", "ne_zero") or not same_type:
@@ -483,7 +504,8 @@ def _elementwise_arg_types(spec, ndim, scalar_type, operands):
     types = [None, np.int64] + strides
     for (_, _, scalar), x in zip(spec, operands):  # then the sizes (strided) or the count (dense)
         if scalar:
-            types.append(np.dtype(np.uint8) if np.dtype(scalar_type) == np.bool_ else np.dtype(scalar_type))
+            types.append(np.dtype(np.uint8) if np.dtype(scalar_type) == np.bool_ else
+                         np.dtype(np.float32) if np.dtype(scalar_type) == _BF16 else np.dtype(scalar_type))
         else:
             types += [None, np.int64] + strides
     return types + (strides if ndim is not None else [np.int64])

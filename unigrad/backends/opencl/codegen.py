@@ -4,18 +4,24 @@ Element-wise kernels are specialised by operation, dtypes and layout: a *contigu
 operand dense from its offset: element ``i`` is ``ptr[off + i]``) and a *strided* form for
 ``ndim`` dimensions (element ``i`` is unravelled over the shape and dotted with each operand's
 strides, so views, zero-stride broadcasts and negative steps need no copies).
+
+bfloat16 has no OpenCL C type: it is stored as ``bf16`` (a ``ushort`` holding the upper half of a
+float32), computed in float, and converted only where values are loaded and stored (``load`` and
+``store``), rounding to nearest even, so it needs no extension and runs on every device.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ...api import dtypes as _dt
+
 CTYPES = {
     "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "int32": "int",
     "int64": "long", "uint32": "uint", "uint64": "ulong",
-    "float16": "half", "float32": "float", "float64": "double",
+    "float16": "half", "bfloat16": "bf16", "float32": "float", "float64": "double",
 }
-#: the type arithmetic is done in (half is computed in float)
-WORK = {"half": "float"}
+#: the type arithmetic is done in (16-bit floats are computed in float)
+WORK = {"half": "float", "bf16": "float"}
 INT_LIMITS = {  # (lowest, highest) as OpenCL C constants
     "uchar": ("0", "UCHAR_MAX"), "char": ("CHAR_MIN", "CHAR_MAX"), "short": ("SHRT_MIN", "SHRT_MAX"),
     "int": ("INT_MIN", "INT_MAX"), "long": ("LONG_MIN", "LONG_MAX"), "uint": ("0", "UINT_MAX"),
@@ -23,7 +29,8 @@ INT_LIMITS = {  # (lowest, highest) as OpenCL C constants
 }
 
 
-_BY_DTYPE = {np.dtype(name): c for name, c in CTYPES.items()}
+_BY_DTYPE = {np.dtype(name): c for name, c in CTYPES.items() if name != "bfloat16"}
+_BY_DTYPE[_dt.bfloat16.numpy] = "bf16"
 
 
 def ctype(dtype: np.dtype) -> str:
@@ -32,17 +39,43 @@ def ctype(dtype: np.dtype) -> str:
 
 
 def is_float(c: str) -> bool:
-    return c in ("half", "float", "double")
+    return c in ("half", "bf16", "float", "double")
+
+
+def param_type(c: str) -> str:
+    """The C type of a scalar kernel argument holding a value of type ``c``."""
+    return "float" if c == "bf16" else c
+
+
+def load(c: str, w: str, expr: str) -> str:
+    """The value of ``expr`` (an element of type ``c``) in work type ``w``."""
+    return f"({w})bf16_load({expr})" if c == "bf16" else f"({w}){expr}"
+
+
+def store(c: str, expr: str) -> str:
+    """``expr`` converted to element type ``c`` for writing to memory."""
+    return f"bf16_store((float)({expr}))" if c == "bf16" else f"({c})({expr})"
+
+
+_BF16 = """
+typedef ushort bf16;
+inline float bf16_load(ushort v) { return as_float((uint)v << 16); }
+inline ushort bf16_store(float f) {
+  uint u = as_uint(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (ushort)((u >> 16) | 0x0040u);  /* NaN stays NaN */
+  return (ushort)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);  /* round to nearest even */
+}
+"""
 
 
 def header(*types: str) -> str:
-    """Extension pragmas the given C types need."""
+    """Extension pragmas and helpers the given C types need."""
     lines = []
     if "double" in types:
         lines.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
     if "half" in types:
         lines.append("#pragma OPENCL EXTENSION cl_khr_fp16 : enable")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + (_BF16 if "bf16" in types else "")
 
 
 # ----- element-wise operations -------------------------------------------------------------------
@@ -120,14 +153,14 @@ def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
     for letter, c, scalar in operands:
         load_type = "uchar" if letter == "c" else w
         if scalar:
-            params.append(f"{c} {letter}_val")
+            params.append(f"{param_type(c)} {letter}_val")
             loads.append(f"  {load_type} {letter} = ({load_type}){letter}_val;")
         else:
             params.append(f"__global const {c} *{letter}_ptr")
             params.append(f"long {letter}_off")
             params += [f"long {letter}_s{d}" for d in dims]
             at = f"{letter}_off + i" if ndim is None else f"{letter}_at"
-            loads.append(f"  {load_type} {letter} = ({load_type}){letter}_ptr[{at}];")
+            loads.append(f"  {load_type} {letter} = {load(c, load_type, f'{letter}_ptr[{at}]')};")
     if ndim is None:
         params.append("long n_total")
         body = [f"  {index} i = get_global_id(0);", "  if (i >= n_total) return;"]
@@ -155,8 +188,8 @@ def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
     kernels = []
     for op in ops:
         result = expression(op, w, logical)
-        store = f"  {target} = ({out_c})({result});"
-        kernels.append(f"__kernel void ew_{op}(" + ", ".join(params) + ") {\n" + "\n".join(body + [store]) + "\n}\n")
+        write = f"  {target} = {store(out_c, result)};"
+        kernels.append(f"__kernel void ew_{op}(" + ", ".join(params) + ") {\n" + "\n".join(body + [write]) + "\n}\n")
     return header(out_c, *in_types) + _helpers(w) + "".join(kernels)
 
 
@@ -206,7 +239,7 @@ def _reduction_kernel(op: str, in_c: str, out_c: str, kept: int, reduced: int, g
     lines.append("    long at = base, q = r;")
     for d in reversed(range(reduced)):
         lines.append(f"    at += (q % rn{d}) * rs{d}; q /= rn{d};")
-    lines.append(f"    {acc} y = ({acc})x[at];")
+    lines.append(f"    {acc} y = {load(in_c, acc, 'x[at]')};")
     if op == "argmax":
         lines.append("    if (better(y, r, v, vi)) { v = y; vi = r; }")
     else:
@@ -227,9 +260,10 @@ def _reduction_kernel(op: str, in_c: str, out_c: str, kept: int, reduced: int, g
         lines.append("    }")
         lines.append("    barrier(CLK_LOCAL_MEM_FENCE);")
         lines.append("  }")
-        lines.append("  if (l == 0) " + ("out[g] = scratch_i[0];" if op == "argmax" else f"out[g] = ({out_c})scratch[0];"))
+        lines.append("  if (l == 0) " + ("out[g] = scratch_i[0];" if op == "argmax"
+                                         else f"out[g] = {store(out_c, 'scratch[0]')};"))
     else:
-        lines.append("  out[g] = " + ("vi;" if op == "argmax" else f"({out_c})v;"))
+        lines.append("  out[g] = " + ("vi;" if op == "argmax" else f"{store(out_c, 'v')};"))
     better = ""
     if op == "argmax":
         nan = "isnan" if is_float(acc) else "(int)0 & (int)"
@@ -254,7 +288,7 @@ __kernel void pack_{operand}_{inner}(__global const {c} *S, long s_off, long sb,
                            __global {w} *P, long outer, long k, long panels) {{
   long {ids}, batch = get_global_id(2);
   if ({bound}) return;
-  {w} v = o < outer ? ({w})S[s_off + batch * sb + o * so + p * sp] : ({w})0;
+  {w} v = o < outer ? {load(c, w, "S[s_off + batch * sb + o * so + p * sp]")} : ({w})0;
   P[((batch * panels + o / {size}) * k + p) * {size} + o % {size}] = v;
 }}
 """
@@ -283,7 +317,7 @@ def _gemm_kernel(c: str, w: str, rows: int, width: int, direct: bool) -> str:
         a_args = "__global const " + c + " *A, long a_off, long sb, long sn, long sk"
         a_setup = (f"  __global const {c} *a[{rows}];\n"
                    f"  for (int r = 0; r < {rows}; r++) a[r] = A + a_off + batch * sb + min(rp * {rows} + r, n - 1) * sn;")
-        a_value = "(" + w + ")a[r][p * sk]"
+        a_value = load(c, w, "a[r][p * sk]")
     else:
         a_args = f"__global const {w} *PA"
         a_setup = f"  __global const {w} *a = PA + (batch * a_panels + rp) * k * {rows};"
@@ -303,7 +337,7 @@ __kernel void gemm{"_direct_a" if direct else ""}({a_args}, __global const {w} *
   for (int r = 0; r < {rows}; r++) {{
     {w} values[{width}];
     for (int j = 0; j < {width}; j++)
-      values[j] = (accumulate && row0 + r < n && col0 + j < m) ? ({w})out[(row0 + r) * m + col0 + j] : ({w})0;
+      values[j] = (accumulate && row0 + r < n && col0 + j < m) ? {load(c, w, "out[(row0 + r) * m + col0 + j]")} : ({w})0;
     acc[r] = vload{width}(0, values);
   }}
   for (long p = p_begin; p < p_end; p++) {{
@@ -318,7 +352,7 @@ __kernel void gemm{"_direct_a" if direct else ""}({a_args}, __global const {w} *
       if (row0 + r >= n) break;
       {w} values[{width}];
       vstore{width}(acc[r], 0, values);
-      for (int j = 0; j < {width} && col0 + j < m; j++) out[(row0 + r) * m + col0 + j] = ({c})values[j];
+      for (int j = 0; j < {width} && col0 + j < m; j++) out[(row0 + r) * m + col0 + j] = {store(c, "values[j]")};
     }}
   }}
 }}
@@ -370,7 +404,7 @@ __kernel void scatter_lines(__global {c} *x, long x_off, {args("xs")},
     if (j < 0 || j >= limit) {{ error[0] = 1; continue; }}
     long target = x_at + j * xs{axis};
     {c} value = src[s_at + t * ss{axis}];
-    x[target] = accumulate ? ({c})(({w})x[target] + ({w})value) : value;
+    x[target] = accumulate ? {store(c, load(c, w, "x[target]") + " + " + load(c, w, "value"))} : value;
   }}
 }}
 """
@@ -404,6 +438,8 @@ def uniform_source(c: str) -> str:
                 "  out[i] = (double)(hi * 67108864UL + lo) * 0x1p-53;")
     elif c == "half":
         body = "out[i] = (half)((float)(bits[off + i] >> 21) * 0x1p-11f);"
+    elif c == "bf16":
+        body = "out[i] = bf16_store((float)(bits[off + i] >> 24) * 0x1p-8f);"
     else:
         body = "out[i] = (float)(bits[off + i] >> 8) * 0x1p-24f;"
     return header(c) + f"""
@@ -425,7 +461,7 @@ def arange_source(c: str, fp64: bool) -> str:
 __kernel void arange(__global {c} *out, {work} start, {work} step, long n_total) {{
   long i = get_global_id(0);
   if (i >= n_total) return;
-  out[i] = ({c})(start + ({work})i * step);
+  out[i] = {store(c, f"start + ({work})i * step")};
 }}
 """
 
@@ -455,17 +491,17 @@ __kernel void softmax({", ".join(params)}) {{
 {walk}
   __local {w} scratch[{group}];
   {w} v = -INFINITY, total_;
-  for (long r = l; r < length; r += {group}) v = max_w(v, ({w})x[base + r * x_step]);
+  for (long r = l; r < length; r += {group}) v = max_w(v, {load(c, w, "x[base + r * x_step]")});
   {reduce_step("max_w(x_, y_)")}
   {w} peak = total_;
   if (isinf(peak)) peak = 0;
   v = 0;
-  for (long r = l; r < length; r += {group}) v += exp(({w})x[base + r * x_step] - peak);
+  for (long r = l; r < length; r += {group}) v += exp({load(c, w, "x[base + r * x_step]")} - peak);
   {reduce_step("x_ + y_")}
   {w} total = total_;
   for (long r = l; r < length; r += {group}) {{
-    {w} y = ({w})x[base + r * x_step];
-    out[out_base + r * out_step] = ({c})({finish});
+    {w} y = {load(c, w, "x[base + r * x_step]")};
+    out[out_base + r * out_step] = {store(c, finish)};
   }}
 }}
 """
@@ -519,8 +555,8 @@ void gemm_tiled(__global const {c} *A, long a_off, long a_sb, long a_sn, long a_
       int e = flat + l * {threads * threads};
       int kk = e % {depth}, rr = e / {depth};
       long row = row0 + rr, col = col0 + rr, p = p0 + kk;
-      As[kk][rr] = (row < n && p < k) ? ({w})a[row * a_sn + p * a_sk] : ({w})0;
-      Bs[kk][rr] = (col < m && p < k) ? ({w})b[p * b_sk + col * b_sm] : ({w})0;
+      As[kk][rr] = (row < n && p < k) ? {load(c, w, "a[row * a_sn + p * a_sk]")} : ({w})0;
+      Bs[kk][rr] = (col < m && p < k) ? {load(c, w, "b[p * b_sk + col * b_sm]")} : ({w})0;
     }}
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int kk = 0; kk < {depth}; kk++) {{
@@ -537,7 +573,7 @@ void gemm_tiled(__global const {c} *A, long a_off, long a_sb, long a_sn, long a_
     if (row >= n) continue;
     for (int j = 0; j < {work}; j++) {{
       long col = col0 + tx + j * {threads};
-      if (col < m) out[row * m + col] = ({c})acc[i][j];
+      if (col < m) out[row * m + col] = {store(c, "acc[i][j]")};
     }}
   }}
 }}

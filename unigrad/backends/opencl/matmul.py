@@ -82,8 +82,8 @@ class Gemm:
         if found is not None:
             return found
         forced = os.environ.get("UNIGRAD_OPENCL_GEMM")
-        if not codegen.is_float(c):  # integer products are rare: the float32 choice serves them
-            found = self.config("float")
+        if not codegen.is_float(c) or c == "bf16":  # integers and bfloat16 (computed in float)
+            found = self.config("float")               # use the float32 choice
         elif forced:
             kind, *numbers = forced.split(",")
             found = (kind.strip(), *(int(v) for v in numbers))
@@ -184,7 +184,7 @@ class Gemm:
             return out
         _, rows, width, lx, ly = config
         packs, gemm_direct_a, gemm = self._kernels(c, rows, width)
-        work_size = np.dtype(np.float32 if c == "half" else a.dtype).itemsize
+        work_size = np.dtype(np.float32 if c in ("half", "bf16") else a.dtype).itemsize
         a_panels, b_panels = -(-n // rows), -(-m // width)
         packed_a = Storage(backend.pool, batch * a_panels * k * rows * work_size) if n * k > DIRECT_A_LIMIT else None
         packed_b = Storage(backend.pool, batch * b_panels * k * width * work_size)

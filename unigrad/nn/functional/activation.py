@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ...api.autocast_state import autocast_op
 from ...api.ops import pointwise as pw, reduction as red
 from ...api.tensor import Tensor
 
@@ -57,6 +58,7 @@ def silu(x: Tensor, inplace: bool = False) -> Tensor:
     return _maybe_inplace(x, x * pw.sigmoid(x), inplace)
 
 
+@autocast_op("softplus")
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
     scaled = x * beta
@@ -98,14 +100,17 @@ def _softmax_dim(ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit-dim rule
 
 
+@autocast_op("softmax")
 def softmax(x: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     return red.softmax(x, dim if dim is not None else _softmax_dim(x.ndim), dtype)
 
 
+@autocast_op("log_softmax")
 def log_softmax(x: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     return red.log_softmax(x, dim if dim is not None else _softmax_dim(x.ndim), dtype)
 
 
+@autocast_op("softmin")
 def softmin(x: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     return softmax(-x, dim, dtype=dtype)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from ...api import creation, dtypes
+from ...api.autocast_state import autocast_op
 from ...api.ops import linalg, pointwise as pw
 from ...api.tensor import Tensor
 from .dropout import dropout
@@ -16,6 +17,7 @@ def _additive_mask(mask: Tensor, dtype) -> Tensor:
     return mask
 
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale=None,
                                  enable_gqa: bool = False) -> Tensor:
@@ -34,6 +36,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     return linalg.matmul(weights, value)
 
 
+@autocast_op("multi_head_attention_forward")
 def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias,
                                  out_proj_weight, out_proj_bias, key_padding_mask=None,
                                  need_weights=True, attn_mask=None, average_attn_weights=True,

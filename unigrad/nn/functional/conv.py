@@ -5,6 +5,7 @@ columns, and ``windows``, whose adjoint ``fold`` is col2im.
 """
 from __future__ import annotations
 
+from ...api.autocast_state import autocast_op
 from ...api.ops import linalg, windows as win
 from ...api.tensor import Tensor
 from ...autograd.function import Function
@@ -176,15 +177,18 @@ def _padded_last(x_last: Tensor, padding, kernel, dilation, n: int) -> Tensor:
     return pad(x_last, flat)
 
 
+@autocast_op("conv1d")
 def conv1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
+@autocast_op("conv2d")
 def conv2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of ``x`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
                      groups: int = 1, dilation=1) -> Tensor:
     """Transposed convolution: the gradient of ``conv2d`` with respect to its input."""

@@ -1,16 +1,23 @@
 """Affine maps: ``linear`` and ``bilinear``."""
 from __future__ import annotations
 
+from ...api import autocast_state
+from ...api.autocast_state import autocast_op
 from ...api.ops import linalg
 from ...api.tensor import Tensor
+
+_autocast = autocast_state.local
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias``."""
+    if _autocast.active:
+        return autocast_state.dispatch("linear", linear, (x, weight, bias), {})
     out = linalg.matmul(x, weight.t())
     return out + bias if bias is not None else out
 
 
+@autocast_op("bilinear")
 def bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y[..., o] = x1 @ weight[o] @ x2 + bias[o]``."""
     out_features, in1, in2 = weight.shape

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...api import creation, dtypes
+from ...api.autocast_state import autocast_op
 from ...api.ops import pointwise as pw, reduction as red
 from ...api.tensor import Tensor
 from .activation import log_softmax
@@ -33,17 +34,20 @@ def _same_shape(input: Tensor, target: Tensor, name: str) -> None:
                       "to broadcasting.", stacklevel=3)
 
 
+@autocast_op("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     _same_shape(input, target, "mse_loss")
     diff = input - target
     return _reduce(diff * diff, _legacy(size_average, reduce, reduction))
 
 
+@autocast_op("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     _same_shape(input, target, "l1_loss")
     return _reduce(pw.abs(input - target), _legacy(size_average, reduce, reduction))
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     diff = pw.abs(input - target)
@@ -54,6 +58,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
+@autocast_op("huber_loss")
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
     diff = pw.abs(input - target)
     loss = pw.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta)
@@ -69,6 +74,7 @@ def _class_last(x: Tensor) -> Tensor:
     return x.movedim(1, -1).reshape(-1, x.shape[1])
 
 
+@autocast_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices, given log-probabilities (N, C) or (N, C, d...)."""
@@ -98,6 +104,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     return loss.sum() / w.sum()
 
 
+@autocast_op("cross_entropy")
 def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
                   reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """``nll_loss(log_softmax(input))`` for class indices, or the soft-target cross-entropy for
@@ -151,6 +158,7 @@ def _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_
     return _reduce(loss, reduction)
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     """``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100, as PyTorch does."""
@@ -166,6 +174,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average=None,
                                      reduce=None, reduction: str = "mean", pos_weight=None) -> Tensor:
     """BCE on logits without overflow: ``(1-t) x + w_pos (log1p(exp(-|x|)) + max(-x, 0))``."""
@@ -183,6 +192,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
+@autocast_op("kl_div")
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """Pointwise KL divergence ``target * (log target - input)`` (input holds log-probabilities)."""
@@ -197,6 +207,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction)
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     dot = (x1 * x2).sum(dim)
     n1 = pw.clamp((x1 * x1).sum(dim), min=eps * eps)
@@ -204,12 +215,14 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return dot * pw.rsqrt(n1 * n2)
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(x1, x2, target, margin: float = 0.0, reduction: str = "mean") -> Tensor:
     cos = cosine_similarity(x1, x2, dim=-1, eps=1e-12)
     loss = pw.where(target > 0, 1.0 - cos, pw.clamp(cos - margin, min=0.0))
     return _reduce(loss, reduction)
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean") -> Tensor:
     loss = pw.exp(input) - target * input if log_input else input - target * pw.log(input + eps)
     return _reduce(loss, reduction)

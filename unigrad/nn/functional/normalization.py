@@ -1,9 +1,24 @@
 """Normalisation layers as composites: batch, layer, group and instance norm."""
 from __future__ import annotations
 
+import functools
+
+from ...api import dtypes
+from ...api.autocast_state import autocast_op
 from ...api.ops import pointwise as pw
 from ...api.tensor import Tensor
 from ...autograd.grad_mode import no_grad
+
+
+def _float32_statistics(norm):
+    """A 16-bit input is normalised in float32 (statistics included) and the result rounded back
+    to its dtype, as PyTorch's kernels do; parameters and running statistics keep their dtype."""
+    @functools.wraps(norm)
+    def run(x: Tensor, *args, **kwargs) -> Tensor:
+        if x._dtype in dtypes.LOW_PRECISION:
+            return norm(x.float(), *args, **kwargs).to(x._dtype)
+        return norm(x, *args, **kwargs)
+    return run
 
 
 def _channel_shape(x: Tensor) -> tuple:
@@ -19,6 +34,7 @@ def _affine(out: Tensor, weight, bias, shape=None) -> Tensor:
     return out
 
 
+@_float32_statistics
 def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise over the batch (and spatial) dims; in training, update the running statistics
@@ -46,6 +62,8 @@ def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, tra
     return _affine((x - mean) * pw.rsqrt(var + eps), weight, bias, shape)
 
 
+@autocast_op("layer_norm")
+@_float32_statistics
 def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -60,6 +78,8 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
     return _affine(centered * pw.rsqrt(var + eps), weight, bias)
 
 
+@autocast_op("group_norm")
+@_float32_statistics
 def group_norm(x: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalise over groups of channels (and spatial dims)."""
     n, c = x.shape[0], x.shape[1]
@@ -73,6 +93,7 @@ def group_norm(x: Tensor, num_groups: int, weight=None, bias=None, eps: float = 
     return _affine((centered * pw.rsqrt(var + eps)).reshape(x.shape), weight, bias, _channel_shape(x))
 
 
+@_float32_statistics
 def instance_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     dims = tuple(range(2, x.ndim))
@@ -82,6 +103,7 @@ def instance_norm(x: Tensor, running_mean=None, running_var=None, weight=None, b
     return _affine(out, weight, bias, _channel_shape(x))
 
 
+@autocast_op("normalize")
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
     return x / pw.clamp(x.norm(p, dim, keepdim=True), min=eps)

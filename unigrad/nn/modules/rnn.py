@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ...api import creation
+from ...amp.autocast_mode import cast_inputs, run_module
+from ...api import autocast_state, creation
 from ...api.ops import pointwise as pw, shape as sh
 from ...api.tensor import Tensor
 from ...autograd.function import Function
@@ -17,6 +18,11 @@ from ..parameter import Parameter
 from .module import Module
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+_autocast = autocast_state.local
+
+
+def _same(t):
+    return t
 
 
 def _sigmoid_grad(y: Tensor) -> Tensor:
@@ -159,6 +165,11 @@ class RNNBase(Module):
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
     def forward(self, x: Tensor, hx=None):
+        if _autocast.active:  # the whole layer is one autocast op, as PyTorch's fused RNN ops are
+            return run_module(self.mode.lower(), self._forward, (x, hx))
+        return self._forward(x, hx)
+
+    def _forward(self, x: Tensor, hx, cast=_same):
         batched = x.ndim == 3
         if not batched:
             if x.ndim != 2:
@@ -178,7 +189,7 @@ class RNNBase(Module):
             outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                w_ih, w_hh, b_ih, b_hh = (w if w is None else cast(w) for w in self._weights(layer, direction))
                 width = layer_input.shape[-1]
                 xproj = layer_input.reshape(steps * batch, width) @ w_ih.t()
                 if b_ih is not None:
@@ -322,6 +333,8 @@ class RNNCell(RNNCellBase):
 
     def forward(self, x, hx=None):
         x, hx, batched = self._batched(x, hx, 1)
+        if _autocast.active:
+            x, hx = cast_inputs(f"rnn_{self.nonlinearity}_cell", x, hx)
         xi, hh = self._projections(x, hx)
         h = pw.tanh(xi + hh) if self.nonlinearity == "tanh" else pw.relu(xi + hh)
         return h if batched else h.squeeze(0)
@@ -333,6 +346,8 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, x, hx=None):
         x, (h, c), batched = self._batched(x, hx, 2)
+        if _autocast.active:
+            x, h, c = cast_inputs("lstm_cell", x, h, c)
         xi, hh = self._projections(x, h)
         i, f, g, o = (xi + hh).chunk(4, 1)
         c = pw.sigmoid(f) * c + pw.sigmoid(i) * pw.tanh(g)
@@ -346,6 +361,8 @@ class GRUCell(RNNCellBase):
 
     def forward(self, x, hx=None):
         x, h, batched = self._batched(x, hx, 1)
+        if _autocast.active:
+            x, h = cast_inputs("gru_cell", x, h)
         xi, hh = self._projections(x, h)
         xr, xz, xn = xi.chunk(3, 1)
         hr, hz, hn = hh.chunk(3, 1)
