@@ -52,6 +52,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  #
 from . import cuda  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import amp  # noqa: E402
+from . import distributed  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from . import utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401

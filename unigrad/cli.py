@@ -52,6 +52,11 @@ def main(argv=None) -> int:
     demo_parser.add_argument("--checkpoint", default=None, help="where to save the checkpoint")
     demo_parser.add_argument("--amp", action="store_true",
                              help="mixed precision: autocast (bfloat16 on cpu) and a GradScaler for float16")
+    run_parser = commands.add_parser(
+        "run", help="start N ranks of a distributed script through the MPI launcher")
+    run_parser.add_argument("-n", "--nproc", type=int, required=True, help="how many ranks")
+    run_parser.add_argument("script")
+    run_parser.add_argument("args", nargs=argparse.REMAINDER)
     from .conformance import cli as conformance_cli
     conformance_cli.build_parser(commands.add_parser(
         "conformance", help="certify a backend against the float64 reference"))
@@ -60,6 +65,13 @@ def main(argv=None) -> int:
         return conformance_cli.main(args=args)
     if args.command == "info":
         return info()
+    if args.command == "run":
+        from .distributed.launch import launch
+        try:
+            launch(args.nproc, args.script, args.args)
+        except (RuntimeError, FileNotFoundError, ValueError) as error:
+            print(error, file=sys.stderr)
+            return 2
     if args.command == "demo":
         return demo(args.device, args.epochs, args.seed, args.logdir, args.checkpoint, args.amp)
     info()

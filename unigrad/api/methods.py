@@ -62,13 +62,28 @@ def _register_hook(self: Tensor, hook):
     return _RemovableHandle(node, hook)
 
 
+def _register_post_accumulate_grad_hook(self: Tensor, hook):
+    """Call ``hook(tensor)`` after backward has accumulated a new gradient into this leaf's
+    ``.grad`` (what DistributedDataParallel uses to start reducing a bucket early)."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    node = edge_of(self)
+    if node._post_hooks is None:
+        node._post_hooks = []
+    node._post_hooks.append(hook)
+    return _RemovableHandle(node, hook, "_post_hooks")
+
+
 class _RemovableHandle:
-    def __init__(self, node, hook) -> None:
-        self._node, self._hook = node, hook
+    def __init__(self, node, hook, where: str = "_pre_hooks") -> None:
+        self._node, self._hook, self._where = node, hook, where
 
     def remove(self) -> None:
-        if self._node._pre_hooks and self._hook in self._node._pre_hooks:
-            self._node._pre_hooks.remove(self._hook)
+        hooks = getattr(self._node, self._where)
+        if hooks and self._hook in hooks:
+            hooks.remove(self._hook)
 
 
 def _retain_grad(self: Tensor) -> None:
@@ -184,7 +199,8 @@ METHODS = {
     "new_zeros": _new_factory(creation.zeros), "new_ones": _new_factory(creation.ones),
     "new_empty": _new_factory(creation.empty), "new_full": _new_full, "new_tensor": _new_tensor,
     # autograd
-    "backward": _backward, "register_hook": _register_hook, "retain_grad": _retain_grad,
+    "backward": _backward, "register_hook": _register_hook,
+    "register_post_accumulate_grad_hook": _register_post_accumulate_grad_hook, "retain_grad": _retain_grad,
     "retains_grad": property(_retains_grad), "detach": sh.detach, "detach_": _detach_,
     # copies and comparisons of whole tensors
     "clone": sh.clone, "contiguous": sh.contiguous, "allclose": _allclose, "isclose": isclose,

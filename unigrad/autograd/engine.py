@@ -110,6 +110,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                 if grad is not None and captured is None and (
                         accumulate_into is None or node in accumulate_into):
                     _accumulate(node, grad, create_graph, ownership)
+                    if node._post_hooks:
+                        for hook in tuple(node._post_hooks):
+                            hook(node.variable)
                 continue
             if grad is None:
                 child_grads = (None,) * len(node._next)

@@ -78,7 +78,7 @@ class Node:
 class AccumulateGrad(Node):
     """The node of a leaf tensor that requires grad: backward adds into ``variable.grad``."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("variable", "_post_hooks")
 
     def __init__(self, variable) -> None:
         self._name = "AccumulateGrad"
@@ -88,6 +88,7 @@ class AccumulateGrad(Node):
         self._pre_hooks = None
         self._retained = None
         self.variable = variable
+        self._post_hooks = None  # called with the leaf once its .grad holds the new gradient
 
     def release(self) -> None:
         pass
