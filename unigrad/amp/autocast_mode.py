@@ -27,7 +27,7 @@ _local = autocast_state.local
 _LOW = dtypes.LOW_PRECISION
 
 
-def _backend_class(device_type: str):
+def _backend_info(device_type: str):
     info = {i.name: i for i in registry.registered()}.get(device_type)
     if info is None:
         names = ", ".join(repr(i.name) for i in registry.registered())
@@ -88,7 +88,7 @@ class autocast:
         self.device = device_type
         self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
         self._enabled = bool(enabled)
-        info = _backend_class(device_type)
+        info = _backend_info(device_type)
         if not info.available:
             if self._enabled:
                 warnings.warn(f"User provided device_type of {device_type!r}, but it is unavailable "

@@ -6,8 +6,7 @@ from float32 (``astype``) but whose kernels are missing or incomplete for it,
 
 * arithmetic primitives widen bfloat16 operands to float32, run the float32 kernel and round a
   value result back to bfloat16 once -- what PyTorch's bfloat16 kernels do (float "opmath", one
-  rounding per op). Python floats beside bfloat16 are rounded to bfloat16 first, as PyTorch rounds
-  a wrapped scalar to the tensor's dtype;
+  rounding per op);
 * primitives that only move bits (``copy_``, ``gather``, ``scatter``) run on uint16 views;
 * conversions (``cast``, ``full``, ``arange``) go through float32.
 """
@@ -40,7 +39,7 @@ def _wrap(method, rounds: bool):
     def run(self, *args, out=None):
         if args[0].dtype is not _BF16 and (len(args) < 2 or getattr(args[1], "dtype", None) is not _BF16):
             return method(self, *args) if out is None else method(self, *args, out=out)
-        widened = [float(_BF16.type(a)) if a.__class__ is float else _widen(a) for a in args]
+        widened = [_widen(a) for a in args]
         to_bf16 = rounds
         if len(args) > 3 and args[3] is dtypes.bfloat16:  # sum/prod asked for bfloat16 itself
             widened[3], to_bf16 = dtypes.float32, True

@@ -9,7 +9,8 @@ What the frontend guarantees before it calls a primitive (so a backend need not 
 * Every buffer argument was created by this backend instance (same device).
 * Binary/ternary operands have the **same shape and dtype** (broadcast operands arrive as stride-0
   views made with ``as_strided``), except that ``b`` may be a Python scalar (``bool``, ``int`` or
-  ``float``) that the frontend has already checked against ``a``'s dtype.
+  ``float``) that the frontend has already checked against ``a``'s dtype (beside float16 and
+  bfloat16, a float already rounded to that dtype).
 * Axes are normalised: non-negative, sorted, unique tuples.
 * dtypes are ``unigrad.dtype`` objects from ``supported_dtypes``.
 
@@ -63,6 +64,10 @@ class Backend(abc.ABC):
     #: the low-precision dtype ``autocast(device_type)`` uses when no dtype is given; None means
     #: float16 where supported, else bfloat16
     autocast_dtype: ClassVar[Any] = None
+    #: process-group transports this backend offers beside MPI, as ``{name: "module:Class"}``
+    #: (imported only when ``init_process_group(name)`` asks for one); the class extends
+    #: ``unigrad.distributed.mpi.MPITransport`` and takes the timeout in seconds
+    process_group_transports: ClassVar[dict] = {}
     #: whether this device type uses indices ("cpu" does not: its tensors say ``device(type='cpu')``)
     indexed: ClassVar[bool] = True
 

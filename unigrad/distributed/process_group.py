@@ -8,6 +8,7 @@ non-contiguous ones included.
 from __future__ import annotations
 
 import datetime
+import importlib
 import os
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from ..api import creation
 from ..api.tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ..backends import registry
 from .mpi import DistributedError, MPITransport
 
 __all__ = ["ReduceOp", "DistributedError", "init_process_group", "is_initialized", "is_available",
@@ -52,27 +54,43 @@ def _seconds(timeout) -> float:
 def init_process_group(backend: str | None = None, init_method=None, timeout=None, world_size: int = -1,
                        rank: int = -1, **_ignored) -> None:
     """Join the default process group. ``backend``: ``"mpi"`` (default; every device, host
-    staging) or ``"nccl"`` (CUDA tensors, device to device; ranks still start under the MPI
-    launcher, which also exchanges NCCL's id). Rank and world size come from the launcher
+    staging) or a transport a backend offers, such as ``"nccl"`` (the CUDA backend's: CUDA tensors
+    device to device; ranks still start under the MPI launcher, which also exchanges NCCL's id). Rank and world size come from the launcher
     (``unigrad run -n N``); ``timeout`` (seconds or a timedelta) bounds every collective."""
     global _group
     if _group is not None:
         raise RuntimeError("trying to initialize the default process group twice!")
     name = (backend or "mpi").lower()
     seconds = _seconds(timeout)
+    offered = _offered_transports()
     if name == "mpi":
         group = MPITransport(seconds)
-    elif name == "nccl":
-        from .nccl import NCCLTransport
-        group = NCCLTransport(seconds)
+    elif name in offered:
+        module, _, attribute = offered[name].partition(":")
+        group = getattr(importlib.import_module(module), attribute)(seconds)
     else:
-        raise ValueError(f"unknown distributed backend {backend!r}: unigrad has 'mpi' (every device) "
-                         f"and 'nccl' (CUDA)")
+        others = "".join(f", {n!r} ({device})" for n, device in
+                         ((n, _offering_device(n)) for n in offered))
+        raise ValueError(f"unknown distributed backend {backend!r}: unigrad has 'mpi' (every device){others}")
     for given, actual, what in ((world_size, group.world_size, "world_size"), (rank, group.rank, "rank")):
         if given not in (-1, None) and given != actual:
             raise ValueError(f"init_process_group({what}={given}) but the launcher started this process "
                              f"with {what} {actual}")
     _group = group
+
+
+def _offered_transports() -> dict:
+    """Transports the registered backends offer (``Backend.process_group_transports``)."""
+    found: dict = {}
+    for info in registry.registered():
+        for name, path in info.backend_class.process_group_transports.items():
+            found.setdefault(name.lower(), path)
+    return found
+
+
+def _offering_device(name: str) -> str:
+    return next(info.name for info in registry.registered()
+                if name in {n.lower() for n in info.backend_class.process_group_transports})
 
 
 def default_group():

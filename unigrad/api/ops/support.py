@@ -56,9 +56,10 @@ def expand_buf(t: Tensor, shape: tuple):
 
 
 def scalar_for(value, dtype: dtypes.dtype):
-    """A Python scalar converted to the kind of ``dtype`` (what backends receive)."""
+    """A Python scalar converted to the kind of ``dtype`` (what backends receive). Beside a 16-bit
+    float it is rounded to that dtype first, as PyTorch rounds a wrapped scalar to the tensor's dtype."""
     if dtype.is_floating_point:
-        return float(value)
+        return float(value) if dtype.itemsize != 2 else float(dtype.numpy.type(value))
     if dtype is dtypes.bool:
         return bool(value)
     return int(value)

@@ -54,6 +54,7 @@ class CupyBackend(ArrayModuleBackend):
 
     name = "cuda"
     deferred_index_checks = True  # index kernels flag bad indices; raised at the next sync
+    process_group_transports = {"nccl": "unigrad.backends.cupy.nccl:NCCLTransport"}
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:

@@ -29,9 +29,8 @@ def _array(result):
 
 
 def _operand(a, b):
-    """``b`` as NumPy should see it beside the array ``a``. A Python float beside a bfloat16 array
-    is rounded to bfloat16 first, as PyTorch rounds a wrapped scalar to the tensor's dtype (NumPy
-    would otherwise compute and return float32)."""
+    """``b`` as NumPy should see it beside the array ``a``: a Python float beside a bfloat16 array
+    (already representable in bfloat16) as a bfloat16 scalar, or NumPy would return float32."""
     if b.__class__ is float and a.dtype is _BFLOAT16:
         return _BFLOAT16.type(b)
     return b

@@ -25,12 +25,9 @@ _BF16 = dt.bfloat16.numpy
 _UINT16 = np.dtype(np.uint16)
 
 
-def _scalar_arg(x, bf16: bool):
-    """A Python scalar as a kernel argument; beside bfloat16 it is rounded to bfloat16 first (as
-    PyTorch rounds a wrapped scalar to the tensor's dtype) and passed as a float."""
-    if isinstance(x, (bool, np.bool_)):
-        return int(x)
-    return float(_BF16.type(x)) if bf16 else x
+def _fill_value(dtype: np.dtype, value):
+    """``value`` as the scalar argument of a kernel writing ``dtype`` (bfloat16's is a float)."""
+    return float(value) if dtype is _BF16 else dtype.type(value)
 
 
 def _mark_forked(backend_ref) -> None:
@@ -184,7 +181,6 @@ class OpenCLBackend(Backend):
             else:
                 signature.append(None)
         key = (op, out.dtype, tuple(signature), n >= 2 ** 32)
-        bf16 = out.dtype is _BF16 or _BF16 in signature
         if dense:
             kernel = self._dense_kernels.get(key)
             if kernel is None:
@@ -195,7 +191,7 @@ class OpenCLBackend(Backend):
                     args.append(x.data)
                     args.append(x.offset)
                 else:
-                    args.append(_scalar_arg(x, bf16))
+                    args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
             self._launch_1d(kernel, n, *args)
             return out
         arrays = [out] + [x for x in operands if x.__class__ is CLArray]
@@ -209,7 +205,7 @@ class OpenCLBackend(Backend):
                 args += [x.data, x.offset] + ([] if ndim is None else list(strides[position]))
                 position += 1
             else:
-                args.append(_scalar_arg(x, bf16))
+                args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
         if ndim is None:
             self._launch_1d(kernel, n, *args)
             return out
@@ -247,7 +243,7 @@ class OpenCLBackend(Backend):
 
     def full(self, shape, value, dtype):
         out = self._new(shape, dtype.numpy)
-        return self._elementwise("copy", out, [value if out.dtype is _BF16 else out.dtype.type(value)])
+        return self._elementwise("copy", out, [_fill_value(out.dtype, value)])
 
     def arange(self, start, stop, step, dtype):
         count = max(0, math.ceil((stop - start) / step))
@@ -343,7 +339,7 @@ class OpenCLBackend(Backend):
             return out
         total = math.prod(x.shape[d] for d in axes)
         if total == 0:
-            return self._elementwise("copy", out, [out.dtype.type(empty_value)])
+            return self._elementwise("copy", out, [_fill_value(out.dtype, empty_value)])
         kept_shape, (kept_strides,) = layout.coalesce([x.shape[d] for d in kept_axes],
                                                       [[x.strides[d] for d in kept_axes]])
         red_shape, (red_strides,) = layout.coalesce([x.shape[d] for d in axes], [[x.strides[d] for d in axes]])

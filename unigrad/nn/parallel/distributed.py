@@ -57,8 +57,7 @@ class DistributedDataParallel(Module):
                  find_unused_parameters: bool = False, gradient_as_bucket_view: bool = False) -> None:
         super().__init__()
         self.module = module
-        group = dist.process_group.default_group()
-        object.__setattr__(self, "_group", group)
+        self._group = group = dist.process_group.default_group()
         self.broadcast_buffers = broadcast_buffers
         self.find_unused_parameters = find_unused_parameters
         self.require_backward_grad_sync = True
@@ -67,18 +66,15 @@ class DistributedDataParallel(Module):
             for tensor in list(module.parameters()) + list(module.buffers()):
                 dist.broadcast(tensor, 0)
         params = [p for p in module.parameters() if p.requires_grad]
-        names = {id(p): name for name, p in module.named_parameters()}
-        object.__setattr__(self, "_names", names)
-        object.__setattr__(self, "_buckets", self._make_buckets(params[::-1], bucket_cap_mb * 2 ** 20,
-                                                                min(bucket_cap_mb, 1) * 2 ** 20))
-        object.__setattr__(self, "_bucket_of", {id(p): b for b in self._buckets for p in b.params})
-        object.__setattr__(self, "_next_to_start", 0)
-        object.__setattr__(self, "_pending", False)
-        object.__setattr__(self, "_handles", [p.register_post_accumulate_grad_hook(self._grad_ready)
-                                              for p in params])
+        self._names = {id(p): name for name, p in module.named_parameters()}
+        self._buckets = self._make_buckets(params[::-1], bucket_cap_mb * 2 ** 20,
+                                           min(bucket_cap_mb, 1) * 2 ** 20)
+        self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
+        self._next_to_start, self._pending = 0, False
+        self._handles = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in params]
         #: seconds spent copying buckets and blocked waiting for reductions at the end of backward,
         #: summed over synchronised backward passes (``benchmarks/bench_ddp.py`` reads them)
-        object.__setattr__(self, "timings", {"copy": 0.0, "wait": 0.0, "backwards": 0})
+        self.timings = {"copy": 0.0, "wait": 0.0, "backwards": 0}
 
     # ----- construction -----------------------------------------------------------------------
     def _check_same_model(self, group) -> None:
@@ -116,7 +112,7 @@ class DistributedDataParallel(Module):
     def forward(self, *inputs, **kwargs):
         if self._pending:
             missing = [self._names[id(p)] for b in self._buckets for p in b.params
-                       if b.requests is None and not self._has_new_grad(p)]
+                       if b.requests is None and p.grad is None]
             self._reset()
             raise RuntimeError(
                 "Expected to have finished reduction in the prior iteration before starting a new one: "
@@ -130,21 +126,15 @@ class DistributedDataParallel(Module):
         outputs = self.module(*inputs, **kwargs)
         if is_grad_enabled() and self.require_backward_grad_sync:
             self._reset()
-            object.__setattr__(self, "_pending", True)
+            self._pending = True
             if self.find_unused_parameters:
                 self._mark_unused(outputs)
         return outputs
 
-    @staticmethod
-    def _has_new_grad(param) -> bool:
-        return param.grad is not None
-
     def _reset(self) -> None:
         for bucket in self._buckets:
             bucket.ready, bucket.requests, bucket.finish, bucket.on_device = 0, None, None, None
-        object.__setattr__(self, "_next_to_start", 0)
-        object.__setattr__(self, "_pending", False)
-        object.__setattr__(self, "_unused", set())
+        self._next_to_start, self._pending = 0, False
 
     def _mark_unused(self, outputs) -> None:
         """Parameters the autograd graph of ``outputs`` does not reach count as ready now."""
@@ -164,7 +154,6 @@ class DistributedDataParallel(Module):
                 continue
             stack.extend(child for child in node._next if child is not None)
         unused = {id(p) for b in self._buckets for p in b.params if id(p) not in reached}
-        object.__setattr__(self, "_unused", unused)
         for bucket in self._buckets:
             bucket.ready = sum(1 for p in bucket.params if id(p) in unused)
         self._start_ready_buckets()
@@ -186,7 +175,7 @@ class DistributedDataParallel(Module):
             if bucket.ready < len(bucket.params):
                 return
             self._start(bucket)
-            object.__setattr__(self, "_next_to_start", self._next_to_start + 1)
+            self._next_to_start = self._next_to_start + 1
 
     def _start(self, bucket: _Bucket) -> None:
         started = time.perf_counter()

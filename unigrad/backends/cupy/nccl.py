@@ -1,4 +1,5 @@
-"""The NCCL transport (CUDA): contiguous CUDA tensors are reduced and broadcast device to device
+"""The NCCL process-group transport (``init_process_group("nccl")``, offered by the CUDA backend
+through ``process_group_transports``): contiguous CUDA tensors are reduced and broadcast device to device
 through CuPy's NCCL binding; everything else falls back to the MPI transport it extends, which
 also starts the ranks and hands NCCL's unique id from rank 0 to the others.
 
@@ -10,7 +11,7 @@ import os
 
 import numpy as np
 
-from .mpi import MPITransport
+from ...distributed.mpi import MPITransport
 
 _NCCL_TYPES = {"float16": "NCCL_FLOAT16", "bfloat16": "NCCL_BFLOAT16", "float32": "NCCL_FLOAT32",
                "float64": "NCCL_FLOAT64", "int32": "NCCL_INT32", "int64": "NCCL_INT64",
