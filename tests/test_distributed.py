@@ -98,7 +98,7 @@ def test_collectives_need_an_initialized_group():
         unigrad.distributed.all_reduce(unigrad.ones(2))
     with pytest.raises(RuntimeError, match="Default process group has not been initialized"):
         unigrad.nn.parallel.DistributedDataParallel(unigrad.nn.Linear(2, 2))
-    with pytest.raises(ValueError, match="unknown distributed backend 'gloo'.*'nccl' \(cuda\)"):
+    with pytest.raises(ValueError, match=r"unknown distributed backend 'gloo'.*'nccl' \(cuda\)"):
         unigrad.distributed.init_process_group("gloo")
 
 
