@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 
 import unigrad
 import unigrad.nn.functional as F
@@ -44,6 +45,25 @@ def numpy_fold(patches, shape, kernel, stride, dilation):
             at = tuple(a * s + f * d for a, s, f, d in zip(o, stride, offset, dilation))
             out[(...,) + at] += patches[(...,) + o + offset]
     return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), dims=st.integers(1, 3), dtype=st.sampled_from(["float32", "float64"]))
+def test_the_cpu_backends_own_max_pool_matches_the_reference(data, dims, dtype):
+    """Values and first-maximum positions, with ties (small integers) and NaNs in the input."""
+    kernel = tuple(data.draw(st.integers(1, 3), label="kernel") for _ in range(dims))
+    stride = tuple(data.draw(st.integers(1, 3), label="stride") for _ in range(dims))
+    dilation = tuple(data.draw(st.integers(1, 2), label="dilation") for _ in range(dims))
+    spatial = tuple(d * (k - 1) + 1 + data.draw(st.integers(0, 4)) for k, d in zip(kernel, dilation))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
+    x = rng.integers(-3, 4, (2, 3) + spatial).astype(dtype)
+    x[rng.random(x.shape) < data.draw(st.sampled_from([0.0, 0.1]), label="nan share")] = np.nan
+    backend = registry.get_backend(unigrad.device("cpu"))
+    values, positions = type(backend).max_pool(backend, x, kernel, stride, dilation)
+    expected_values, expected_positions = numpy_max_pool(x, kernel, stride, dilation)
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_array_equal(positions, expected_positions)
+    assert values.dtype == x.dtype and positions.dtype == np.int64
 
 
 @pytest.fixture

@@ -208,6 +208,34 @@ def test_conv_gradcheck_and_pool_gradcheck():
     assert gradcheck(lambda a, b: unigrad.nn.functional.conv_transpose2d(a, b, stride=2), (t, wt))
 
 
+@pytest.mark.parametrize("n,dilation,padding", [(2, 1, 0), (2, (1, 2), 1), (1, 2, 2)])
+def test_stride_one_conv_input_gradient_and_its_double_backward_match_torch(n, dilation, padding):
+    """The stride-1 input gradient (shifted runs over a pitched column gradient) and, through
+    create_graph, the gradient of that gradient with respect to the weight and the output seed."""
+    from unigrad.autograd import gradcheck, grad
+    rng = np.random.default_rng(7)
+    shape, w_shape = ((2, 3, 6, 7), (4, 3, 3, 2)) if n == 2 else ((2, 3, 9), (4, 3, 3))
+    data, weight = rng.standard_normal(shape), rng.standard_normal(w_shape)
+    conv_ours = unigrad.nn.functional.conv2d if n == 2 else unigrad.nn.functional.conv1d
+    conv_torch = torch.nn.functional.conv2d if n == 2 else torch.nn.functional.conv1d
+    results = []
+    for lib, conv in ((unigrad, conv_ours), (torch, conv_torch)):
+        x, w = lib.tensor(data, requires_grad=True), lib.tensor(weight, requires_grad=True)
+        out = conv(x, w, None, 1, padding, dilation)
+        seed = lib.tensor(rng.standard_normal(tuple(out.shape)) if lib is unigrad else results[0][3],
+                          requires_grad=True)
+        (g_x,) = grad(out, x, seed, create_graph=True) if lib is unigrad else torch.autograd.grad(
+            out, x, seed, create_graph=True)
+        probe = lib.tensor(np.cos(np.arange(g_x.numel())).reshape(tuple(g_x.shape)))
+        g_w, g_seed = (grad if lib is unigrad else torch.autograd.grad)((g_x * probe).sum(), (w, seed))
+        results.append([t.detach().numpy() for t in (g_x, g_w, g_seed)] + [seed.detach().numpy()])
+    for ours, theirs in zip(results[0][:3], results[1][:3]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+    x = unigrad.tensor(data[:1, :, :5], requires_grad=True)
+    w = unigrad.tensor(weight[:2], requires_grad=True)
+    assert gradcheck(lambda a, b: conv_ours(a, b, None, 1, padding, dilation), (x, w))
+
+
 def test_lstm_gradcheck():
     from unigrad.autograd import gradcheck
     unigrad.manual_seed(0)

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import unigrad
@@ -197,3 +197,29 @@ def test_mixed_dtypes_promote_and_backprop_to_each_dtype():
 
 def test_clamp_with_tensor_bounds():
     check(lambda lib, x, lo, hi: lib.clamp(x, lo, hi), randn(6), randn(6) - 1, randn(6) + 1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(dtype=st.sampled_from(["float16", "bfloat16", "float32", "float64", "int32", "int64"]),
+       seed=st.integers(0, 2**16), other=st.sampled_from(["array", "zero", "negative zero", "scalar", "row"]))
+def test_large_where_is_bit_exact_against_numpy(dtype, seed, other):
+    """Large selects take the cpu backend's branch-free path: every bit (NaN payloads, -0, inf)
+    must equal NumPy's where, with a tensor, a broadcast row or a scalar as the other value."""
+    import ml_dtypes
+    from parity import skip_unless_supported
+    skip_unless_supported(dtype)
+    np_dtype = ml_dtypes.bfloat16 if dtype == "bfloat16" else np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    a = (rng.standard_normal((90, 70)) * 10).astype(np_dtype)
+    b = (rng.standard_normal((90, 70)) * 10).astype(np_dtype)
+    if np.dtype(np_dtype).kind == "f" or dtype == "bfloat16":
+        a[0, :5] = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0]).astype(np_dtype)
+    condition = rng.random((90, 70)) < 0.5
+    value = {"array": b, "row": b[:1], "zero": 0, "negative zero": -0.0, "scalar": 3}[other]
+    if other == "negative zero" and np.dtype(np_dtype).kind == "i":
+        value = 0
+    ours = unigrad.where(unigrad.tensor(condition), unigrad.tensor(a),
+                         unigrad.tensor(value) if isinstance(value, np.ndarray) else value).numpy()
+    expected = np.where(condition, a, np.asarray(value, dtype=np_dtype))
+    assert ours.dtype == expected.dtype
+    np.testing.assert_array_equal(ours.view(np.uint8), expected.view(np.uint8))

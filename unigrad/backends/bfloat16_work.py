@@ -111,6 +111,20 @@ def _scatter_add(method):
     return run
 
 
+def _max_pool(method):
+    """Window maxima in float32; the values round back exactly (each is a bfloat16 input)."""
+    @functools.wraps(method)
+    def run(self, x, *args):
+        if x.dtype is not _BF16:
+            return method(self, x, *args)
+        result = method(self, x.astype(_FLOAT32), *args)
+        if result is NotImplemented:
+            return result
+        values, positions = result
+        return values.astype(_BF16), positions
+    return run
+
+
 def compute_bfloat16_in_float32(cls):
     """Class decorator: route the arithmetic primitives of ``cls`` through float32 for bfloat16."""
     for name in VALUE_PRIMITIVES + OTHER_PRIMITIVES:
@@ -118,6 +132,8 @@ def compute_bfloat16_in_float32(cls):
         if callable(method):
             setattr(cls, name, _wrap(method, name in VALUE_PRIMITIVES))
     cls.scatter_add = _scatter_add(cls.scatter_add)
+    if callable(getattr(cls, "max_pool", None)):
+        cls.max_pool = _max_pool(cls.max_pool)
     cls.gather = _bit_moving(cls.gather, True)
     cls.scatter = _bit_moving(cls.scatter, False)
     cls.copy_ = _copy(cls.copy_)

@@ -50,12 +50,12 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     out = Tensor._make(x._backend.gather(x._buf, d, index._buf), x._dtype, x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
         shape = x._buf.shape
-        out._attach("GatherBackward0", lambda g: (_scatter_add_into_zeros(g, d, index, shape),),
+        out._attach("GatherBackward0", lambda g: (scatter_add_into_zeros(g, d, index, shape),),
                     (x,))
     return out
 
 
-def _scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
+def scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
     b = src._backend
     buf = b.full(shape, 0, src._dtype)
     b.scatter_add(buf, dim, index._buf, src._buf if src.is_contiguous() else src.contiguous()._buf)
@@ -73,7 +73,7 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     src = src.to(x._dtype)
     if src._buf.shape != index._buf.shape:
         src = src[tuple(slice(0, n) for n in index._buf.shape)]
-    added = _scatter_add_into_zeros(src, d, index, x._buf.shape)
+    added = scatter_add_into_zeros(src, d, index, x._buf.shape)
     return x + added
 
 

@@ -117,6 +117,39 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
     return sh.unsqueeze(a, 1) * sh.unsqueeze(b, 0)
 
 
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` as one node, like PyTorch's addmm for linear layers: the bias is
+    added into the product's fresh buffer, and the weight gradient is formed as ``g^T x``, in the
+    weight's own (out, in) layout (so accumulating it into ``.grad`` copies nothing)."""
+    if weight.__class__ is not Tensor or weight.ndim != 2 or x.__class__ is not Tensor or x.ndim == 0 or (
+            bias is not None and (bias.__class__ is not Tensor or bias._buf.shape != weight._buf.shape[:1]
+                                  or bias._dtype is not x._dtype or bias._device is not x._device)):
+        out = matmul(x, sh.t(weight))  # the general path, with its checks and messages
+        return out + bias if bias is not None else out
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        out = matmul(x, _transposed(weight))
+    finally:
+        grad_state.enabled = enabled
+    backend = out._backend
+    if bias is not None:
+        addend = bias._buf if backend.native_broadcasting else expand_buf(bias, out._buf.shape)
+        backend.add(out._buf, addend, out=out._buf)
+    need_x, need_w = x._requires_grad, weight._requires_grad
+    need_b = bias is not None and bias._requires_grad
+    if (need_x or need_w or need_b) and enabled:
+        out_features, in_features = weight._buf.shape
+
+        def backward(g):
+            rows = g.reshape(-1, out_features)
+            gx = matmul(g, weight) if need_x else None
+            gw = _matmul_batched(_transposed(rows), x.reshape(-1, in_features)) if need_w else None
+            return gx, gw, (rows.sum(0) if need_b else None)
+        out._attach("AddmmBackward0", backward, (x, weight, bias), (x, weight))
+    return out
+
+
 @autocast_op("addmm")
 def addmm(bias: Tensor, a: Tensor, b: Tensor, *, beta=1, alpha=1) -> Tensor:
     product = mm(a, b)

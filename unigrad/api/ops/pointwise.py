@@ -170,8 +170,9 @@ def _relu_backward(g: Tensor, y: Tensor) -> Tensor:
     if g._requires_grad and grad_state.enabled:
         return g * gt(y, 0)
     b = g._backend
-    positive = b.lt(b.full(y._buf.shape, scalar_for(0, y._dtype), y._dtype), y._buf)
-    return _new(g, b.mul(g._buf, b.cast(positive, g._dtype)))
+    zero = scalar_for(0, y._dtype)
+    positive = b.lt(b.neg(y._buf), zero)  # y > 0 (NaN: false), with the scalar on the right
+    return _new(g, b.where(positive, g._buf, scalar_for(0, g._dtype)))
 
 
 @autocast_op("rsqrt")

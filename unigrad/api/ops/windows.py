@@ -96,7 +96,7 @@ def _fold_by_strided_adds(patches: Tensor, shape, kernel, stride, dilation, orde
     view_target = tuple(target_strides[d] for d in visit)
     view_source = tuple(source_strides[d] for d in visit)
     # one strided add per kernel offset: prod(kernel) passes, each over the whole output
-    for offset in _offsets(kernel):
+    for offset in kernel_offsets(kernel):
         start = sum(o * dl * s for o, dl, s in zip(offset, dilation, base_strides[lead:]))
         target = b.as_strided(buf, view_shape, view_target, start)
         src_start = sum(o * s for o, s in zip(offset, src_strides[len(src_strides) - k:]))
@@ -117,17 +117,18 @@ def window_offsets(x: Tensor, kernel, stride, dilation=None):
     k = len(kernel)
     view_shape, view_strides = new_shape[:-k], new_strides[:-k]
     kernel_strides = new_strides[-k:]
-    for offset in _offsets(kernel):
+    for offset in kernel_offsets(kernel):
         start = sum(o * s for o, s in zip(offset, kernel_strides))
         yield offset, b.as_strided(x._buf, view_shape, view_strides, start)
 
 
-def _offsets(kernel):
+def kernel_offsets(kernel):
+    """Every offset within a kernel, in C order."""
     if not kernel:
         yield ()
         return
     for first in range(kernel[0]):
-        for rest in _offsets(kernel[1:]):
+        for rest in kernel_offsets(kernel[1:]):
             yield (first,) + rest
 
 

@@ -20,6 +20,8 @@ from . import philox, special
 
 _LOW_PRECISION = tuple(d.numpy for d in _dt.LOW_PRECISION)
 _FLOAT32 = np.dtype(np.float32)
+_SELECT_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+_ALL_ONES = {np.uint16: 0xFFFF, np.uint32: 0xFFFFFFFF, np.uint64: 0xFFFFFFFFFFFFFFFF}
 _BFLOAT16 = _dt.bfloat16.numpy
 
 
@@ -60,6 +62,14 @@ def _check_bounds(x, shape, byte_strides, address, itemsize) -> None:
     if first < low or last > high:
         raise ValueError(f"as_strided: a view of shape {list(shape)} and byte strides "
                          f"{list(byte_strides)} reaches outside its storage")
+
+
+def _offsets(kernel):
+    """Every kernel offset, in C order."""
+    offsets = [()]
+    for size in kernel:
+        offsets = [o + (i,) for o in offsets for i in range(size)]
+    return offsets
 
 
 class _ArrayView:
@@ -221,11 +231,24 @@ class ArrayModuleBackend(Backend):
         x[self._full_index(axis, index)] = src
 
     def scatter_add(self, x, axis, index, src):
-        where = self._full_index(axis, index)
         if index.shape[axis] == 1:  # each target addressed at most once: plain fancy add
-            x[where] += src
+            x[self._full_index(axis, index)] += src
+        elif x.flags.c_contiguous and src.shape == index.shape:
+            # one flat index into x's memory: ufunc.at's fast one-dimensional loop
+            self.xp.add.at(x.reshape(-1), self._flat_index(x, axis, index).reshape(-1), src.reshape(-1))
         else:
-            self.xp.add.at(x, where, src)
+            self.xp.add.at(x, self._full_index(axis, index), src)
+
+    def _flat_index(self, x, axis, index):
+        """Element offsets into C-contiguous ``x`` of ``x[..., index[...], ...]`` along ``axis``."""
+        strides = self.strides(x)
+        flat = self.xp.multiply(index, strides[axis], dtype=self.xp.int64)
+        for d, n in enumerate(index.shape):
+            if d != axis and n > 1:
+                shape = [1] * index.ndim
+                shape[d] = n
+                flat += self.xp.arange(0, n * strides[d], strides[d], dtype=self.xp.int64).reshape(shape)
+        return flat
 
     def nonzero(self, x):
         return self.xp.argwhere(x).astype(self.xp.int64, copy=False)
@@ -251,11 +274,59 @@ class ArrayModuleBackend(Backend):
         if x.dtype in _LOW_PRECISION:
             return self.sigmoid(x.astype(_FLOAT32)).astype(x.dtype)
         xp = self.xp
-        e = _array(xp.negative(xp.absolute(x)))
-        xp.exp(e, out=e)  # exp(-|x|) never overflows
-        positive = _array(xp.add(e, 1.0))
-        xp.reciprocal(positive, out=positive)  # sigmoid(|x|)
-        return _array(xp.where(x >= 0, positive, xp.multiply(e, positive, out=e)))
+        # 1 / (1 + exp(-x)) in four in-place passes; where exp(-x) overflows (x below about -88
+        # in float32) the result is 0, whose distance to the true value is under the smallest
+        # normal number.
+        e = _array(xp.negative(x))
+        xp.exp(e, out=e)
+        xp.add(e, 1.0, out=e)
+        return _array(xp.reciprocal(e, out=e))
+
+    def max_pool(self, x, kernel, stride, dilation):
+        """Running maxima over the window offsets' strided views (no patch copy), then each
+        window's first maximum found by comparing the offsets in reverse order."""
+        xp = self.xp
+        k = len(kernel)
+        lead, spatial = x.shape[:x.ndim - k], x.shape[x.ndim - k:]
+        outs = tuple((n - d * (ks - 1) - 1) // s + 1 for n, ks, s, d in zip(spatial, kernel, stride, dilation))
+        plane_strides = [1] * k  # C-order strides of the trailing plane, in elements
+        for i in range(k - 2, -1, -1):
+            plane_strides[i] = plane_strides[i + 1] * spatial[i + 1]
+        element_strides = self.strides(x)
+        view_strides = tuple(element_strides[:x.ndim - k]) + tuple(
+            element_strides[x.ndim - k + i] * stride[i] for i in range(k))
+        views, shifts = [], []
+        for offset in _offsets(kernel):
+            start = sum(o * dl * element_strides[x.ndim - k + i] for i, (o, dl) in enumerate(zip(offset, dilation)))
+            views.append(self.as_strided(x, lead + outs, view_strides, start))
+            shifts.append(sum(o * dl * ps for o, dl, ps in zip(offset, dilation, plane_strides)))
+        best = views[0].copy()
+        for view in views[1:]:
+            xp.maximum(best, view, out=best)  # NaN propagates: a NaN window's maximum is NaN
+        # The first offset holding the maximum: visit offsets last to first, overwriting by
+        # arithmetic (choice += (k - choice) * hit, in wrapping uint8), far cheaper than masked
+        # writes. A NaN window's choice is redone from its NaNs when there are any.
+        code = xp.uint8 if len(views) < 256 else xp.int64
+        choice = xp.zeros(best.shape, code)
+        step = xp.empty(best.shape, code)
+        for index in range(len(views) - 1, -1, -1):
+            hit = xp.equal(views[index], best)
+            xp.subtract(code(index), choice, out=step)
+            xp.multiply(step, hit, out=step, casting="unsafe")
+            xp.add(choice, step, out=choice)
+        if xp.isnan(best).any():
+            for index in range(len(views) - 1, -1, -1):
+                xp.copyto(choice, index, where=xp.isnan(views[index]))
+        positions = xp.take(xp.asarray(shifts, dtype=xp.int64), choice)
+        corner = None  # each window's first element, as a plane position
+        for i in range(k):
+            shape = [1] * k
+            shape[i] = outs[i]
+            along = xp.arange(0, outs[i] * stride[i] * plane_strides[i], stride[i] * plane_strides[i],
+                              dtype=xp.int64).reshape(shape)
+            corner = along if corner is None else corner + along
+        positions += corner
+        return best, positions
 
     def softmax(self, x, axis):
         if x.dtype in _LOW_PRECISION:
@@ -277,6 +348,20 @@ class NumpyBackend(ArrayModuleBackend):
 
     def describe(self) -> str:
         return f"NumPy {np.__version__} on the host CPU"
+
+    def where(self, condition, a, b):
+        bits = _SELECT_BITS.get(a.dtype.itemsize)
+        if bits is None or a.dtype == bool or a.size < 4096:
+            return super().where(condition, a, b)
+        # A branch-free select on the bit patterns (exact for NaN, inf and -0): NumPy's where
+        # branches per element and costs several times more on an unpredictable condition.
+        xp = self.xp
+        mask = xp.multiply(condition, bits(_ALL_ONES[bits]), dtype=bits)  # all ones where true
+        a_bits, b_bits = a.view(bits), xp.asarray(b, dtype=a.dtype).view(bits)
+        if b_bits.ndim == 0 and not b_bits:  # the other value is +0
+            return xp.bitwise_and(a_bits, mask).view(a.dtype)
+        out = xp.bitwise_and(xp.bitwise_xor(a_bits, b_bits), mask)
+        return xp.bitwise_xor(out, b_bits, out=out).view(a.dtype)
 
     def from_numpy(self, array):
         return np.array(array, order="C", copy=True)

@@ -13,23 +13,28 @@ ROUNDS = 10
 
 
 def philox4x32(xp, c0, c1, c2, c3, k0: int, k1: int):
-    """Apply Philox4x32-10 to counter words given as uint64 arrays holding 32-bit values
-    (updated in place, with two scratch arrays: no temporaries per round)."""
-    p0, p1 = xp.empty_like(c0), xp.empty_like(c0)
-    shift, mask = xp.uint64(32), xp.uint64(MASK32)
+    """Philox4x32-10 of counter words given as uint32 arrays; returns the four output words.
+
+    Each round's two 32x32->64-bit products are written to uint64 buffers whose 32-bit halves are
+    then read through strided views (little-endian: low word first), so a round costs two
+    multiplies and four 32-bit xors. The products alternate between two buffer pairs, because the
+    next round still reads the halves of this one.
+    """
+    blocks = c0.shape[0]
+    products = [(xp.empty(blocks, xp.uint64), xp.empty(blocks, xp.uint64)) for _ in range(2)]
+    c0, c2 = c0.copy(), c2.copy()  # overwritten in place below
     m0, m1 = xp.uint64(MULTIPLIERS[0]), xp.uint64(MULTIPLIERS[1])
-    for _ in range(ROUNDS):
+    for round_index in range(ROUNDS):
+        p0, p1 = products[round_index % 2]
         xp.multiply(c0, m0, out=p0)
         xp.multiply(c2, m1, out=p1)
+        halves0, halves1 = p0.view(xp.uint32), p1.view(xp.uint32)
         # c0 <- hi(p1) ^ c1 ^ k0, c2 <- hi(p0) ^ c3 ^ k1, c1 <- lo(p1), c3 <- lo(p0)
-        xp.right_shift(p1, shift, out=c0)
-        xp.bitwise_xor(c0, c1, out=c0)
-        xp.bitwise_xor(c0, xp.uint64(k0), out=c0)
-        xp.right_shift(p0, shift, out=c2)
-        xp.bitwise_xor(c2, c3, out=c2)
-        xp.bitwise_xor(c2, xp.uint64(k1), out=c2)
-        xp.bitwise_and(p1, mask, out=c1)
-        xp.bitwise_and(p0, mask, out=c3)
+        xp.bitwise_xor(halves1[1::2], c1, out=c0)
+        xp.bitwise_xor(c0, xp.uint32(k0), out=c0)
+        xp.bitwise_xor(halves0[1::2], c3, out=c2)
+        xp.bitwise_xor(c2, xp.uint32(k1), out=c2)
+        c1, c3 = halves1[0::2], halves0[0::2]
         k0 = (k0 + KEY_BUMPS[0]) & MASK32
         k1 = (k1 + KEY_BUMPS[1]) & MASK32
     return c0, c1, c2, c3
@@ -41,8 +46,9 @@ def random_bits(xp, seed: int, offset: int, count: int):
     blocks = (count + 3) // 4
     counter = xp.arange(first_block, first_block + blocks, dtype=xp.uint64)
     seed &= (1 << 64) - 1
-    words = philox4x32(xp, counter & xp.uint64(MASK32), counter >> xp.uint64(32), xp.zeros(blocks, dtype=xp.uint64),
-                       xp.zeros(blocks, dtype=xp.uint64), seed & MASK32, seed >> 32)
+    halves = counter.view(xp.uint32)  # little-endian: low word, high word
+    zeros = xp.zeros(blocks, dtype=xp.uint32)
+    words = philox4x32(xp, halves[0::2], halves[1::2], zeros, zeros, seed & MASK32, seed >> 32)
     out = xp.empty((blocks, 4), dtype=xp.uint32)
     for column, word in enumerate(words):
         out[:, column] = word

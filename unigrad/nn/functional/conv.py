@@ -6,7 +6,8 @@ columns, and ``windows``, whose adjoint ``fold`` is col2im.
 from __future__ import annotations
 
 from ...api.autocast_state import autocast_op
-from ...api.ops import linalg, windows as win
+from ...api.ops import linalg, shape as sh, windows as win
+from ...api.ops.support import expand_buf, grad_state
 from ...api.tensor import Tensor
 from ...autograd.function import Function
 from .padding import pad
@@ -106,12 +107,15 @@ class _Im2colProduct(Function):
             if not need_x:  # e.g. the first layer of a network: no col2im at all
                 return None, _weight_grad(g_w, weight, kernel, groups, per_group, out_channels), \
                     None, None, None, None
-            w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(out_channels, k * channels)
-            g_cols = linalg.matmul(w_rows.t(), g_t)  # (k*C, N*out)
-            g_cols = g_cols.reshape(kernel + (channels, batch) + out_sizes)
-            order = (n + 1, n) + tuple(range(n + 2, 2 * n + 2)) + tuple(range(n))
-            patches = g_cols.permute(order)  # logical (N, C, *out, *k)
-            g_first = win.fold(patches, first_shape, kernel, stride, dilation)
+            if g_t._backend.fold is None and all(st == 1 for st in stride):  # no col2im kernel
+                g_first = _stride_one_input_grad(g_t, weight, first_shape, kernel, dilation, out_sizes)
+            else:
+                w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(out_channels, k * channels)
+                g_cols = linalg.matmul(w_rows.t(), g_t)  # (k*C, N*out)
+                g_cols = g_cols.reshape(kernel + (channels, batch) + out_sizes)
+                order = (n + 1, n) + tuple(range(n + 2, 2 * n + 2)) + tuple(range(n))
+                patches = g_cols.permute(order)  # logical (N, C, *out, *k)
+                g_first = win.fold(patches, first_shape, kernel, stride, dilation)
         else:
             w_k = weight.reshape(groups, out_channels // groups, per_group, k).permute(0, 3, 1, 2).contiguous()
             g_w = linalg.matmul(g.transpose(1, 2), cols)  # (G, O/G, k*C/G), kernel-major columns
@@ -125,6 +129,66 @@ class _Im2colProduct(Function):
         g_last = g_first.permute((0,) + tuple(range(2, 2 + n)) + (1,)) if need_x else None
         return g_last, _weight_grad(g_w, weight, kernel, groups, per_group, out_channels) if need_w else None, \
             None, None, None, None
+
+
+def _stride_one_input_grad(g_t: Tensor, weight: Tensor, first_shape, kernel, dilation, out_sizes) -> Tensor:
+    """The (N, C, *spatial) input gradient of a stride-1, one-group convolution from its output
+    gradient ``g_t`` (O, N*out), without a strided col2im.
+
+    The output gradient is zero-padded to the input's row pitch (every spatial dim but the first
+    made full size), so that in the column gradient (k, C, N, pitched plane) each kernel offset's
+    contribution to the input is one shifted, contiguous run per (channel, image): k long adds
+    instead of k adds over short rows. The padding columns hold zeros, so the runs may wrap.
+    """
+    n = len(kernel)
+    batch, channels, spatial = first_shape[0], first_shape[1], tuple(first_shape[2:])
+    out_channels = weight.shape[0]
+    pitch = [1] * n  # C-order strides of the input plane
+    for i in range(n - 2, -1, -1):
+        pitch[i] = pitch[i + 1] * spatial[i + 1]
+    g_rows = g_t.reshape((out_channels, batch) + tuple(out_sizes))
+    widths = []
+    for i in range(n - 1, 0, -1):  # F.pad lists the last dim first; the first spatial dim stays
+        widths += [0, spatial[i] - out_sizes[i]]
+    if any(widths):
+        g_rows = pad(g_rows, widths)
+    source_plane = out_sizes[0] * pitch[0]
+    k = 1
+    for size in kernel:
+        k *= size
+    w_cols = weight.permute(tuple(range(2, 2 + n)) + (1, 0)).reshape(k * channels, out_channels)
+    g_cols = linalg.matmul(w_cols, g_rows.reshape(out_channels, batch * source_plane))
+    g_cols = g_cols.reshape(k, channels, batch, source_plane)
+    shifts = [sum(o * d * p for o, d, p in zip(offset, dilation, pitch)) for offset in win.kernel_offsets(kernel)]
+    length = sum((o - 1) * p for o, p in zip(out_sizes, pitch)) + 1  # up to the last real element
+    return _shifted_sum(g_cols, first_shape, shifts, length)
+
+
+def _shifted_sum(parts: Tensor, shape, shifts, length: int) -> Tensor:
+    """``out`` of ``shape`` (N, C, *plane) with ``out[n, c].flat[s_i : s_i + length] +=
+    parts[i, c, n, :length]`` for every shift ``s_i``; its adjoint slices those runs back out."""
+    b = parts._backend
+    batch, channels = shape[0], shape[1]
+    plane = 1
+    for size in shape[2:]:
+        plane *= size
+    buf = b.full(tuple(shape), 0, parts._dtype)
+    source = parts._buf if parts.is_contiguous() else parts.contiguous()._buf
+    source_plane = parts.shape[3]
+    run_shape = (channels, batch, length)
+    for i, shift in enumerate(shifts):
+        target = b.as_strided(buf, run_shape, (plane, channels * plane, 1), shift)
+        run = b.as_strided(source, run_shape, (batch * source_plane, source_plane, 1),
+                           i * channels * batch * source_plane)
+        b.add(target, run, out=target)
+    out = Tensor._make(buf, parts._dtype, parts._device, b)
+    if parts._requires_grad and grad_state.enabled:
+        def backward(g):
+            rows = g.reshape(batch, channels, plane).transpose(0, 1)  # (C, N, plane)
+            runs = sh.stack([rows[:, :, shift:shift + length] for shift in shifts])
+            return (pad(runs, [0, source_plane - length]),)
+        out._attach("ShiftedSumBackward", backward, (parts,))
+    return out
 
 
 def _weight_grad(g_w, weight, kernel, groups, per_group, out_channels):
@@ -155,10 +219,27 @@ def _convnd(x: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: 
     else:  # (G, N*out, O/G) -> (N, O, *out)
         out = out.reshape((groups, batch) + out_sizes + (out_channels // groups,))
         out = out.permute((1, 0, 2 + n) + tuple(range(2, 2 + n))).reshape((batch, out_channels) + out_sizes)
-    out = out.contiguous()  # NCHW memory, so .view() after a conv works as in PyTorch
-    if bias is not None:
-        out = out + bias.reshape((1, out_channels) + (1,) * n)
+    out = _contiguous_plus_bias(out, bias)  # NCHW memory, so .view() after a conv works as in PyTorch
     return out.squeeze(0) if unbatched else out
+
+
+def _contiguous_plus_bias(x: Tensor, bias) -> Tensor:
+    """``x.contiguous() + bias`` (bias per channel, dim 1) in one pass: the add writes straight
+    into a new C-contiguous buffer."""
+    if bias is None:
+        return x.contiguous()
+    if bias.ndim != 1 or bias.shape[0] != x.shape[1] or bias.dtype is not x.dtype or bias.device != x.device:
+        return x.contiguous() + bias.reshape((1, -1) + (1,) * (x.ndim - 2))  # general path
+    b = x._backend
+    shaped = bias.reshape((1, -1) + (1,) * (x.ndim - 2))
+    addend = shaped._buf if b.native_broadcasting else expand_buf(shaped, x._buf.shape)
+    buf = b.empty(x._buf.shape, x._dtype)
+    b.add(x._buf, addend, out=buf)
+    out = Tensor._make(buf, x._dtype, x._device, b)
+    if (x._requires_grad or bias._requires_grad) and grad_state.enabled:
+        dims, need_bias = (0,) + tuple(range(2, x.ndim)), bias._requires_grad
+        out._attach("AddBackward0", lambda g: (g, g.sum(dims) if need_bias else None), (x, bias))
+    return out
 
 
 def _padded_last(x_last: Tensor, padding, kernel, dilation, n: int) -> Tensor:

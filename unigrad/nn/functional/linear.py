@@ -13,8 +13,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias``."""
     if _autocast.active:
         return autocast_state.dispatch("linear", linear, (x, weight, bias), {})
-    out = linalg.matmul(x, weight.t())
-    return out + bias if bias is not None else out
+    return linalg.linear(x, weight, bias)
 
 
 @autocast_op("bilinear")

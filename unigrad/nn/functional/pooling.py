@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from ...api import creation, dtypes
-from ...api.ops import shape as sh, windows as win
+from ...api.ops import indexing, shape as sh, windows as win
 from ...api.ops.support import grad_state
 from ...api.tensor import Tensor
 from .conv import _tuple
@@ -85,9 +85,9 @@ def _window_max_fast(x: Tensor, kernel, stride, dilation):
         for size in shape[len(shape) - k:]:
             plane *= size
 
-        def backward(g):
-            grad = creation.zeros(lead + (plane,), dtype=g.dtype, device=g.device)
-            grad = grad.scatter_add(-1, positions_flat, g.reshape(lead + (-1,)))
+        def backward(g):  # positions lie inside the plane: no bounds check needed
+            src = g.reshape(lead + (-1,))
+            grad = indexing.scatter_add_into_zeros(src, len(lead), positions_flat, lead + (plane,))
             return (grad.reshape(shape),)
         values._attach("MaxPoolBackward", backward, (x,))
     return values, positions

@@ -10,7 +10,7 @@ import math
 
 from ...amp.autocast_mode import cast_inputs, run_module
 from ...api import autocast_state, creation
-from ...api.ops import pointwise as pw, shape as sh
+from ...api.ops import linalg, pointwise as pw, shape as sh
 from ...api.tensor import Tensor
 from ...autograd.function import Function
 from .. import functional as F, init
@@ -191,9 +191,8 @@ class RNNBase(Module):
                 index = layer * directions + direction
                 w_ih, w_hh, b_ih, b_hh = (w if w is None else cast(w) for w in self._weights(layer, direction))
                 width = layer_input.shape[-1]
-                xproj = layer_input.reshape(steps * batch, width) @ w_ih.t()
-                if b_ih is not None:
-                    xproj = xproj + (b_ih + b_hh if self.mode != "GRU" else b_ih)
+                bias = None if b_ih is None else (b_ih + b_hh if self.mode != "GRU" else b_ih)
+                xproj = linalg.linear(layer_input.reshape(steps * batch, width), w_ih, bias)
                 xproj = xproj.reshape(steps, batch, -1)
                 gru_bias = b_hh if self.mode == "GRU" and b_hh is not None else None
                 if self.mode == "GRU" and gru_bias is None:
