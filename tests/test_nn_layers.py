@@ -154,3 +154,36 @@ def test_transformer_encoder_stack():
     layer_t = lambda: th_nn.TransformerEncoder(th_nn.TransformerEncoderLayer(8, 2, 16, 0.0), 2,  # noqa: E731
                                                enable_nested_tensor=False)
     compare_module(layer_o, layer_t, [rand(5, 3, 8)], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_lstm_gradients_of_every_input_and_state_match_torch(create_graph):
+    """Two bidirectional layers in float64, seeds on the output sequence and both final states:
+    the gradients of the input, h0, c0 and every parameter, through the buffer-level backward and
+    (create_graph) through its differentiable replay, whose gradient is itself differentiable in
+    the seeds (checked against torch's second-order gradient with respect to the seed)."""
+    rng = np.random.default_rng(3)
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True).double()
+    ours = unigrad.nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True).double()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    data = [rng.standard_normal(shape) for shape in ((2, 5, 3), (4, 2, 4), (4, 2, 4))]
+    seeds = [rng.standard_normal(shape) for shape in ((2, 5, 8), (4, 2, 4), (4, 2, 4))]
+    results = []
+    for lib, module in ((unigrad, ours), (torch, theirs)):
+        grad = unigrad.autograd.grad if lib is unigrad else torch.autograd.grad
+        x, h0, c0 = (lib.tensor(a, requires_grad=True) for a in data)
+        s_out, s_h, s_c = (lib.tensor(a, requires_grad=True) for a in seeds)
+        out, (h_n, c_n) = module(x, (h0, c0))
+        total = (out * s_out).sum() + (h_n * s_h).sum() + (c_n * s_c).sum()
+        params = list(module.parameters())
+        grads = grad(total, [x, h0, c0] + params, create_graph=create_graph)
+        values = [g.detach().numpy() for g in grads]
+        if create_graph:
+            probe = lib.tensor(np.cos(np.arange(grads[0].numel())).reshape(tuple(grads[0].shape)))
+            (of_seed,) = grad((grads[0] * probe).sum(), [s_out], allow_unused=True) if lib is unigrad else \
+                grad((grads[0] * probe).sum(), [s_out])
+            values.append(of_seed.detach().numpy())
+        results.append(values)
+    for ours_value, theirs_value in zip(*results):
+        np.testing.assert_allclose(ours_value, theirs_value, rtol=1e-10, atol=1e-12)

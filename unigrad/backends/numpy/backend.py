@@ -16,7 +16,7 @@ except ImportError:  # NumPy < 2
 
 from ...api import dtypes as _dt
 from ..interface import Backend
-from . import philox, special
+from . import memory, philox, special
 
 _LOW_PRECISION = tuple(d.numpy for d in _dt.LOW_PRECISION)
 _FLOAT32 = np.dtype(np.float32)
@@ -349,6 +349,23 @@ class NumpyBackend(ArrayModuleBackend):
     def describe(self) -> str:
         return f"NumPy {np.__version__} on the host CPU"
 
+    # ----- allocation: large arrays come from reusable blocks (see memory.py) -------------------
+    _blocks = memory.LargeBlockCache()
+
+    def empty(self, shape, dtype):
+        return self._blocks.empty(shape, dtype.numpy)
+
+    def full(self, shape, value, dtype):
+        out = self._blocks.empty(shape, dtype.numpy)
+        out.fill(value)
+        return out
+
+    def matmul(self, a, b):
+        if a.ndim >= 2 and b.ndim >= 2 and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION:
+            shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+            return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
+        return super().matmul(a, b)
+
     def where(self, condition, a, b):
         bits = _SELECT_BITS.get(a.dtype.itemsize)
         if bits is None or a.dtype == bool or a.size < 4096:
@@ -378,8 +395,13 @@ class NumpyBackend(ArrayModuleBackend):
     def as_strided(self, x, shape, strides, offset):
         size = x.itemsize
         byte_strides = tuple([s * size for s in strides])
-        if x.base is None and x.flags.c_contiguous and x.flags.writeable:  # fast path: x owns its memory
-            return np.ndarray(shape, x.dtype, x, offset * size, byte_strides)  # bounds-checked by NumPy
+        if x.flags.c_contiguous and x.flags.writeable:
+            # fast path: a view within x's own extent, bounds-checked by NumPy (a view of a larger
+            # root may reach past x, so a refusal falls through to the general path)
+            try:
+                return np.ndarray(shape, x.dtype, x, offset * size, byte_strides)
+            except (TypeError, ValueError):
+                pass
         address = x.__array_interface__["data"][0] + offset * size
         _check_bounds(x, shape, byte_strides, address, size)
         interface = {

@@ -50,7 +50,9 @@ def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, retu
     padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
     fill = -math.inf if x.dtype.is_floating_point else _lowest(x)
     padded, outs = _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n)
-    fast = _window_max_fast(padded, kernel, stride, dilation)
+    # values alone (no gradient, no indices) need only running maxima: the composite's first step
+    wants_positions = return_indices or (x.requires_grad and grad_state.enabled)
+    fast = _window_max_fast(padded, kernel, stride, dilation) if wants_positions else None
     if fast is not None:
         values, positions = fast
     else:

@@ -1,8 +1,7 @@
 """Recurrent layers: RNN, LSTM, GRU and their cells, with PyTorch's parameters and outputs.
 
 The input projection of every time step is one matmul; the recurrence of a layer and direction is
-one autograd Function whose backward runs back-propagation through time and forms the recurrent
-weight's gradient with a single matmul over all steps.
+one autograd Function (``recurrence.py``).
 """
 from __future__ import annotations
 
@@ -12,10 +11,10 @@ from ...amp.autocast_mode import cast_inputs, run_module
 from ...api import autocast_state, creation
 from ...api.ops import linalg, pointwise as pw, shape as sh
 from ...api.tensor import Tensor
-from ...autograd.function import Function
 from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
+from .recurrence import LSTMRecurrence, Recurrence
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 _autocast = autocast_state.local
@@ -23,104 +22,6 @@ _autocast = autocast_state.local
 
 def _same(t):
     return t
-
-
-def _sigmoid_grad(y: Tensor) -> Tensor:
-    """``y (1 - y)`` written as ``y - y y``: two primitives, no tensor of ones."""
-    return y - y * y
-
-
-class _Recurrence(Function):
-    """One layer, one direction: ``xproj`` (L, N, G*H) already holds ``x W_ih^T + b_ih`` (and
-    ``b_hh`` except for GRU, which needs it inside the reset gate)."""
-
-    @staticmethod
-    def forward(ctx, mode: str, xproj: Tensor, h0: Tensor, c0, w_hh: Tensor, b_hh, reverse: bool):
-        steps = xproj.shape[0]
-        order = range(steps - 1, -1, -1) if reverse else range(steps)
-        w_t = w_hh.t()
-        h, c = h0, c0
-        outputs = [None] * steps
-        saved = []
-        for t in order:
-            hidden = h @ w_t
-            if mode == "LSTM":
-                gates = xproj[t] + hidden
-                squashed = pw.sigmoid(gates)  # one call for i, f, o (g's part is unused)
-                i, f, _, o = squashed.chunk(4, 1)
-                g = pw.tanh(gates.chunk(4, 1)[2])
-                c_new = f * c + i * g
-                tc = pw.tanh(c_new)
-                h_new = o * tc
-                saved.append((h, c, i, f, g, o, tc, h_new))
-                c = c_new
-            elif mode == "GRU":
-                hidden = hidden + b_hh
-                xr, xz, xn = xproj[t].chunk(3, 1)
-                hr, hz, hn = hidden.chunk(3, 1)
-                r, z = pw.sigmoid(xr + hr), pw.sigmoid(xz + hz)
-                n = pw.tanh(xn + r * hn)
-                h_new = (1.0 - z) * n + z * h
-                saved.append((h, r, z, n, hn))
-            else:
-                pre = xproj[t] + hidden
-                h_new = pw.tanh(pre) if mode == "RNN_TANH" else pw.relu(pre)
-                saved.append((h, h_new))
-            outputs[t] = h_new
-            h = h_new
-        ctx.mode, ctx.reverse, ctx.steps, ctx.saved = mode, reverse, steps, saved
-        ctx.save_for_backward(w_hh)
-        return sh.stack(outputs), h, (c if mode == "LSTM" else h.detach() * 0)
-
-    @staticmethod
-    def backward(ctx, g_out: Tensor, g_hn: Tensor, g_cn: Tensor):
-        (w_hh,) = ctx.saved_tensors
-        mode, steps = ctx.mode, ctx.steps
-        order = range(steps) if ctx.reverse else range(steps - 1, -1, -1)
-        gh = g_hn
-        gc = g_cn if mode == "LSTM" else None
-        d_gates = [None] * steps
-        d_hidden = [None] * steps  # the gradient reaching h @ W_hh^T (+ b_hh)
-        previous_h = [None] * steps
-        for t, record in zip(order, reversed(ctx.saved)):
-            gh = gh + g_out[t]
-            if mode == "LSTM":
-                h, c, i, f, g, o, tc, h_new = record
-                go = gh * tc
-                gc = gc + gh * (o - h_new * tc)  # o (1 - tanh(c)^2)
-                gi = gc * i
-                gates = sh.cat([gc * g * _sigmoid_grad(i), gc * c * _sigmoid_grad(f),
-                                gi - gi * g * g, go * _sigmoid_grad(o)], 1)  # tanh' = 1 - g^2
-                gc = gc * f
-                d_gates[t] = d_hidden[t] = gates
-                gh = None  # h_{t-1} reaches h_t only through the gates
-            elif mode == "GRU":
-                h, r, z, n, hn = record
-                dn = gh * (1.0 - z)
-                dz = gh * (h - n) * _sigmoid_grad(z)
-                da = dn * (1.0 - n * n)
-                dr = da * hn * _sigmoid_grad(r)
-                d_gates[t] = sh.cat([dr, dz, da], 1)
-                d_hidden[t] = sh.cat([dr, dz, da * r], 1)
-                gh = gh * z
-            else:
-                h, h_new = record
-                if mode == "RNN_TANH":
-                    local = gh * h_new
-                    d_gates[t] = d_hidden[t] = gh - local * h_new  # tanh' = 1 - y^2
-                else:
-                    d_gates[t] = d_hidden[t] = gh * (h_new > 0).to(h_new.dtype)
-                gh = None
-            previous_h[t] = h
-            through = d_hidden[t] @ w_hh
-            gh = through if gh is None else gh + through
-        hidden = sh.stack(d_hidden)  # (L, N, G*H)
-        stacked_gates = sh.stack(d_gates) if mode == "GRU" else hidden  # only GRU's two differ
-        width = hidden.shape[-1]
-        flat = hidden.reshape(-1, width)
-        g_w_hh = flat.t() @ sh.stack(previous_h).reshape(-1, w_hh.shape[1])
-        g_b_hh = flat.sum(0) if mode == "GRU" else None
-        return None, stacked_gates, gh, gc, g_w_hh, g_b_hh, None
 
 
 class RNNBase(Module):
@@ -197,9 +98,11 @@ class RNNBase(Module):
                 gru_bias = b_hh if self.mode == "GRU" and b_hh is not None else None
                 if self.mode == "GRU" and gru_bias is None:
                     gru_bias = creation.zeros(w_hh.shape[0], dtype=x.dtype, device=x.device)
-                out, h_n, c_n = _Recurrence.apply(self.mode, xproj, h0[index],
-                                                  c0[index] if c0 is not None else None,
-                                                  w_hh, gru_bias, direction == 1)
+                if self.mode == "LSTM":
+                    out, h_n, c_n = LSTMRecurrence.apply(xproj, h0[index], c0[index], w_hh, direction == 1)
+                else:
+                    out, h_n, c_n = Recurrence.apply(self.mode, xproj, h0[index], None, w_hh, gru_bias,
+                                                     direction == 1)
                 outputs.append(out)
                 last_h.append(h_n)
                 last_c.append(c_n)
