@@ -89,16 +89,18 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     grads: dict = {}
     for node, grad in zip(roots, root_grads):
         grads[node] = grad if node not in grads else grads[node] + grad
-    ready = [node for node in dict.fromkeys(roots) if dependencies.get(node, 0) == 0]
+    ready = [node for node in (dict.fromkeys(roots) if len(roots) > 1 else roots)
+             if dependencies.get(node, 0) == 0]
     captured = {} if capture is not None else None
     ownership = _GradOwnership()
     previous_mode, previous_autocast = _grad_state.enabled, _autocast.active
     _grad_state.enabled = create_graph
     _autocast.active = False  # backward ops run in the dtypes autocast chose in forward
+    take_grad, push_ready, get_grad = grads.pop, ready.append, grads.get
     try:
         while ready:
             node = ready.pop()
-            grad = grads.pop(node, None)
+            grad = take_grad(node, None)
             if grad is not None:
                 if node._pre_hooks:
                     grad = _apply_hooks(node, grad)
@@ -117,27 +119,29 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
             if grad is None:
                 child_grads = (None,) * len(node._next)
             else:
-                if node.backward_fn is None:
+                backward_fn = node.backward_fn
+                if backward_fn is None:
                     raise RuntimeError(FREED_MESSAGE)
                 if node.saved:
                     node.check_saved_versions()
                     if create_graph:
                         _link_saved_outputs(node, True)
-                child_grads = node.backward_fn(grad)
+                child_grads = backward_fn(grad)
                 if create_graph and node.saved:
                     _link_saved_outputs(node, False)
                 if not retain_graph:
-                    node.release()
+                    node.backward_fn = None
+                    node.saved = ()
             for child, child_grad in zip(node._next, child_grads):
                 if child is None:
                     continue
                 if child_grad is not None:
-                    previous = grads.get(child)
+                    previous = get_grad(child)
                     grads[child] = child_grad if previous is None else previous + child_grad
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
-                    ready.append(child)
+                    push_ready(child)
     finally:
         _grad_state.enabled = previous_mode
         _autocast.active = previous_autocast

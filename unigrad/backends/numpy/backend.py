@@ -18,6 +18,8 @@ from ...api import dtypes as _dt
 from ..interface import Backend
 from . import memory, philox, special
 
+_LARGE = memory.THRESHOLD_BYTES
+
 _LOW_PRECISION = tuple(d.numpy for d in _dt.LOW_PRECISION)
 _FLOAT32 = np.dtype(np.float32)
 _SELECT_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
@@ -342,22 +344,26 @@ class ArrayModuleBackend(Backend):
         return xp.divide(e, xp.add.reduce(e, axis=axis, keepdims=True), out=e)
 
 
-def _into_large_block(method):
-    """An element-wise primitive whose large result (same dtype as ``a``) is written into a block
-    from the cache instead of freshly mapped memory."""
-    def run(self, a, *args, out=None):
-        if out is None and a.nbytes >= memory.THRESHOLD_BYTES:
-            other = args[0] if args else None
-            shape = a.shape
-            if isinstance(other, np.ndarray):
-                if other.dtype != a.dtype:
-                    return method(self, a, *args)
-                if other.shape != shape:
-                    shape = np.broadcast_shapes(shape, other.shape)
+def _unary(function):
+    """An element-wise primitive of ``x`` whose large result goes into a cached block."""
+    def primitive(self, x, out=None):
+        if out is None and x.nbytes >= _LARGE:
+            out = self._blocks.empty(x.shape, x.dtype)
+        return _array(function(x, out=out))
+    return primitive
+
+
+def _binary(function):
+    """An element-wise primitive of ``a`` and ``b`` whose large result (``a``'s dtype, the only
+    one the frontend asks for) goes into a cached block."""
+    def primitive(self, a, b, out=None):
+        if out is None and a.nbytes >= _LARGE and (b.dtype == a.dtype if b.__class__ is np.ndarray else
+                                                   b.__class__ is not float or a.dtype.kind not in "iub"):
+            shape = a.shape if b.__class__ is not np.ndarray or b.shape == a.shape else \
+                np.broadcast_shapes(a.shape, b.shape)
             out = self._blocks.empty(shape, a.dtype)
-        return method(self, a, *args, out=out)
-    run.__name__, run.__doc__ = method.__name__, method.__doc__
-    return run
+        return _array(function(a, _operand(a, b), out=out))
+    return primitive
 
 
 class NumpyBackend(ArrayModuleBackend):
@@ -383,10 +389,11 @@ class NumpyBackend(ArrayModuleBackend):
         out.fill(value)
         return out
 
-    for _name in ("neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "floor", "round",
-                  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "remainder"):
-        locals()[_name] = _into_large_block(getattr(ArrayModuleBackend, _name))
-    del _name
+    # element-wise results of _LARGE bytes or more are written into cached blocks
+    neg, abs, exp, log, log1p, expm1 = (_unary(f) for f in (np.negative, np.absolute, np.exp, np.log, np.log1p, np.expm1))
+    sqrt, sin, cos, tanh, floor, round = (_unary(f) for f in (np.sqrt, np.sin, np.cos, np.tanh, np.floor, np.round))
+    add, sub, mul, div = (_binary(f) for f in (np.add, np.subtract, np.multiply, np.true_divide))
+    pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
 
     def matmul(self, a, b):
         if a.ndim >= 2 and b.ndim >= 2 and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION:
