@@ -90,6 +90,10 @@ class ArrayModuleBackend(Backend):
     xp = np
     native_broadcasting = True
 
+    def _workspace(self, shape, dtype):
+        """An uninitialised array for a fast path's temporaries (``dtype`` is the array module's)."""
+        return self.xp.empty(shape, dtype)
+
     # ----- creation and transfer ------------------------------------------------------------
     def empty(self, shape, dtype):
         return self.xp.empty(shape, dtype.numpy)
@@ -305,7 +309,8 @@ class ArrayModuleBackend(Backend):
         count = 1
         for size in kernel:
             count *= size
-        views = xp.ascontiguousarray(windows).reshape((count,) + lead + outs)
+        views = self._workspace((count,) + lead + outs, x.dtype)
+        xp.copyto(views.reshape(windows.shape), windows)
         shifts = [sum(o * dl * ps for o, dl, ps in zip(offset, dilation, plane_strides)) for offset in _offsets(kernel)]
         best = views[0].copy()
         for view in views[1:]:
@@ -324,7 +329,7 @@ class ArrayModuleBackend(Backend):
         if xp.isnan(best).any():
             for index in range(count - 1, -1, -1):
                 xp.copyto(choice, index, where=xp.isnan(views[index]))
-        positions = xp.take(xp.asarray(shifts, dtype=xp.int64), choice)
+        positions = xp.take(xp.asarray(shifts, dtype=xp.int64), choice, out=self._workspace(choice.shape, xp.int64))
         corner = None  # each window's first element, as a plane position
         for i in range(k):
             shape = [1] * k
@@ -384,6 +389,9 @@ class NumpyBackend(ArrayModuleBackend):
     def empty(self, shape, dtype):
         return self._blocks.empty(shape, dtype.numpy)
 
+    def _workspace(self, shape, dtype):
+        return self._blocks.empty(shape, dtype)
+
     def full(self, shape, value, dtype):
         out = self._blocks.empty(shape, dtype.numpy)
         out.fill(value)
@@ -396,8 +404,11 @@ class NumpyBackend(ArrayModuleBackend):
     pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
 
     def matmul(self, a, b):
-        if a.ndim >= 2 and b.ndim >= 2 and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION:
-            shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+        # a large product (judged by a's rows, cheaply) goes into a cached block
+        if (a.ndim >= 2 and b.ndim >= 2 and (a.size // max(a.shape[-1], 1)) * b.shape[-1] * a.itemsize >= _LARGE
+                and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION):
+            shape = (a.shape[0], b.shape[1]) if a.ndim == 2 and b.ndim == 2 else \
+                np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
             return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
         return super().matmul(a, b)
 
