@@ -187,3 +187,18 @@ def test_lstm_gradients_of_every_input_and_state_match_torch(create_graph):
         results.append(values)
     for ours_value, theirs_value in zip(*results):
         np.testing.assert_allclose(ours_value, theirs_value, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_recurrent_states_of_the_wrong_shape_or_dtype_are_refused(name):
+    layer = getattr(ug_nn, name)(4, 5)
+    x = unigrad.randn(3, 2, 4)
+    good = unigrad.zeros(1, 2, 5)
+    state = lambda h: (h, good) if name == "LSTM" else h  # noqa: E731
+    with pytest.raises(RuntimeError, match=r"Expected hidden size \(1, 2, 5\), got \[1, 3, 5\]"):
+        layer(x, state(unigrad.zeros(1, 3, 5)))
+    with pytest.raises(RuntimeError, match="not the same dtype, found input tensor with float32 and hidden "
+                                           "tensor .* with float64"):
+        layer(x, state(unigrad.zeros(1, 2, 5, dtype=unigrad.float64)))
+    out, _ = layer(x, state(good))  # the layer still works after the refusals
+    assert tuple(out.shape) == (3, 2, 5)

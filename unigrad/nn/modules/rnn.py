@@ -129,17 +129,23 @@ class RNNBase(Module):
             h0, c0 = hx
             if not batched:
                 h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
-            self._check_state(h0, shape, "h0")
-            self._check_state(c0, shape, "c0")
+            self._check_state(h0, shape, "h0", x)
+            self._check_state(c0, shape, "c0", x)
             return h0, c0
         h0 = hx if batched else hx.unsqueeze(1)
-        self._check_state(h0, shape, "hx")
+        self._check_state(h0, shape, "hx", x)
         return h0, None
 
     @staticmethod
-    def _check_state(state, shape, name):
+    def _check_state(state, shape, name, x):
         if tuple(state.shape) != shape:
             raise RuntimeError(f"Expected hidden size {shape}, got {list(state.shape)} for {name}")
+        if state.dtype is not x.dtype:
+            raise RuntimeError(f"Input and hidden tensors are not the same dtype, found input tensor with "
+                               f"{x.dtype.name} and hidden tensor ({name}) with {state.dtype.name}")
+        if state.device != x.device:
+            raise RuntimeError(f"Input and hidden tensors are not at the same device, found input tensor at "
+                               f"{x.device} and hidden tensor ({name}) at {state.device}")
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
