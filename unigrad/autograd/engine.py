@@ -130,8 +130,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                 if create_graph and node.saved:
                     _link_saved_outputs(node, False)
                 if not retain_graph:
-                    node.backward_fn = None
-                    node.saved = ()
+                    node.release()
             for child, child_grad in zip(node._next, child_grads):
                 if child is None:
                     continue
