@@ -262,3 +262,14 @@ def test_adaptive_max_pool_indices_pick_first_maximum_like_torch(h, w, oh, ow, s
     uv1, ui1 = unigrad.nn.functional.adaptive_max_pool1d(unigrad.tensor(a[:, :, 0]), ow, return_indices=True)
     np.testing.assert_array_equal(uv1.numpy(), tv1.numpy())
     np.testing.assert_array_equal(ui1.numpy(), ti1.numpy())
+
+
+def test_an_empty_batch_flows_through_conv_pool_and_linear_with_zero_gradients():
+    x = unigrad.zeros(0, 3, 8, 8, requires_grad=True)
+    conv, fc = unigrad.nn.Conv2d(3, 4, 3, padding=1), unigrad.nn.Linear(64, 2)
+    pooled, indices = unigrad.nn.functional.max_pool2d(unigrad.relu(conv(x)), 2, return_indices=True)
+    out = fc(pooled.flatten(1))
+    out.sum().backward()
+    assert tuple(out.shape) == (0, 2) and tuple(indices.shape) == (0, 4, 4, 4) and tuple(x.grad.shape) == (0, 3, 8, 8)
+    for p in list(conv.parameters()) + list(fc.parameters()):
+        np.testing.assert_array_equal(p.grad.numpy(), np.zeros(tuple(p.shape), np.float32))

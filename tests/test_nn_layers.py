@@ -202,3 +202,15 @@ def test_recurrent_states_of_the_wrong_shape_or_dtype_are_refused(name):
         layer(x, state(unigrad.zeros(1, 2, 5, dtype=unigrad.float64)))
     out, _ = layer(x, state(good))  # the layer still works after the refusals
     assert tuple(out.shape) == (3, 2, 5)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layers_refuse_empty_sequences_and_accept_empty_batches(name):
+    layer = getattr(ug_nn, name)(3, 4, num_layers=2, bidirectional=True)
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0"):
+        layer(unigrad.randn(0, 2, 3))
+    x = unigrad.randn(5, 0, 3, requires_grad=True)
+    out, state = layer(x)
+    h_n = state[0] if name == "LSTM" else state
+    (out.sum() + h_n.sum()).backward()
+    assert tuple(out.shape) == (5, 0, 8) and tuple(h_n.shape) == (4, 0, 4) and tuple(x.grad.shape) == (5, 0, 3)

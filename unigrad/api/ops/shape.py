@@ -141,7 +141,10 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = x._buf.shape
-    return reshape(x, shape[:s] + (-1 if 0 not in shape[s:e + 1] else 0,) + shape[e + 1:])
+    merged = 1
+    for size in shape[s:e + 1]:
+        merged *= size
+    return reshape(x, shape[:s] + (merged,) + shape[e + 1:])
 
 
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:

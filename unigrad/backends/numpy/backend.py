@@ -237,6 +237,8 @@ class ArrayModuleBackend(Backend):
         x[self._full_index(axis, index)] = src
 
     def scatter_add(self, x, axis, index, src):
+        if index.size == 0:
+            return
         if index.shape[axis] == 1:  # each target addressed at most once: plain fancy add
             x[self._full_index(axis, index)] += src
         elif x.flags.c_contiguous and src.shape == index.shape:

@@ -83,12 +83,15 @@ def _window_max_fast(x: Tensor, kernel, stride, dilation):
     if x.requires_grad and grad_state.enabled:
         shape, k = tuple(x.shape), len(kernel)
         lead = shape[:len(shape) - k]
-        plane, positions_flat = 1, positions.reshape(lead + (-1,))
+        plane, windows = 1, 1
         for size in shape[len(shape) - k:]:
             plane *= size
+        for size in positions.shape[len(lead):]:
+            windows *= size
+        positions_flat = positions.reshape(lead + (windows,))
 
         def backward(g):  # positions lie inside the plane: no bounds check needed
-            src = g.reshape(lead + (-1,))
+            src = g.reshape(lead + (windows,))
             grad = indexing.scatter_add_into_zeros(src, len(lead), positions_flat, lead + (plane,))
             return (grad.reshape(shape),)
         values._attach("MaxPoolBackward", backward, (x,))

@@ -82,6 +82,8 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[-1]}")
         steps, batch = x.shape[0], x.shape[1]
+        if steps == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         directions = 2 if self.bidirectional else 1
         h0, c0 = self._initial_state(hx, batch, directions, x, batched)
         layer_input = x
@@ -94,7 +96,7 @@ class RNNBase(Module):
                 width = layer_input.shape[-1]
                 bias = None if b_ih is None else (b_ih + b_hh if self.mode != "GRU" else b_ih)
                 xproj = linalg.linear(layer_input.reshape(steps * batch, width), w_ih, bias)
-                xproj = xproj.reshape(steps, batch, -1)
+                xproj = xproj.reshape(steps, batch, w_ih.shape[0])
                 gru_bias = b_hh if self.mode == "GRU" and b_hh is not None else None
                 if self.mode == "GRU" and gru_bias is None:
                     gru_bias = creation.zeros(w_hh.shape[0], dtype=x.dtype, device=x.device)
