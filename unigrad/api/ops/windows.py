@@ -6,6 +6,8 @@ pooling are built on this pair, so they work on any backend that implements ``as
 """
 from __future__ import annotations
 
+import itertools
+
 from .support import Tensor, grad_state, wrap_dim
 
 
@@ -124,12 +126,7 @@ def window_offsets(x: Tensor, kernel, stride, dilation=None):
 
 def kernel_offsets(kernel):
     """Every offset within a kernel, in C order."""
-    if not kernel:
-        yield ()
-        return
-    for first in range(kernel[0]):
-        for rest in kernel_offsets(kernel[1:]):
-            yield (first,) + rest
+    return itertools.product(*(range(size) for size in kernel))
 
 
 def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:

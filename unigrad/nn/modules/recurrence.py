@@ -1,15 +1,13 @@
 """The recurrence of one layer and direction over all time steps, as one autograd Function.
 
-``Recurrence`` (RNN, GRU, and LSTM under ``create_graph``) is written with tensor ops, so its
-backward is itself differentiable. ``LSTMRecurrence`` runs the LSTM on backend buffers: the forward
-writes each hidden state straight into the output sequence and keeps each step's activations; the
-backward writes every step's gate gradients into one (L, N, 4H) buffer, so nothing is concatenated
-or stacked and the recurrent weight's gradient is two matmuls over all steps. It uses primitives
-only (``out=`` into strided views), so it runs on every backend.
+``Recurrence`` (RNN, GRU) is written with tensor ops, so its backward (``_through_time``, also the
+LSTM's under ``create_graph``) is itself differentiable. ``LSTMRecurrence`` runs the LSTM on backend
+buffers: the forward writes each hidden state straight into the output sequence and keeps each
+step's activations; the backward writes every step's gate gradients into one (L, N, 4H) buffer, so
+nothing is concatenated or stacked and the recurrent weight's gradient is two matmuls over all
+steps. It uses primitives only (``out=`` into strided views), so it runs on every backend.
 """
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 from ...api.ops import pointwise as pw, shape as sh
 from ...api.ops.support import grad_state
@@ -23,30 +21,20 @@ def _sigmoid_grad(y: Tensor) -> Tensor:
 
 
 class Recurrence(Function):
-    """One layer, one direction: ``xproj`` (L, N, G*H) already holds ``x W_ih^T + b_ih`` (and
-    ``b_hh`` except for GRU, which needs it inside the reset gate)."""
+    """RNN or GRU, one layer, one direction: ``xproj`` (L, N, G*H) already holds ``x W_ih^T + b_ih``
+    (and ``b_hh`` for RNN; GRU needs it inside the reset gate)."""
 
     @staticmethod
-    def forward(ctx, mode: str, xproj: Tensor, h0: Tensor, c0, w_hh: Tensor, b_hh, reverse: bool):
+    def forward(ctx, mode: str, xproj: Tensor, h0: Tensor, w_hh: Tensor, b_hh, reverse: bool):
         steps = xproj.shape[0]
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         w_t = w_hh.t()
-        h, c = h0, c0
+        h = h0
         outputs = [None] * steps
         saved = []
         for t in order:
             hidden = h @ w_t
-            if mode == "LSTM":
-                gates = xproj[t] + hidden
-                squashed = pw.sigmoid(gates)  # one call for i, f, o (g's part is unused)
-                i, f, _, o = squashed.chunk(4, 1)
-                g = pw.tanh(gates.chunk(4, 1)[2])
-                c_new = f * c + i * g
-                tc = pw.tanh(c_new)
-                h_new = o * tc
-                saved.append((h, c, i, f, g, o, tc, h_new))
-                c = c_new
-            elif mode == "GRU":
+            if mode == "GRU":
                 hidden = hidden + b_hh
                 xr, xz, xn = xproj[t].chunk(3, 1)
                 hr, hz, hn = hidden.chunk(3, 1)
@@ -60,59 +48,65 @@ class Recurrence(Function):
                 saved.append((h, h_new))
             outputs[t] = h_new
             h = h_new
-        ctx.mode, ctx.reverse, ctx.steps, ctx.saved = mode, reverse, steps, saved
+        ctx.mode, ctx.reverse, ctx.saved = mode, reverse, saved
         ctx.save_for_backward(w_hh)
-        return sh.stack(outputs), h, (c if mode == "LSTM" else h.detach() * 0)
+        return sh.stack(outputs), h
 
     @staticmethod
-    def backward(ctx, g_out: Tensor, g_hn: Tensor, g_cn: Tensor):
+    def backward(ctx, g_out: Tensor, g_hn: Tensor):
         (w_hh,) = ctx.saved_tensors
-        mode, steps = ctx.mode, ctx.steps
-        order = range(steps) if ctx.reverse else range(steps - 1, -1, -1)
-        gh = g_hn
-        gc = g_cn if mode == "LSTM" else None
-        d_gates = [None] * steps
-        d_hidden = [None] * steps  # the gradient reaching h @ W_hh^T (+ b_hh)
-        previous_h = [None] * steps
-        for t, record in zip(order, reversed(ctx.saved)):
-            gh = gh + g_out[t]
-            if mode == "LSTM":
-                h, c, i, f, g, o, tc, h_new = record
-                go = gh * tc
-                gc = gc + gh * (o - h_new * tc)  # o (1 - tanh(c)^2)
-                gi = gc * i
-                gates = sh.cat([gc * g * _sigmoid_grad(i), gc * c * _sigmoid_grad(f),
-                                gi - gi * g * g, go * _sigmoid_grad(o)], 1)  # tanh' = 1 - g^2
-                gc = gc * f
-                d_gates[t] = d_hidden[t] = gates
-                gh = None  # h_{t-1} reaches h_t only through the gates
-            elif mode == "GRU":
-                h, r, z, n, hn = record
-                dn = gh * (1.0 - z)
-                dz = gh * (h - n) * _sigmoid_grad(z)
-                da = dn * (1.0 - n * n)
-                dr = da * hn * _sigmoid_grad(r)
-                d_gates[t] = sh.cat([dr, dz, da], 1)
-                d_hidden[t] = sh.cat([dr, dz, da * r], 1)
-                gh = gh * z
+        stacked_gates, gh, _, g_w_hh, g_b_hh = _through_time(ctx.mode, ctx.reverse, ctx.saved, w_hh, g_out, g_hn)
+        return None, stacked_gates, gh, g_w_hh, g_b_hh, None
+
+
+def _through_time(mode: str, reverse: bool, saved, w_hh: Tensor, g_out: Tensor, gh: Tensor, gc=None):
+    """Back-propagation through time with tensor ops (so itself differentiable), from the
+    per-step records ``saved`` in forward order: the gates' gradients (L, N, G*H), those of the
+    initial states, and the recurrent weight's and (GRU) bias's."""
+    steps = len(saved)
+    order = range(steps) if reverse else range(steps - 1, -1, -1)
+    d_gates = [None] * steps
+    d_hidden = [None] * steps  # the gradient reaching h @ W_hh^T (+ b_hh)
+    previous_h = [None] * steps
+    for t, record in zip(order, reversed(saved)):
+        gh = gh + g_out[t]
+        if mode == "LSTM":
+            h, c, i, f, g, o, tc, h_new = record
+            go = gh * tc
+            gc = gc + gh * (o - h_new * tc)  # o (1 - tanh(c)^2)
+            gi = gc * i
+            gates = sh.cat([gc * g * _sigmoid_grad(i), gc * c * _sigmoid_grad(f),
+                            gi - gi * g * g, go * _sigmoid_grad(o)], 1)  # tanh' = 1 - g^2
+            gc = gc * f
+            d_gates[t] = d_hidden[t] = gates
+            gh = None  # h_{t-1} reaches h_t only through the gates
+        elif mode == "GRU":
+            h, r, z, n, hn = record
+            dn = gh * (1.0 - z)
+            dz = gh * (h - n) * _sigmoid_grad(z)
+            da = dn * (1.0 - n * n)
+            dr = da * hn * _sigmoid_grad(r)
+            d_gates[t] = sh.cat([dr, dz, da], 1)
+            d_hidden[t] = sh.cat([dr, dz, da * r], 1)
+            gh = gh * z
+        else:
+            h, h_new = record
+            if mode == "RNN_TANH":
+                local = gh * h_new
+                d_gates[t] = d_hidden[t] = gh - local * h_new  # tanh' = 1 - y^2
             else:
-                h, h_new = record
-                if mode == "RNN_TANH":
-                    local = gh * h_new
-                    d_gates[t] = d_hidden[t] = gh - local * h_new  # tanh' = 1 - y^2
-                else:
-                    d_gates[t] = d_hidden[t] = gh * (h_new > 0).to(h_new.dtype)
-                gh = None
-            previous_h[t] = h
-            through = d_hidden[t] @ w_hh
-            gh = through if gh is None else gh + through
-        hidden = sh.stack(d_hidden)  # (L, N, G*H)
-        stacked_gates = sh.stack(d_gates) if mode == "GRU" else hidden  # only GRU's two differ
-        width = hidden.shape[-1]
-        flat = hidden.reshape(-1, width)
-        g_w_hh = flat.t() @ sh.stack(previous_h).reshape(-1, w_hh.shape[1])
-        g_b_hh = flat.sum(0) if mode == "GRU" else None
-        return None, stacked_gates, gh, gc, g_w_hh, g_b_hh, None
+                d_gates[t] = d_hidden[t] = gh * (h_new > 0).to(h_new.dtype)
+            gh = None
+        previous_h[t] = h
+        through = d_hidden[t] @ w_hh
+        gh = through if gh is None else gh + through
+    hidden = sh.stack(d_hidden)  # (L, N, G*H)
+    stacked_gates = sh.stack(d_gates) if mode == "GRU" else hidden  # only GRU's two differ
+    width = hidden.shape[-1]
+    flat = hidden.reshape(-1, width)
+    g_w_hh = flat.t() @ sh.stack(previous_h).reshape(-1, w_hh.shape[1])
+    g_b_hh = flat.sum(0) if mode == "GRU" else None
+    return stacked_gates, gh, gc, g_w_hh, g_b_hh
 
 
 class LSTMRecurrence(Function):
@@ -216,7 +210,7 @@ def _sigmoid_grad_into(b, y, other, grad, out) -> None:
 
 
 def _replay_backward(ctx, g_out, g_hn, g_cn):
-    """``Recurrence``'s differentiable LSTM backward, fed with this forward's saved buffers."""
+    """The differentiable LSTM backward (``_through_time``), fed with this forward's saved buffers."""
     (w_hh,) = ctx.saved_tensors
     out, acts, cells, tanh_cells, h0, c0 = ctx.buffers
     b, dtype, device = g_out._backend, g_out._dtype, g_out._device
@@ -229,6 +223,5 @@ def _replay_backward(ctx, g_out, g_hn, g_cn):
         h_new = wrap(b.as_strided(out, (batch, hidden), (hidden, 1), t * batch * hidden))
         saved.append((h, c, i, f, g, o, wrap(tanh_cells[t]), h_new))
         h, c = h_new, wrap(cells[t])
-    replay = SimpleNamespace(mode="LSTM", reverse=ctx.reverse, steps=steps, saved=saved, saved_tensors=(w_hh,))
-    _, g_xproj, g_h0, g_c0, g_w_hh, _, _ = Recurrence.backward(replay, g_out, g_hn, g_cn)
+    g_xproj, g_h0, g_c0, g_w_hh, _ = _through_time("LSTM", ctx.reverse, saved, w_hh, g_out, g_hn, g_cn)
     return g_xproj, g_h0, g_c0, g_w_hh, None

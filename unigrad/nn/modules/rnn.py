@@ -102,12 +102,11 @@ class RNNBase(Module):
                     gru_bias = creation.zeros(w_hh.shape[0], dtype=x.dtype, device=x.device)
                 if self.mode == "LSTM":
                     out, h_n, c_n = LSTMRecurrence.apply(xproj, h0[index], c0[index], w_hh, direction == 1)
+                    last_c.append(c_n)
                 else:
-                    out, h_n, c_n = Recurrence.apply(self.mode, xproj, h0[index], None, w_hh, gru_bias,
-                                                     direction == 1)
+                    out, h_n = Recurrence.apply(self.mode, xproj, h0[index], w_hh, gru_bias, direction == 1)
                 outputs.append(out)
                 last_h.append(h_n)
-                last_c.append(c_n)
             layer_input = outputs[0] if directions == 1 else sh.cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
