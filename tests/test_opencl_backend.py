@@ -312,3 +312,28 @@ def test_reductions_over_any_axes_in_both_kernel_shapes(backend, monkeypatch, de
     near_one = 1 + 0.01 * np.nan_to_num(x)
     np.testing.assert_allclose((1 + 0.01 * clean).prod((1, 3)).numpy(), near_one.astype(np.float64).prod((1, 3)),
                                rtol=1e-4)
+
+
+def test_device_whose_compiler_fails_is_left_out_with_the_reason(monkeypatch):
+    """PoCL 3.0 lists a CPU device on processors its LLVM does not know, then fails every build
+    ("unknown target CPU 'generic'"): such a device is left out, and the reason is shown."""
+    from unigrad.backends.opencl import devices
+
+    real = devices._build_failure
+    broken = devices.all_devices()[0].name
+
+    def fake_failure(cl, device):
+        return "its OpenCL compiler fails: error: unknown target CPU 'generic'" if device.name == broken \
+            else real(cl, device)
+
+    monkeypatch.setattr(devices, "_build_failure", fake_failure)
+    monkeypatch.setattr(devices, "_devices", None)
+    try:
+        assert all(d.name != broken for d in devices.all_devices())
+        lines = devices.describe_all()
+        assert any(line.startswith("left out:") and "unknown target CPU 'generic'" in line for line in lines)
+        if not devices.all_devices():
+            ok, reason = devices.probe()
+            assert not ok and "unknown target CPU 'generic'" in reason
+    finally:
+        monkeypatch.setattr(devices, "_devices", None)
