@@ -47,6 +47,10 @@ from .api.ops.shape import (  # noqa: E402
     vstack,
 )
 from .api.ops.shape import detach  # noqa: E402
+from .api.ops.sorting import (  # noqa: E402
+    argsort, kthvalue, median, mode, msort, nanmedian, sort, topk,
+)
+from . import return_types  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402
