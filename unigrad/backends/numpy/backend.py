@@ -263,10 +263,13 @@ class ArrayModuleBackend(Backend):
         keys = x.astype(_FLOAT32) if x.dtype is _BFLOAT16 else x  # NumPy's bfloat16 sort lacks NaN order
         if descending:
             keys = xp.flip(keys, axis)
-        order = xp.argsort(keys, axis=axis, kind="stable").astype(xp.int64, copy=False)
+        order = self._stable_argsort(keys, axis).astype(xp.int64, copy=False)
         if descending:
             order = xp.subtract(x.shape[axis] - 1, xp.flip(order, axis))
         return xp.take_along_axis(x, order, axis=axis), order
+
+    def _stable_argsort(self, keys, axis):
+        return self.xp.argsort(keys, axis=axis, kind="stable")
 
     # ----- random -----------------------------------------------------------------------------
     def random_bits(self, seed, offset, count):
