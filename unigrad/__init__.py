@@ -50,6 +50,8 @@ from .api.ops.shape import detach  # noqa: E402
 from .api.ops.sorting import (  # noqa: E402
     argsort, kthvalue, median, mode, msort, nanmedian, sort, topk,
 )
+from .api.ops.searching import bucketize, isin, searchsorted  # noqa: E402
+from .api.ops.counting import bincount, histc  # noqa: E402
 from . import return_types  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
