@@ -475,3 +475,23 @@ def test_conformance_catches_a_broken_sort_primitive():
         assert run_optional_primitives("cpu", "float32", 0).status == "failed"
     finally:
         del backend.sort
+
+
+def test_nanogpt_style_top_k_sampling():
+    """The sampling step of nanoGPT's ``generate``: keep the top k logits, softmax, multinomial."""
+    def generate(lib, logits, top_k, steps):
+        lib.manual_seed(5)
+        tokens = []
+        for _ in range(steps):
+            v, _ = lib.topk(logits, min(top_k, logits.size(-1)))
+            masked = logits.clone()
+            masked[masked < v[:, [-1]]] = -float("Inf")
+            probs = lib.nn.functional.softmax(masked, dim=-1)
+            tokens.append(lib.multinomial(probs, num_samples=1))
+        return lib.cat(tokens, dim=1)
+    logits = np.random.default_rng(0).standard_normal((4, 65)).astype(np.float32)
+    ours = generate(unigrad, unigrad.tensor(logits), 5, 40)
+    assert ours.dtype is unigrad.int64 and tuple(ours.shape) == (4, 40)
+    allowed = np.argsort(-logits, axis=1)[:, :5]
+    assert all(set(row) <= set(allowed[i]) for i, row in enumerate(ours.tolist()))
+    assert ours.tolist() == generate(unigrad, unigrad.tensor(logits), 5, 40).tolist()
