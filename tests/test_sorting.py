@@ -11,6 +11,7 @@ from hypothesis import given, strategies as st
 
 import unigrad
 from parity import assert_close, check, skip_unless_supported
+from test_plugins import installed_backend
 from unigrad.api.ops import reduction
 
 NAN = math.nan
@@ -454,6 +455,32 @@ def test_composite_sort_works_in_chunks(monkeypatch):
         check(lambda lib, t: t.sort(stable=True, dim=1, descending=True), x)
     finally:
         reduction._FORCE_COMPOSITE[0] = False
+
+
+WITHOUT_SORT = """
+import unigrad
+from unigrad.backends.numpy import NumpyBackend
+
+
+class WithoutSort(NumpyBackend):
+    \"\"\"A plugin written before the sort primitive existed.\"\"\"
+    name = "nosort"
+    indexed = True
+    sort = None
+"""
+without_sort = installed_backend("nosort", WITHOUT_SORT, "WithoutSort")
+
+
+def test_a_plugin_without_the_sort_primitive_gets_the_whole_family(without_sort):
+    from unigrad.conformance import run
+    results = run(without_sort, op="^(primitive:sort|sort|topk_kthvalue|median_mode|quantile|unique|"
+                                    "searchsorted_isin|multinomial)$", dtypes=["float32", "int64"])
+    failed = [(r.name, r.dtype, r.shape_class, r.message[:200]) for r in results if r.status != "passed"]
+    assert len(results) > 15 and not failed, failed[:3]
+    x = unigrad.tensor(_array(14, (3, 70), "float32", nans=True))
+    here = x.to(without_sort)
+    assert_close(here.sort(1, descending=True).indices.cpu(), x.sort(1, descending=True).indices)
+    assert_close(unigrad.unique(here, return_counts=True)[1].cpu(), unigrad.unique(x, return_counts=True)[1])
 
 
 def test_conformance_catches_a_broken_sort_primitive():

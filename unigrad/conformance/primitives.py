@@ -192,12 +192,13 @@ def _sort(backend, rng, dtype):
     if backend.sort is not None:
         primitive = backend.sort
     else:
-        import unigrad
+        from ..api.creation import placement
         from ..api.ops.sorting import sorted_buffers
+        from ..api.tensor import Tensor
+        device = placement(f"{backend.name}:{backend.index}" if backend.indexed else backend.name)[0]
 
         def primitive(buf, axis, descending):
-            tensor = unigrad.Tensor._make(buf, _d(dtype), None, backend)
-            return sorted_buffers(tensor, axis, descending)
+            return sorted_buffers(Tensor._make(buf, _d(dtype), device, backend), axis, descending)
     buf = backend.from_numpy(x)
     strides = backend.strides(buf)
     transposed = backend.as_strided(buf, (9, 4, 3), tuple(reversed(strides)), 0)

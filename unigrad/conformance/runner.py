@@ -185,7 +185,7 @@ def run_case(case, device, dtype, shape_class, seed):
             for a, r in float_outputs:
                 w = weights_rng.standard_normal(tuple(a.shape))
                 loss_a = loss_a + (a * unigrad.tensor(w, dtype=a.dtype, device=a.device)).sum()
-                loss_r = loss_r + (r * unigrad.tensor(w, dtype=r.dtype)).sum()
+                loss_r = loss_r + (r * unigrad.tensor(w, dtype=r.dtype, device=r.device)).sum()
             loss_a.backward()
             loss_r.backward()
             grad_targets = [(a, r) for a, r in zip(cand_leaves, ref_leaves) if a is not None and a.requires_grad]
