@@ -12,7 +12,6 @@ import numpy as np
 from .. import dtypes
 from ...autograd.grad_mode import no_grad
 from . import pointwise as pw
-from . import reduction as red
 from .support import Tensor, check_device
 
 _FLOAT_WEIGHTS = (dtypes.float32, dtypes.float64)

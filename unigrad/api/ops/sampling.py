@@ -55,10 +55,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
 
 
 def _check_distribution(weights: Tensor, with_replacement: bool) -> None:
-    """PyTorch's checks of the weights, read on the host (as PyTorch reads them)."""
-    low = float(red.amin(weights).item())
-    high = float(red.amax(weights).item())
-    smallest_total = float(red.amin(red.sum(weights, 1)).item())
+    """PyTorch's checks of the weights, read on the host in one transfer (PyTorch reads them too)."""
+    summary = sh.stack([red.amin(weights), red.amax(weights), red.amin(red.sum(weights, 1))])
+    low, high, smallest_total = (float(v) for v in summary.tolist())
     if with_replacement:
         if not low >= 0:  # NaN too, as in PyTorch
             raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")

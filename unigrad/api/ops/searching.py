@@ -7,7 +7,6 @@ stays on the device and costs ``O(m log n)``.
 """
 from __future__ import annotations
 
-import numbers
 
 from .. import dtypes
 from ...autograd.grad_mode import no_grad
