@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import math
+
 from .. import autocast_state, dtypes
 from ..autocast_state import autocast_op
 from . import pointwise as pw
