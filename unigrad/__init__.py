@@ -47,6 +47,15 @@ from .api.ops.shape import (  # noqa: E402
     vstack,
 )
 from .api.ops.shape import detach  # noqa: E402
+from .api.ops.sorting import (  # noqa: E402
+    argsort, kthvalue, median, mode, msort, nanmedian, sort, topk,
+)
+from .api.ops.searching import bucketize, isin, searchsorted  # noqa: E402
+from .api.ops.counting import bincount, histc  # noqa: E402
+from .api.ops.quantiles import nanquantile, quantile  # noqa: E402
+from .api.ops.uniqueness import unique, unique_consecutive  # noqa: E402
+from .api.ops.sampling import multinomial  # noqa: E402
+from . import return_types  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402

@@ -392,3 +392,6 @@ class Result:
     shapes: list = field(default_factory=list)
     primitives: tuple = ()
     reproducer: str = ""
+
+from .cases_sorting import CASES as _sorting  # noqa: E402
+CASES += _sorting

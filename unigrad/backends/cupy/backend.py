@@ -12,7 +12,7 @@ from ...api import dtypes as dt
 from ..bfloat16_work import compute_bfloat16_in_float32
 from ..numpy.backend import ArrayModuleBackend
 from . import kernels
-from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS
+from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS, OPTIONAL_PRIMITIVES
 
 _BF16 = dt.bfloat16.numpy
 _BITS = np.dtype(np.uint16)
@@ -305,6 +305,10 @@ class CupyBackend(ArrayModuleBackend):
     def sigmoid(self, x):
         return kernels.elementwise_kernel("sigmoid")(x)
 
+    def _stable_argsort(self, keys, axis):
+        # Thrust's stable_sort_by_key under a NaN-last comparator (CuPy's argsort takes no kind)
+        return keys.argsort(axis=axis)
 
-_DEVICE_BOUND = tuple(name for name in REQUIRED_PRIMITIVES + OPTIONAL_FAST_PATHS
+
+_DEVICE_BOUND = tuple(name for name in REQUIRED_PRIMITIVES + OPTIONAL_FAST_PATHS + OPTIONAL_PRIMITIVES
                       if name not in ("strides", "as_strided") and callable(getattr(CupyBackend, name, None)))
