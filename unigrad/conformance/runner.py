@@ -14,6 +14,7 @@ from ..api.ops import reduction
 from ..backends import registry
 from ..backends.interface import OPTIONAL_FAST_PATHS
 from . import cases as table
+from .checkpoints import run_checkpoint
 from .primitives import PRIMITIVE_CASES, Host
 from .tolerances import tolerance
 
@@ -527,6 +528,8 @@ def plan(device, dtypes=None, op=None):
             ("as_strided", "copy_", "add"))
         add("fast_paths.vs_composite", dtype, "-", _job(run_fast_paths, device, dtype, 0), "fast_path",
             ("log_softmax", "softmax", "sigmoid"))
+        add("checkpoint.round_trip", dtype, "-", _job(run_checkpoint, device, dtype, 0), "semantics",
+            ("as_strided", "storage_position"))
     return jobs, skips
 
 

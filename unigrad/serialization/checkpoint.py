@@ -106,18 +106,18 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
             if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
                 return load_zip(source, placement, weights_only=weights_only, mmap=bool(mmap),
                                 pickle_module=pickle_module, load_args=pickle_load_args)
-            if mmap:
-                raise RuntimeError(f"mmap can only be used with files saved with `torch.save({source.name}, "
-                                   "_use_new_zipfile_serialization=True), please torch.save your checkpoint "
-                                   "with this option in order to use mmap.")
             if head[257:262] == b"ustar":
                 raise source.error("a checkpoint in PyTorch's legacy .tar format, which unigrad does not read")
             if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
                 # a pickle stream: PyTorch's legacy format (its magic number is checked first, by
                 # the restricted unpickler whatever weights_only says)
+                if mmap:
+                    raise RuntimeError(f"mmap can only be used with files saved with `torch.save({source.name}, "
+                                       "_use_new_zipfile_serialization=True), please torch.save your "
+                                       "checkpoint with this option in order to use mmap.")
                 return load_legacy(source, placement, weights_only=weights_only, pickle_module=pickle_module,
                                    load_args=pickle_load_args)
-            return load_safetensors(source, placement, mmap=False)
+            return load_safetensors(source, placement, mmap=bool(mmap))
     except ForwardedError as forwarded:
         raise forwarded.error from None
 

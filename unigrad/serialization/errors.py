@@ -57,6 +57,15 @@ def weights_only_error(source: str, message: str, kind: str = "other") -> Weight
     return WeightsOnlyUnpicklingError(f"{source}: {text}{_DOCS_MESSAGE}")
 
 
+def naming(source: str, error: CheckpointError) -> CheckpointError:
+    """``error`` with the file named first (checks deep in a reader do not know the file)."""
+    if str(error).startswith(f"{source}: "):
+        return error
+    renamed = type(error)(f"{source}: {error}")
+    renamed.__cause__ = error.__cause__
+    return renamed
+
+
 class ForwardedError(Exception):
     """Carries an error that is not the file's fault (a device that is missing, a dtype it cannot
     hold) through the readers, which turn every other failure into a CheckpointError."""

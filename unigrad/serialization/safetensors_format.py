@@ -22,7 +22,7 @@ import numpy as np
 from ..api import dtypes
 from ..api.tensor import Tensor
 from .errors import CHUNK_BYTES, MAX_ENTRIES, MAX_HEADER_BYTES, MAX_JSON_NESTING, CheckpointError
-from .storage import allocate, fill, wrap_host
+from .storage import allocate, fill, share_host
 from .unpickler import _too_deep
 
 FORMAT = "unigrad-checkpoint"
@@ -165,10 +165,11 @@ def load_safetensors(source, placement, mmap: bool):
         location = metadata.get(f"device:{name}", "cpu") if unigrad_format else "cpu"
 
         def load(device, dtype, numel, begin=begin, end=end):
-            if mmap:
-                mapped = np.frombuffer(source.mapping(), dtype=dtype.numpy.newbyteorder("<"),
-                                       count=numel, offset=data_start + begin)
-                return wrap_host(device, dtype, mapped)
+            if mmap and np.little_endian:
+                mapped = np.frombuffer(source.mapping(), dtype=dtype.numpy, count=numel, offset=data_start + begin)
+                shared = share_host(device, dtype, mapped)
+                if shared is not None:
+                    return shared
             storage = allocate(device, dtype, numel)
             fill(storage, lambda start, target: source.readinto_at(data_start + begin + start, target),
                  byteswap=np.little_endian is False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..api import dtypes
 from ..api.creation import placement, unsupported_dtype_message
 from ..api.device import device as Device
 from ..api.tensor import Tensor
@@ -106,15 +105,12 @@ def allocate(device, dtype, numel: int) -> LoadedStorage:
     return LoadedStorage(Tensor._make(backend.empty((numel,), dtype), dtype, dev, backend))
 
 
-def wrap_host(device, dtype, array: np.ndarray) -> LoadedStorage:
-    """A storage over ``array`` (a slice of the mapped file): aliased on a host device, else copied."""
+def share_host(device, dtype, array: np.ndarray) -> LoadedStorage | None:
+    """A storage aliasing ``array`` (a slice of the mapped file) on a device whose memory is host
+    memory; None elsewhere (the caller reads the file into the device's buffer instead)."""
     dev, backend = _place(device, dtype)
     shared = backend.from_numpy_shared(array)
-    if shared is not None:
-        return LoadedStorage(Tensor._make(shared, dtype, dev, backend), array)
-    storage = allocate(dev, dtype, array.shape[0])
-    fill(storage, lambda start, target: target.__setitem__(slice(None), array.view(np.uint8)[start:start + target.nbytes]))
-    return storage
+    return None if shared is None else LoadedStorage(Tensor._make(shared, dtype, dev, backend), array)
 
 
 def fill(storage: LoadedStorage, read_into, byteswap: bool = False) -> None:
@@ -202,6 +198,3 @@ def restore_device(location: str, storage_type: str):
         raise ForwardedError(RuntimeError(f"don't know how to restore data location of "
                                           f"torch.{storage_type} (tagged with {location})")) from None
 
-
-def storage_dtype(name: str):
-    return dtypes.as_dtype(name)

@@ -17,8 +17,8 @@ import sys
 
 import numpy as np
 
-from .errors import CheckpointError, ForwardedError
-from .storage import LoadedStorage, allocate, fill, wrap_host
+from .errors import CheckpointError, ForwardedError, naming
+from .storage import LoadedStorage, allocate, fill, share_host
 from .torch_names import StorageType
 from .unpickler import RestrictedUnpickler, full_unpickler
 from .zip_archive import STORED, ZipReader
@@ -54,7 +54,9 @@ def _unpickle(data, source, persistent_load, weights_only: bool, pickle_module, 
     unpickler = full_unpickler(pickle_module, reader, source.name, persistent_load, **load_args)
     try:
         result = unpickler.load()
-    except (CheckpointError, ForwardedError):
+    except CheckpointError as error:
+        raise naming(source.name, error) from None
+    except ForwardedError:
         raise
     except Exception as error:
         raise source.error(f"cannot unpickle: {type(error).__name__}: {error}") from error
@@ -110,7 +112,9 @@ def load_zip(source, placement, *, weights_only: bool, mmap: bool, pickle_module
         def load(device, dtype, numel):
             if mapping is not None and record.method == STORED and not swap:
                 array = np.frombuffer(mapping, dtype=dtype.numpy, count=numel, offset=source.base + record.data_offset)
-                return wrap_host(device, dtype, array)
+                shared = share_host(device, dtype, array)
+                if shared is not None:
+                    return shared
             storage = allocate(device, dtype, numel)
             fill(storage, lambda start, target: archive.readinto(record, target, start), byteswap=swap)
             return storage

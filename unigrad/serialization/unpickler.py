@@ -21,7 +21,7 @@ from ..api.tensor import Tensor
 from ..nn.parameter import Parameter
 from . import safe_globals as allowlist
 from . import torch_names
-from .errors import (MAX_LONG_BYTES, MAX_MEMO, MAX_NESTING, CheckpointError, ForwardedError,
+from .errors import (MAX_LONG_BYTES, MAX_MEMO, MAX_NESTING, CheckpointError, ForwardedError, naming,
                      weights_only_error)
 
 _DEFAULTS = None
@@ -168,7 +168,9 @@ class RestrictedUnpickler:
                 if handler(self):
                     break
             result = self._pop()
-        except (CheckpointError, ForwardedError):
+        except CheckpointError as error:
+            raise naming(self.source, error) from None
+        except ForwardedError:
             raise
         except Exception as error:  # anything else is a malformed file (bad types, bad keys...)
             raise self._malformed(f"{type(error).__name__}: {error}") from None
