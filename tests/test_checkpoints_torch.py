@@ -23,6 +23,15 @@ from unigrad.serialization import zip_archive
 DEVICES = [d for d in ("cpu", "opencl") if d in unigrad.backends.available()]
 
 
+@pytest.fixture(autouse=True)
+def _cpu_by_default():
+    """Devices are chosen explicitly here (torch restores only its own device types)."""
+    previous = unigrad.get_default_device()
+    unigrad.set_default_device("cpu")
+    yield
+    unigrad.set_default_device(previous)
+
+
 def round_trip(obj, **load_args):
     buffer = io.BytesIO()
     unigrad.save(obj, buffer)

@@ -126,7 +126,7 @@ def read_header(source) -> tuple:
 
 def _entry(name: str, entry, fail) -> tuple:
     if not isinstance(entry, dict):
-        raise fail(f"corrupted safetensors header: the entry of tensor {name!r} is a "
+        raise fail(f"corrupted safetensors header: the entry of tensor {name!r} is of type "
                    f"{type(entry).__name__}, not an object")
     code, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
     if not isinstance(code, str):

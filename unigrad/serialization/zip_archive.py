@@ -157,7 +157,8 @@ class ZipReader:
                     break
             position = tail.rfind(b"PK\x05\x06", 0, position)
         if at < 0:
-            raise self._error("no end-of-central-directory record at the end of the file")
+            raise self.source.error("truncated or corrupted zip archive: no end-of-central-directory record "
+                                    "at the end of the file")
         end_offset = size - tail_size + at
         _, disk, cd_disk, on_disk, count, cd_size, cd_offset, _ = _END.unpack_from(tail, at)
         cd_end = end_offset
