@@ -185,19 +185,24 @@ def _entry(dtype="F32", shape=(2,), offsets=(0, 8)):
 
 #: name -> (file bytes, whether the safetensors library itself refuses it too)
 MALFORMED_SAFETENSORS = {
-    "overlapping offsets": (safetensors_bytes({"a": _entry(), "b": _entry(shape=(1,), offsets=(4, 8))}, bytes(8)), True),
+    "overlapping offsets": (safetensors_bytes({"a": _entry(), "b": _entry(shape=(1,), offsets=(4, 8))}, bytes(8)),
+                            True),
     "a gap between tensors": (safetensors_bytes({"a": _entry(shape=(1,), offsets=(4, 8))}, bytes(8)), True),
     "trailing bytes": (safetensors_bytes({"a": _entry()}, bytes(9)), True),
     "truncated data": (safetensors_bytes({"a": _entry()}, bytes(7)), True),
-    "float offsets": (safetensors_bytes(b'{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0.0, 8.0]}}', bytes(8)), True),
-    "float shape": (safetensors_bytes(b'{"a": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}}', bytes(8)), True),
+    "float offsets": (safetensors_bytes(b'{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0.0, 8.0]}}',
+                                        bytes(8)), True),
+    "float shape": (safetensors_bytes(b'{"a": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}}',
+                                      bytes(8)), True),
     "negative shape": (safetensors_bytes({"a": _entry(shape=(-2,))}, bytes(8)), True),
-    "boolean shape": (safetensors_bytes(b'{"a": {"dtype": "F32", "shape": [true], "data_offsets": [0, 4]}}', bytes(4)), True),
+    "boolean shape": (safetensors_bytes(b'{"a": {"dtype": "F32", "shape": [true], "data_offsets": [0, 4]}}',
+                                        bytes(4)), True),
     "string offsets": (safetensors_bytes({"a": _entry(offsets=("0", "8"))}, bytes(8)), True),
     "three offsets": (safetensors_bytes({"a": _entry(offsets=(0, 4, 8))}, bytes(8)), True),
     "offsets past 2**64": (safetensors_bytes({"a": _entry(offsets=(0, 2**70))}, bytes(8)), True),
     "begin after end": (safetensors_bytes({"a": _entry(shape=(0,), offsets=(8, 0))}, bytes(8)), True),
-    "shape overflowing 64 bits": (safetensors_bytes({"a": _entry(shape=(2**40, 2**40), offsets=(0, 8))}, bytes(8)), True),
+    "shape overflowing 64 bits": (safetensors_bytes({"a": _entry(shape=(2**40, 2**40), offsets=(0, 8))}, bytes(8)),
+                                  True),
     "shape [0, 2**40, 2**40]": (safetensors_bytes({"a": _entry(shape=(0, 2**40, 2**40), offsets=(0, 0))}), True),
     "header longer than the file": (struct.pack("<Q", 1000) + b"{}", True),
     "header over 100 MB announced": (struct.pack("<Q", 200_000_000) + b"{}" + bytes(64), True),
@@ -213,8 +218,10 @@ MALFORMED_SAFETENSORS = {
     "metadata values not strings": (safetensors_bytes({"__metadata__": {"x": 1}}), True),
     "nested 200,000 deep": (safetensors_bytes(b'{"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"), True),
     "a tensor named twice": (safetensors_bytes(b'{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, '
-                                               b'"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}', bytes(8)), False),
-    "a dtype unigrad lacks (U16)": (safetensors_bytes({"a": _entry(dtype="U16", shape=(2,), offsets=(0, 4))}, bytes(4)), False),
+                                               b'"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}',
+                                               bytes(8)), False),
+    "a dtype unigrad lacks (U16)": (safetensors_bytes({"a": _entry(dtype="U16", shape=(2,), offsets=(0, 4))},
+                                                      bytes(4)), False),
 }
 
 
@@ -242,7 +249,10 @@ def test_safetensors_header_length_is_checked_before_anything_else_is_read(tmp_p
     path.write_bytes(struct.pack("<Q", 2**62) + b"{}")
     reads = []
     original = sources.Source.read_at
-    monkeypatch.setattr(sources.Source, "read_at", lambda self, offset, n, what="": reads.append(n) or original(self, offset, n, what))
+    def recording(self, offset, n, what=""):
+        reads.append(n)
+        return original(self, offset, n, what)
+    monkeypatch.setattr(sources.Source, "read_at", recording)
     with pytest.raises(CheckpointError, match="header of 4611686018427387904 bytes"):
         unigrad.load(path)
     assert max(reads) <= 512

@@ -452,9 +452,9 @@ class RestrictedUnpickler:
         if cls not in self.user_classes:
             raise self._refuse("Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
                                f"`add_safe_globals`, but got {cls}")
-        setstate = getattr(inst, "__setstate__", None)
+        setstate = getattr(cls, "__setstate__", None)  # the class's, never one the file put on the instance
         if setstate is not None:
-            setstate(state)
+            setstate(inst, state)
             return
         slotstate = None
         if type(state) is tuple and len(state) == 2:
