@@ -139,11 +139,12 @@ def test_views_and_tied_weights_share_storage_after_loading(device):
     assert not aliases(other["a"], other["b"])
 
 
-def test_whole_module_needs_weights_only_false_or_an_allowlist():
-    model = unigrad.nn.Sequential(unigrad.nn.Linear(3, 4), unigrad.nn.Tanh(), unigrad.nn.Linear(4, 2))
+@pytest.mark.parametrize("device", DEVICES)
+def test_whole_module_needs_weights_only_false_or_an_allowlist(device):
+    model = unigrad.nn.Sequential(unigrad.nn.Linear(3, 4), unigrad.nn.Tanh(), unigrad.nn.Linear(4, 2)).to(device)
     buffer = io.BytesIO()
     unigrad.save(model, buffer)
-    x = unigrad.randn(5, 3)
+    x = unigrad.randn(5, 3, device=device)
     with pytest.raises(pickle.UnpicklingError) as refused:
         unigrad.load(io.BytesIO(buffer.getvalue()))
     message = str(refused.value)
@@ -159,7 +160,7 @@ def test_whole_module_needs_weights_only_false_or_an_allowlist():
         restricted = unigrad.load(io.BytesIO(buffer.getvalue()))
     assert unigrad.serialization.get_safe_globals() == []
     assert np.array_equal(host(restricted(x)), host(model(x)))
-    assert isinstance(restricted[0].weight, unigrad.nn.Parameter)
+    assert isinstance(restricted[0].weight, unigrad.nn.Parameter) and restricted[0].weight.device == x.device
 
 
 def test_add_safe_globals_rebuilds_allowlisted_objects_without_running_their_code():
@@ -201,6 +202,21 @@ def test_torch_loads_unigrad_checkpoints_with_views_dtypes_and_parameters():
     assert theirs["meta"] == {"dtype": torch.bfloat16, "size": torch.Size([4]), "where": torch.device("cpu")}
     assert back["meta"] == {"dtype": unigrad.bfloat16, "size": unigrad.Size([4]), "where": unigrad.device("cpu")}
     assert isinstance(back["p"], unigrad.nn.Parameter) and back["g"].requires_grad and aliases(back["row"], back["t"])
+
+
+def test_torch_values_of_its_allowlist_load():
+    buffer = io.BytesIO()
+    torch.save({"layout": torch.strided, "device": torch.device("cuda", 1), "scheme": torch.per_tensor_affine,
+                "dtype": torch.complex64, "size": torch.Size([2, 3]), "counts": collections.Counter("ab"),
+                "bytes": bytearray(b"xy"), "set": {1, 2}, "complex": 1 - 2j}, buffer)
+    back = unigrad.load(io.BytesIO(buffer.getvalue()))
+    assert repr(back["layout"]) == "torch.strided" and repr(back["scheme"]) == "torch.per_tensor_affine"
+    assert back["device"] == unigrad.device("cuda:1") and repr(back["dtype"]) == "torch.complex64"
+    assert back["size"] == unigrad.Size([2, 3]) and back["counts"] == collections.Counter("ab")
+    assert back["bytes"] == bytearray(b"xy") and back["set"] == {1, 2} and back["complex"] == 1 - 2j
+    data = zipfile.ZipFile(io.BytesIO(buffer.getvalue())).read("archive/data.pkl")
+    with pytest.raises(CheckpointError, match="format version '99'"):
+        unigrad.load(io.BytesIO(_zip(data, {"version": b"99\n"})))
 
 
 class TorchNet(torch.nn.Module):

@@ -25,6 +25,7 @@ from .zip_archive import STORED, ZipReader
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
+MAX_ARCHIVE_VERSION = 10  # PyTorch's kMaxSupportedFileFormatVersion
 
 
 def _storage_id(source, pid, expected_length: int):
@@ -90,6 +91,7 @@ def load_zip(source, placement, *, weights_only: bool, mmap: bool, pickle_module
     archive = ZipReader(source)
     if archive.has("constants.pkl"):
         raise source.error("a TorchScript archive, not a checkpoint (TorchScript is not supported by unigrad)")
+    _check_version(source, archive)
     byteorder = archive.read("byteorder").decode("ascii", "replace") if archive.has("byteorder") else "little"
     if byteorder not in ("little", "big"):
         raise source.error(f"unknown byte order {byteorder!r:.20}")
@@ -125,6 +127,17 @@ def load_zip(source, placement, *, weights_only: bool, mmap: bool, pickle_module
     data = archive.read("data.pkl")
     result, _ = _unpickle(data, source, persistent_load, weights_only, pickle_module, load_args)
     return result
+
+
+def _check_version(source, archive) -> None:
+    """The archive's format version, where it says one: PyTorch writes 3 and reads up to 10."""
+    for name in ("version", ".data/version"):
+        if archive.has(name):
+            text = archive.read(name).decode("ascii", "replace").strip()
+            if not text.isdigit() or not 1 <= int(text) <= MAX_ARCHIVE_VERSION:
+                raise source.error(f"archive format version {text[:20]!r} is not one unigrad reads "
+                                   f"(1 to {MAX_ARCHIVE_VERSION})")
+            return
 
 
 # ----- legacy stream -----------------------------------------------------------------------------
