@@ -356,6 +356,8 @@ def test_map_location_forms():
     assert seen == [("cuda:1", unigrad.float32, unigrad.device("cpu"), 2)]
     with pytest.raises(TypeError, match="map_location returned"):
         unigrad.load(io.BytesIO(blob), map_location=lambda storage, location: "cpu")
+    with pytest.raises(RuntimeError, match="cuda. is unavailable"):  # the caller's move fails as itself
+        unigrad.load(io.BytesIO(blob), map_location=lambda storage, location: storage.cuda(1))
     with pytest.raises(TypeError, match="map_location must be"):
         unigrad.load(io.BytesIO(blob), map_location=3.5)
 

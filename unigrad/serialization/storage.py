@@ -175,9 +175,14 @@ class Placement:
         if self.function is None:
             return load(self.target(location, storage_type), dtype, numel)
         on_cpu = load(Device("cpu"), dtype, numel)
-        result = self.function(on_cpu, location)
-        if result is None:
-            return on_cpu.to(self.target(location, storage_type))
+        try:  # the caller's function, and moves it asks for, fail as themselves
+            result = self.function(on_cpu, location)
+            if result is None:
+                result = on_cpu.to(self.target(location, storage_type))
+        except ForwardedError:
+            raise
+        except Exception as error:
+            raise ForwardedError(error) from None
         if not isinstance(result, LoadedStorage):
             raise ForwardedError(TypeError(f"map_location returned a {type(result).__name__}; it must "
                                            "return the storage it was given (moved or not) or None"))
