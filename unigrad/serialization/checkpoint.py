@@ -29,9 +29,15 @@ def save(obj, f, pickle_module=pickle, pickle_protocol: int = DEFAULT_PROTOCOL,
     storage are saved as views of one storage and come back sharing memory (tied weights stay
     tied). Tensors are streamed to the file, never copied whole.
 
-    A path is written atomically: a temporary file next to it, renamed over it once complete, so a
-    crash leaves any previous file intact (see ``unigrad.serialization.atomic`` for the temporary
-    files of killed writers, file modes and symbolic links).
+    Loading anything but tensors, containers and plain values (a whole module, your own classes)
+    needs ``load(..., weights_only=False)`` or ``safe_globals([...])``, as in PyTorch.
+
+    A path is written atomically: to ``.<name>.<host>-<pid>-<random>.unigrad-tmp`` next to it,
+    flushed to disk, then renamed over it, so a crash leaves any previous file intact. A writer
+    killed mid-save leaves its temporary behind; the next save to the same path deletes the
+    temporaries of writers on this host whose process is gone. The file keeps the mode of the file
+    it replaces (a new one gets the umask's default, as ``open`` gives); saving onto a symbolic link
+    replaces the link's target and keeps the link.
     """
     if not is_path(f) and not hasattr(f, "write"):
         raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
@@ -142,6 +148,6 @@ def get_unsafe_globals_in_checkpoint(f) -> list[str]:
                 names.add("%s.%s" % map_python2_name(strings[-2], strings[-1]))
             elif isinstance(argument, str):
                 strings.append(argument)
-    except ValueError as error:
-        raise CheckpointError(f"{source.name}: malformed pickle ({error})") from None
+    except Exception as error:  # pickletools reports bad data with assorted errors
+        raise CheckpointError(f"{source.name}: malformed pickle ({type(error).__name__}: {error})") from None
     return sorted(name for name in names if name not in allowed)
