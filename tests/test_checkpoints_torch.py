@@ -601,3 +601,34 @@ def test_storage_position_identifies_allocations_on_every_backend():
         assert row_key == key and row_position - position == 8 * 4, device
         assert backend.storage_position(x.t()[1:]._buf) == (key, position + 4), device
         assert backend.storage_position(y._buf)[0] != key, device
+
+
+def _fuzz_bases() -> dict:
+    x = unigrad.arange(12.0).reshape(3, 4)
+    ours = io.BytesIO()
+    unigrad.save({"x": x, "t": x.t(), "p": unigrad.nn.Parameter(unigrad.ones(2)),
+                  "meta": {"epoch": 3, "names": ["a", "b"], "pair": (1, 2.5), "size": unigrad.Size([2])}}, ours)
+    legacy = io.BytesIO()
+    torch.save({"a": torch.arange(6.0).reshape(2, 3), "r": torch.arange(6.0)[2:]}, legacy,
+               _use_new_zipfile_serialization=False)
+    plain = io.BytesIO()
+    unigrad.serialization.save_safetensors({"a": unigrad.ones(3), "b": unigrad.zeros(2, dtype=unigrad.int64)}, plain)
+    return {"zip": ours.getvalue(), "legacy": legacy.getvalue(), "safetensors": plain.getvalue()}
+
+
+@given(st.sampled_from(["zip", "legacy", "safetensors"]), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)),
+                                                                    min_size=1, max_size=4),
+       st.one_of(st.none(), st.floats(0, 1)), st.booleans())
+def test_corrupted_checkpoints_load_or_raise_checkpoint_error(kind, edits, cut, weights_only):
+    data = bytearray(_FUZZ_BASES[kind])
+    for where, value in edits:
+        data[int(where * (len(data) - 1))] = value
+    if cut is not None:
+        data = data[:int(cut * len(data))]
+    try:
+        unigrad.load(io.BytesIO(bytes(data)), weights_only=weights_only)
+    except CheckpointError as error:
+        assert str(error).startswith("<BytesIO>: ")
+
+
+_FUZZ_BASES = _fuzz_bases()

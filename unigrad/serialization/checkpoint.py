@@ -7,7 +7,7 @@ import secrets
 import sys
 
 from .atomic import atomic_output
-from .errors import CheckpointError, ForwardedError
+from .errors import CheckpointError, ForwardedError, naming
 from .pickler import pickle_checkpoint
 from .safetensors_format import load_safetensors
 from .sources import Source, is_path
@@ -108,24 +108,32 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     placement = Placement(map_location)
     try:
         with Source(f) as source:
-            head = source.read_at(0, min(source.size, 512), "the file's start")
-            if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-                return load_zip(source, placement, weights_only=weights_only, mmap=bool(mmap),
-                                pickle_module=pickle_module, load_args=pickle_load_args)
-            if head[257:262] == b"ustar":
-                raise source.error("a checkpoint in PyTorch's legacy .tar format, which unigrad does not read")
-            if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
-                # a pickle stream: PyTorch's legacy format (its magic number is checked first, by
-                # the restricted unpickler whatever weights_only says)
-                if mmap:
-                    raise RuntimeError(f"mmap can only be used with files saved with `torch.save({source.name}, "
-                                       "_use_new_zipfile_serialization=True), please torch.save your "
-                                       "checkpoint with this option in order to use mmap.")
-                return load_legacy(source, placement, weights_only=weights_only, pickle_module=pickle_module,
-                                   load_args=pickle_load_args)
-            return load_safetensors(source, placement, mmap=bool(mmap))
+            try:
+                return _load(source, placement, weights_only, bool(mmap), pickle_module, pickle_load_args)
+            except CheckpointError as error:
+                raise naming(source.name, error) from None
     except ForwardedError as forwarded:
         raise forwarded.error from None
+
+
+def _load(source, placement, weights_only: bool, mmap: bool, pickle_module, load_args: dict):
+    """Dispatch on the file's first bytes: zip archive, pickle stream (legacy), else safetensors."""
+    head = source.read_at(0, min(source.size, 512), "the file's start")
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return load_zip(source, placement, weights_only=weights_only, mmap=mmap, pickle_module=pickle_module,
+                        load_args=load_args)
+    if head[257:262] == b"ustar":
+        raise source.error("a checkpoint in PyTorch's legacy .tar format, which unigrad does not read")
+    if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
+        # a pickle stream: PyTorch's legacy format (its magic number is checked first, by the
+        # restricted unpickler whatever weights_only says)
+        if mmap:
+            raise RuntimeError(f"mmap can only be used with files saved with `torch.save({source.name}, "
+                               "_use_new_zipfile_serialization=True), please torch.save your checkpoint with "
+                               "this option in order to use mmap.")
+        return load_legacy(source, placement, weights_only=weights_only, pickle_module=pickle_module,
+                           load_args=load_args)
+    return load_safetensors(source, placement, mmap=mmap)
 
 
 def get_unsafe_globals_in_checkpoint(f) -> list[str]:

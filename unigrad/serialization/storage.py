@@ -13,7 +13,7 @@ from ..api.creation import placement, unsupported_dtype_message
 from ..api.device import device as Device
 from ..api.tensor import Tensor
 from ..backends import registry
-from .errors import CHUNK_BYTES, ForwardedError
+from .errors import CHUNK_BYTES, CheckpointError, ForwardedError
 
 
 class LoadedStorage:
@@ -179,7 +179,7 @@ class Placement:
             result = self.function(on_cpu, location)
             if result is None:
                 result = on_cpu.to(self.target(location, storage_type))
-        except ForwardedError:
+        except (ForwardedError, CheckpointError):
             raise
         except Exception as error:
             raise ForwardedError(error) from None
@@ -199,7 +199,7 @@ def restore_device(location: str, storage_type: str):
             "map_location=torch.device('cpu') to map your storages to the CPU."))
     try:
         return registry.canonical_device(location)
-    except (RuntimeError, ValueError, TypeError):
-        raise ForwardedError(RuntimeError(f"don't know how to restore data location of "
-                                          f"torch.{storage_type} (tagged with {location})")) from None
+    except (RuntimeError, ValueError, TypeError):  # no such device type here: PyTorch's words
+        raise CheckpointError(f"don't know how to restore data location of torch.{storage_type} "
+                              f"(tagged with {location})") from None
 

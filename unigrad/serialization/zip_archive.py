@@ -294,7 +294,8 @@ class ZipReader:
         """A whole (small) record: the pickle, the byte order, the version."""
         record = self.record(name)
         target = bytearray(record.size)
-        self.readinto(record, memoryview(target), 0)
+        with memoryview(target) as view:  # released even on errors (a bytearray cannot die exported)
+            self.readinto(record, view, 0)
         if check_crc and record.crc and zlib.crc32(target) != record.crc:
             raise self._error(f"record {record.name!r} fails its CRC-32 check")
         return bytes(target)
