@@ -288,7 +288,15 @@ def test_torch_legacy_format_and_whole_torch_modules():
     ours = unigrad.load(io.BytesIO(whole.getvalue()), weights_only=False)
     x = np.ones((4, 3), np.float32)
     assert type(ours) is unigrad.nn.Sequential
-    np.testing.assert_allclose(host(ours(unigrad.tensor(x))), torch_model(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    expected = torch_model(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(host(ours(unigrad.tensor(x))), expected, rtol=1e-6)
+    # or weights_only, with unigrad's classes allowlisted under PyTorch's names
+    names = {unigrad.nn.Sequential: "torch.nn.modules.container.Sequential",
+             unigrad.nn.Linear: "torch.nn.modules.linear.Linear", unigrad.nn.ReLU: "torch.nn.modules.activation.ReLU"}
+    assert unigrad.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(whole.getvalue())) == sorted(names.values())
+    with unigrad.serialization.safe_globals(list(names.items())):
+        restricted = unigrad.load(io.BytesIO(whole.getvalue()))
+    np.testing.assert_allclose(host(restricted(unigrad.tensor(x))), host(ours(unigrad.tensor(x))))
 
 
 @given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.data())

@@ -17,6 +17,15 @@ from unigrad.serialization import CheckpointError, atomic
 ALL_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
 
 
+@pytest.fixture(autouse=True)
+def _cpu_by_default():
+    """Devices are named where they matter (test_round_trip_on_every_available_device)."""
+    previous = unigrad.get_default_device()
+    unigrad.set_default_device("cpu")
+    yield
+    unigrad.set_default_device(previous)
+
+
 def test_bitwise_round_trip_of_every_dtype(tmp_path):
     rng = np.random.default_rng(0)
     obj = {}

@@ -39,8 +39,9 @@ class ForeignDtype:
         return f"torch.{self.name}"
 
 
-class Layout:
-    """``torch.strided`` and the other layouts, as values (unigrad tensors are all strided)."""
+class TorchConstant:
+    """A named PyTorch constant loaded as a value: the layouts (``torch.strided``; unigrad tensors
+    are all strided) and the quantization schemes (``torch.per_tensor_affine``)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -49,7 +50,7 @@ class Layout:
         return self.name
 
 
-_LAYOUTS = {name: Layout(name) for name in ("torch.strided", "torch.sparse_coo", "torch.sparse_csr",
+_LAYOUTS = {name: TorchConstant(name) for name in ("torch.strided", "torch.sparse_coo", "torch.sparse_csr",
                                              "torch.sparse_csc", "torch.sparse_bsr", "torch.sparse_bsc",
                                              "torch._mkldnn", "torch.jagged")}
 _FOREIGN_DTYPES = ("complex32", "complex64", "complex128", "uint16", "uint32", "uint64", "qint8", "quint8",
@@ -152,7 +153,7 @@ def default_globals() -> dict:
         table[f"torch.{name}"] = ForeignDtype(name)
     for scheme in ("per_tensor_affine", "per_tensor_symmetric", "per_channel_affine",
                    "per_channel_symmetric", "per_channel_affine_float_qparams"):
-        table[f"torch.{scheme}"] = Layout(f"torch.{scheme}")
+        table[f"torch.{scheme}"] = TorchConstant(f"torch.{scheme}")
     for name, storage in STORAGE_TYPES.items():
         for module in ("torch", "torch.cuda"):
             table[f"{module}.{storage}"] = StorageType(storage, dtypes.as_dtype(name))
@@ -183,8 +184,6 @@ def unigrad_equivalent(module: str, name: str):
         found = getattr(nn, name, None)
         return found if isinstance(found, type) else None
     if module.startswith("torch.optim"):
-        found = getattr(optim, name, None)
-        if found is None:
-            found = getattr(optim.lr_scheduler, name, None) if hasattr(optim, "lr_scheduler") else None
+        found = getattr(optim, name, None) or getattr(optim.lr_scheduler, name, None)
         return found if isinstance(found, type) else None
     return None
