@@ -370,6 +370,15 @@ class Backend(abc.ABC):
     #: value came from; both C-contiguous. Stability makes the result unique, so every backend
     #: returns the same indices (``topk``, ``unique`` and ``multinomial`` build on them).
     sort = None
+    # ----- optional storage identity (not a primitive: metadata for unigrad.save) ---------------
+    #: ``storage_position(x) -> (key, byte_position)``: which allocation ``x`` aliases and where its
+    #: first element lies in it. ``key`` is hashable, equal for ``x`` and every view made from it by
+    #: ``as_strided`` (while they live) and different for distinct live allocations;
+    #: ``byte_position`` is the byte position of ``x``'s first element in a frame fixed per
+    #: allocation (an address, or an offset from the allocation's start). ``unigrad.save`` uses it
+    #: to write views of one allocation as one storage, as PyTorch shares storages; None: every
+    #: buffer object is saved as a storage of its own (values and strides survive, sharing does not)
+    storage_position = None
 
 
 REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))

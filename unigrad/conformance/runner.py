@@ -14,6 +14,7 @@ from ..api.ops import reduction
 from ..backends import registry
 from ..backends.interface import OPTIONAL_FAST_PATHS, OPTIONAL_PRIMITIVES
 from . import cases as table
+from .checkpoints import run_checkpoint
 from .primitives import PRIMITIVE_CASES, Host
 from .tolerances import tolerance
 
@@ -571,6 +572,8 @@ def plan(device, dtypes=None, op=None):
             ("log_softmax", "softmax", "sigmoid"))
         add("optional_primitives.vs_composite", dtype, "-", _job(run_optional_primitives, device, dtype, 0),
             "fast_path", OPTIONAL_PRIMITIVES)
+        add("checkpoint.round_trip", dtype, "-", _job(run_checkpoint, device, dtype, 0), "semantics",
+            ("as_strided", "to_numpy", "from_numpy"))
     return jobs, skips
 
 

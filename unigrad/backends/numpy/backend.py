@@ -446,6 +446,19 @@ class NumpyBackend(ArrayModuleBackend):
     def from_numpy_shared(self, array):
         return array
 
+    def storage_position(self, x):
+        # the ndarray closest to the memory: a view's chain of bases ends at the array that owns
+        # the allocation (or wraps foreign memory such as one storage of a memory-mapped file)
+        owner = x
+        while True:
+            base = owner.base
+            if isinstance(base, np.ndarray):
+                owner = base
+            elif isinstance(base, _ArrayView):
+                owner = base.base
+            else:
+                return id(owner), x.__array_interface__["data"][0]
+
     def to_numpy(self, x):
         return x
 

@@ -163,6 +163,10 @@ class ArrayApiBackend(Backend):
     def as_strided(self, x, shape, strides, offset):
         return StridedArray(x.storage, shape, strides, x.offset + offset)
 
+    def storage_position(self, x):
+        itemsize = np.dtype(str(x.storage.data.dtype).rsplit(".", 1)[-1]).itemsize
+        return id(x.storage), x.offset * itemsize
+
     def copy_(self, dst, src):
         self._write(dst, self._values(src))
 
