@@ -30,7 +30,9 @@ def _same_padding(kernel, dilation) -> tuple:
     return tuple((t // 2, t - t // 2) for t in total)
 
 
-_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool"}
 
 
 def scalar_type_name(dtype) -> str:
