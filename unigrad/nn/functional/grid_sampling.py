@@ -11,7 +11,6 @@ grid. The gradient of the input flows back through the gather as a scatter-add.
 from __future__ import annotations
 
 import functools
-import itertools
 import warnings
 
 import numpy as np
@@ -81,7 +80,7 @@ def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
     value = where(even, extra + low, span - extra + low)
     if not (coord.requires_grad and grad_state.enabled):
         return value
-    sign = where(shifted < 0, -1.0, 1.0)
+    sign = 1.0 - 2.0 * (shifted < 0).to(coord.dtype)
     return value + (coord - coord.detach()) * where(even, sign, -sign)
 
 
@@ -96,34 +95,35 @@ def _padded(coord: Tensor, size: int, padding_mode: str, align_corners: bool) ->
 
 
 def _read_taps(x: Tensor, taps, sizes) -> Tensor:
-    """Values of (N, C, *spatial) ``x`` at every combination of per-dim tap coordinates: ``taps[d]``
-    lists (N, *out) integral float coordinates. Returns (N, C, K, Q), K taps in C order over the
-    dims and Q output positions; taps outside the input read 0."""
-    batch, channels = x.shape[0], x.shape[1]
-    flat_taps, valid_taps = [], []
-    strides = [1] * len(sizes)
-    for d in range(len(sizes) - 2, -1, -1):
-        strides[d] = strides[d + 1] * sizes[d + 1]
-    for d, size in enumerate(sizes):
-        per_dim = []
-        for t in taps[d]:
-            inside = (t >= 0) & (t <= size - 1)
-            per_dim.append((where(inside, t, 0.0).long() * strides[d], inside))
-        flat_taps.append(per_dim)
-    index, valid = [], []
-    for combination in itertools.product(*flat_taps):
-        flat, inside = combination[0]
-        for part, part_inside in combination[1:]:
-            flat, inside = flat + part, inside & part_inside
-        index.append(flat.reshape(batch, 1, -1))
-        valid.append(inside.reshape(batch, 1, -1))
-    count, positions = len(index), index[0].shape[-1]
-    index = sh.cat(index, 2) if count > 1 else index[0]
-    valid = sh.cat(valid, 2) if count > 1 else valid[0]
+    """Values of (N, C, *spatial) ``x`` at every combination of per-dim taps: ``taps[d]`` is
+    (T_d, N, Q), integral float coordinates along dim d for Q output positions. Returns
+    (N, C, K, Q) with the K = prod(T_d) combinations in C order over the dims; taps outside the
+    input read 0."""
+    n, batch, channels = len(sizes), x.shape[0], x.shape[1]
+    positions = taps[0].shape[-1]
+    stride, flat, valid = 1, None, None
+    for d in reversed(range(n)):  # flat index and validity of every combination, by broadcasting
+        t = taps[d]
+        inside = (t >= 0) & (t <= sizes[d] - 1)
+        index = where(inside, t, 0.0).long() * stride
+        shape = [1] * n + [batch, positions]
+        shape[d] = t.shape[0]
+        index, inside = index.reshape(shape), inside.reshape(shape)
+        flat = index if flat is None else flat + index
+        valid = inside if valid is None else valid & inside
+        stride *= sizes[d]
+    count = flat.numel() // (batch * positions)
+    flat = flat.reshape(count, batch, positions).permute(1, 0, 2).reshape(batch, 1, count * positions)
     plane = x.reshape(batch, channels, -1)
-    values = gather_in_range(plane, 2, index.expand(batch, channels, count * positions))
+    values = gather_in_range(plane, 2, flat.expand(batch, channels, count * positions))
     values = values.reshape(batch, channels, count, positions)
-    return where(valid.reshape(batch, 1, count, positions), values, 0.0)
+    valid = valid.reshape(count, batch, positions).permute(1, 0, 2).unsqueeze(1)
+    return where(valid, values, 0.0)
+
+
+def _per_tap(weights) -> Tensor:
+    """(T, N, Q) per-tap factors laid out to multiply (N, C, T, Q) tap values."""
+    return weights.permute(1, 0, 2).unsqueeze(1)
 
 
 def _cubic_coefficients(t: Tensor) -> list:
@@ -157,13 +157,15 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     batch, channels = input.shape[0], input.shape[1]
     out_shape = (batch, channels) + tuple(grid.shape[1:-1])
     # grid's last dim is (x, y[, z]): the input's dims in reverse
-    coords = [_unnormalize(grid[..., n - 1 - d], sizes[d], align_corners) for d in range(n)]
+    # grid's last dim is (x, y[, z]): the input's dims in reverse; positions flattened to (N, Q)
+    flat_grid = grid.reshape(batch, -1, n)
+    coords = [_unnormalize(flat_grid[..., n - 1 - d], sizes[d], align_corners) for d in range(n)]
     if mode == "bicubic":
         out = _bicubic(input, coords, sizes, padding_mode, align_corners)
     else:
         coords = [_padded(c, size, padding_mode, align_corners) for c, size in zip(coords, sizes)]
         if mode == "nearest":  # round half to even, as nearbyint
-            out = _read_taps(input, [[c.detach().round()] for c in coords], sizes)[:, :, 0]
+            out = _read_taps(input, [c.detach().round().unsqueeze(0) for c in coords], sizes)[:, :, 0]
         else:
             out = _bilinear(input, coords, sizes)
     out = out.reshape(out_shape)
@@ -173,36 +175,31 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
 
 
 def _bilinear(x: Tensor, coords, sizes) -> Tensor:
+    """Each output is the weighted sum of the 2**n input elements around its position."""
+    n = len(coords)
     lows = [c.detach().floor() for c in coords]
-    values = _read_taps(x, [[low, low + 1] for low in lows], sizes)
-    weights = [((low + 1) - c, c - low) for c, low in zip(coords, lows)]  # (to low, to high) per dim
-    out = None
-    for k, corner in enumerate(itertools.product((0, 1), repeat=len(coords))):
-        weight = None
-        for d in reversed(range(len(coords))):  # x weight first, as PyTorch multiplies
-            w = weights[d][corner[d]]
-            weight = w if weight is None else weight * w
-        term = values[:, :, k] * weight.reshape(x.shape[0], 1, -1)
-        out = term if out is None else out + term
-    return out
+    values = _read_taps(x, [sh.stack([low, low + 1]) for low in lows], sizes)
+    weight = None
+    for d in reversed(range(n)):  # (to the low tap, to the high tap) along each dim
+        w = sh.stack([(lows[d] + 1) - coords[d], coords[d] - lows[d]])
+        shape = [1] * n + list(w.shape[1:])
+        shape[d] = 2
+        weight = w.reshape(shape) if weight is None else weight * w.reshape(shape)
+    weight = weight.reshape((2 ** n,) + tuple(weight.shape[n:]))
+    return (values * _per_tap(weight)).sum(2)
 
 
 def _bicubic(x: Tensor, coords, sizes, padding_mode: str, align_corners: bool) -> Tensor:
+    """Keys' cubic convolution over the 4 x 4 input elements around each position; each tap is
+    folded into the input by the padding mode on its own."""
     lows = [c.detach().floor() for c in coords]
-    taps = [[_padded(low + (j - 1), size, padding_mode, align_corners).detach() for j in range(4)]
-            for low, size in zip(lows, sizes)]
-    values = _read_taps(x, [[t.trunc() for t in per_dim] for per_dim in taps], sizes)
-    batch = x.shape[0]
-    cy, cx = (_cubic_coefficients(c - low) for c, low in zip(coords, lows))
-    out = None
-    for i in range(4):
-        row = None
-        for j in range(4):
-            term = values[:, :, 4 * i + j] * cx[j].reshape(batch, 1, -1)
-            row = term if row is None else row + term
-        term = row * cy[i].reshape(batch, 1, -1)
-        out = term if out is None else out + term
-    return out
+    offsets = creation.tensor([[[-1.0]], [[0.0]], [[1.0]], [[2.0]]], dtype=x.dtype, device=x.device)
+    taps = [_padded(low + offsets, size, padding_mode, align_corners).trunc() for low, size in zip(lows, sizes)]
+    values = _read_taps(x, taps, sizes)  # (N, C, 16, Q): rows (y) outer, columns (x) inner
+    batch, channels, _, positions = values.shape
+    cy, cx = (sh.stack(_cubic_coefficients(c - low)) for c, low in zip(coords, lows))
+    rows = (values.reshape(batch, channels, 4, 4, positions) * _per_tap(cx).unsqueeze(2)).sum(3)
+    return (rows * _per_tap(cy)).sum(2)
 
 
 def _with_zero_grid_gradient(out: Tensor, grid: Tensor, n: int) -> Tensor:
