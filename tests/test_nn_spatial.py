@@ -640,3 +640,22 @@ def test_invalid_input_leaves_module_state_intact():
         layer(unigrad.zeros(1, 3, 4, 4))
     np.testing.assert_array_equal(layer.weight.detach().numpy(), before)
     assert layer.weight.grad is None
+
+
+EMPTY_BATCH = {
+    "conv3d": lambda lib, x: F(lib).conv3d(x, lib.ones(2, 3, 2, 2, 2, dtype=x.dtype)),
+    "conv_transpose3d": lambda lib, x: F(lib).conv_transpose3d(x, lib.ones(3, 2, 2, 2, 2, dtype=x.dtype), stride=2),
+    "max_pool3d": lambda lib, x: F(lib).max_pool3d(x, 2, return_indices=True)[0],
+    "adaptive_max_pool3d": lambda lib, x: F(lib).adaptive_max_pool3d(x, (3, 2, 1), True)[0],
+    "adaptive_avg_pool3d": lambda lib, x: F(lib).adaptive_avg_pool3d(x, (3, 2, 1)),
+    "interpolate": lambda lib, x: F(lib).interpolate(x, scale_factor=1.5, mode="trilinear"),
+    "pad": lambda lib, x: F(lib).pad(x, (1, 1, 1, 1, 1, 1), mode="reflect"),
+    "grid_sample": lambda lib, x: F(lib).grid_sample(x, lib.zeros(0, 2, 2, 2, 3, dtype=x.dtype), align_corners=False),
+    "fractional_max_pool3d": lambda lib, x: F(lib).fractional_max_pool3d(x, 2, output_size=2),
+    "max_unpool3d": lambda lib, x: F(lib).max_unpool3d(*F(lib).max_pool3d(x, 2, return_indices=True), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_BATCH))
+def test_an_empty_batch_flows_through(name):
+    check(EMPTY_BATCH[name], np.zeros((0, 3, 4, 4, 4)))

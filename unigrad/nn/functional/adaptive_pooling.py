@@ -69,11 +69,16 @@ def _empty_output(x: Tensor, sizes) -> bool:
     return any(s == 0 for s in sizes) or x.shape[0] == 0 or x.shape[1] == 0
 
 
+def _empty_like(x: Tensor, shape) -> Tensor:
+    """An empty result of ``shape`` that is still part of ``x``'s graph."""
+    return x.reshape(-1)[:0].reshape(shape)
+
+
 def _adaptive_avg(x: Tensor, output_size, n: int, name: str) -> Tensor:
     x, unbatched, sizes = _adaptive_input(x, output_size, n, name)
     in_sizes = tuple(x.shape[2:])
     if _empty_output(x, sizes):
-        out = x.new_zeros(tuple(x.shape[:2]) + sizes)
+        out = _empty_like(x, tuple(x.shape[:2]) + sizes)
     elif all(i % o == 0 for i, o in zip(in_sizes, sizes)):  # even split: one windowed mean
         kernel = tuple(i // o for i, o in zip(in_sizes, sizes))
         patches = win.windows(x, kernel, kernel)
@@ -101,8 +106,8 @@ def _adaptive_max(x: Tensor, output_size, n: int, name: str, return_indices: boo
     x, unbatched, sizes = _adaptive_input(x, output_size, n, name)
     in_sizes = tuple(x.shape[2:])
     if _empty_output(x, sizes):
-        values = x.new_zeros(tuple(x.shape[:2]) + sizes)
-        indices = values.long()
+        values = _empty_like(x, tuple(x.shape[:2]) + sizes)
+        indices = values.detach().long()
     elif all(i % o == 0 for i, o in zip(in_sizes, sizes)):  # even split: one windowed argmax
         kernel = tuple(i // o for i, o in zip(in_sizes, sizes))
         patches = win.windows(x, kernel, kernel)

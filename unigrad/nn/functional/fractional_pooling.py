@@ -78,7 +78,8 @@ def _fractional_max_pool(x: Tensor, kernel_size, output_size, output_ratio, rand
         flat = starts if flat is None else flat * in_sizes[d] + starts
     offsets = _window_offsets(in_sizes, kernel)
     index = flat.unsqueeze(-1) + creation.tensor(offsets, device=x.device)  # (N, C, *out, K)
-    reads = gather_in_range(x.reshape(batch, channels, -1), 2, index.reshape(batch, channels, -1))
+    plane, count = int(np.prod(in_sizes)), int(np.prod(index.shape[2:]))
+    reads = gather_in_range(x.reshape(batch, channels, plane), 2, index.reshape(batch, channels, count))
     values, arg = reads.reshape(tuple(index.shape)).max(-1)
     if unbatched:
         values = values.squeeze(0)

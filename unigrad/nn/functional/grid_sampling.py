@@ -114,7 +114,10 @@ def _read_taps(x: Tensor, taps, sizes) -> Tensor:
         stride *= sizes[d]
     count = flat.numel() // (batch * positions)
     flat = flat.reshape(count, batch, positions).permute(1, 0, 2).reshape(batch, 1, count * positions)
-    plane = x.reshape(batch, channels, -1)
+    plane_size = 1
+    for size in sizes:
+        plane_size *= size
+    plane = x.reshape(batch, channels, plane_size)
     values = gather_in_range(plane, 2, flat.expand(batch, channels, count * positions))
     values = values.reshape(batch, channels, count, positions)
     valid = valid.reshape(count, batch, positions).permute(1, 0, 2).unsqueeze(1)
@@ -157,8 +160,14 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     batch, channels = input.shape[0], input.shape[1]
     out_shape = (batch, channels) + tuple(grid.shape[1:-1])
     # grid's last dim is (x, y[, z]): the input's dims in reverse
+    positions = 1
+    for size in grid.shape[1:-1]:
+        positions *= size
+    if batch == 0 or positions == 0 or channels == 0:
+        out = input.reshape(-1)[:0].reshape(out_shape)
+        return _with_zero_grid_gradient(out, grid, n) if grid.requires_grad and grad_state.enabled else out
     # grid's last dim is (x, y[, z]): the input's dims in reverse; positions flattened to (N, Q)
-    flat_grid = grid.reshape(batch, -1, n)
+    flat_grid = grid.reshape(batch, positions, n)
     coords = [_unnormalize(flat_grid[..., n - 1 - d], sizes[d], align_corners) for d in range(n)]
     if mode == "bicubic":
         out = _bicubic(input, coords, sizes, padding_mode, align_corners)

@@ -62,12 +62,15 @@ def _max_unpool(x: Tensor, indices: Tensor, kernel_size, stride, padding, output
     plane = 1
     for size in sizes:
         plane *= size
-    flat_index = indices.reshape(batch, channels, -1)
+    pooled = 1
+    for size in x.shape[2:]:
+        pooled *= size
+    flat_index = indices.reshape(batch, channels, pooled)
     _check_indices(flat_index, plane, sizes + ([1] if n == 1 else []))
     b = x._backend
     buf = b.full((batch, channels, plane), 0, x.dtype)
     if flat_index.numel():
-        source = x.reshape(batch, channels, -1)
+        source = x.reshape(batch, channels, pooled)
         b.scatter(buf, 2, flat_index._buf if flat_index.is_contiguous() else flat_index.contiguous()._buf,
                   source._buf if source.is_contiguous() else source.contiguous()._buf)
     out = Tensor._make(buf, x.dtype, x.device, b)
