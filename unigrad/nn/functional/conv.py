@@ -1,7 +1,8 @@
-"""Convolutions as im2col (a strided ``windows`` view) plus one batched matmul.
+"""Convolutions over 1, 2 or 3 spatial dims as im2col (a strided ``windows`` view) plus one
+batched matmul, and transposed convolutions as one matmul plus col2im (``fold``).
 
-The gradient needs no special code: it flows through matmul, the copy that materialises the
-columns, and ``windows``, whose adjoint ``fold`` is col2im.
+The gradients need no special code: they flow through matmul, the copy that materialises the
+columns, and ``windows``, whose adjoint is ``fold``.
 """
 from __future__ import annotations
 
