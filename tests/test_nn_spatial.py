@@ -255,6 +255,15 @@ def test_grid_sample_5d_matches_torch(mode, padding_mode):
               randn(2, 2, 3, 4, 3), grid, rtol=1e-9, atol=1e-10)
 
 
+def test_grid_sample_on_size_one_dims_and_exact_half_positions_matches_torch():
+    grid = R.integers(-12, 13, (1, 3, 4, 2)) / 8.0  # pixel positions land on .5: round half to even
+    for shape in ((1, 2, 1, 5), (1, 2, 1, 1)):
+        for mode, padding_mode in (("nearest", "zeros"), ("bilinear", "reflection"), ("bicubic", "border")):
+            for align_corners in (False, True):
+                check(lambda lib, x, g: F(lib).grid_sample(x, g, mode, padding_mode, align_corners),
+                      randn(*shape), grid, rtol=1e-9, atol=1e-10)
+
+
 def test_grid_sample_float32_and_affine_grid_match_torch():
     for size, shape in (((2, 3, 4, 5), (2, 2, 3)), ((2, 1, 3, 4, 2), (2, 3, 4)), ((2, 1, 1, 5), (2, 2, 3))):
         for align_corners in (False, True):

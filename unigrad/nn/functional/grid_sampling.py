@@ -70,8 +70,8 @@ def _clip(coord: Tensor, size: int) -> Tensor:
 
 def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
     """Reflect into [low, high] as often as needed; the gradient is the sign of the last fold."""
-    if twice_low == twice_high:
-        return coord.detach().new_zeros(tuple(coord.shape))
+    if twice_low == twice_high:  # a size-1 dim: always 0, with a zero gradient
+        return where(creation.zeros(tuple(coord.shape), dtype=dtypes.bool, device=coord.device), coord, 0.0)
     low, span = twice_low / 2, (twice_high - twice_low) / 2
     shifted = coord.detach() - low
     distance = shifted.abs()
