@@ -84,9 +84,11 @@ def _adaptive_avg(x: Tensor, output_size, n: int, name: str) -> Tensor:
         patches = win.windows(x, kernel, kernel)
         out = patches.reshape(tuple(patches.shape[:2 + n]) + (-1,)).mean(-1)
     else:
-        out = x
+        low_precision = x.dtype in (dtypes.float16, dtypes.bfloat16)  # sum in float32, round once
+        out = x.float() if low_precision else x
         for dim in reversed(range(2, 2 + n)):
             out = _mean_along(out, dim, in_sizes[dim - 2], sizes[dim - 2])
+        out = out.to(x.dtype) if low_precision else out
     return out.squeeze(0) if unbatched else out
 
 

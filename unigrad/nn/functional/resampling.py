@@ -109,7 +109,9 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest", 
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[n - 1](x, sizes)
     _check_dtype(x, mode)
     wide = x.dtype is dtypes.float64
-    out = x
+    low_precision = x.dtype in (dtypes.float16, dtypes.bfloat16) and mode not in ("nearest", "nearest-exact")
+    # 16-bit inputs: sums in float32 and one final rounding, as PyTorch's kernels do
+    out = x.float() if low_precision else x
     for i in reversed(range(n)):  # the last dim first, as PyTorch's sums nest
         scale = scales[i] if scales is not None else None
         if mode in ("nearest", "nearest-exact"):
@@ -119,9 +121,10 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest", 
         else:
             tables = (_cubic_table if mode == "bicubic" else _linear_table)(
                 in_sizes[i], sizes[i], scale, bool(align_corners), wide)
-            if tables is not None:
-                out = _weighted_taps(out, 2 + i, sizes[i], *tables)
-    return out
+            if tables is not None:  # PyTorch's CPU kernels round cubic weights to a 16-bit input's dtype
+                weight_dtype = x.dtype if mode == "bicubic" else out.dtype
+                out = _weighted_taps(out, 2 + i, sizes[i], *tables, weight_dtype)
+    return out.to(x.dtype) if low_precision else out
 
 
 def _check_dtype(x: Tensor, mode: str) -> None:
@@ -132,10 +135,13 @@ def _check_dtype(x: Tensor, mode: str) -> None:
                               f"'{scalar_type_name(x.dtype)}'")
 
 
-def _weighted_taps(x: Tensor, dim: int, out_size: int, index, weights) -> Tensor:
-    """``sum_j weights[j] * x[index[j]]`` along ``dim``, accumulated tap by tap."""
+def _weighted_taps(x: Tensor, dim: int, out_size: int, index, weights, weight_dtype) -> Tensor:
+    """``sum_j weights[j] * x[index[j]]`` along ``dim``, accumulated tap by tap; the weights are
+    rounded to ``weight_dtype`` as PyTorch stores them."""
     read = take(x, dim, positions(index, x.device))
-    factors = along(weights.reshape(-1), dim, x.ndim, x.dtype, x.device)
+    factors = along(weights.reshape(-1), dim, x.ndim, weight_dtype, x.device)
+    if factors.dtype is not x.dtype:
+        factors = factors.to(x.dtype)
     out = None
     for j in range(weights.shape[0]):
         term = read.narrow(dim, j * out_size, out_size) * factors.narrow(dim, j * out_size, out_size)
