@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cases import FLOATS, Case, _module_case, fixed, index  # noqa: F401
+from .cases import FLOATS, Case, _module_case, fixed
 
 F = lambda lib: lib.nn.functional  # noqa: E731
 
