@@ -60,6 +60,10 @@ from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402
 from . import nn, optim  # noqa: E402
+from .nn.functional import (  # noqa: E402,F401  (torch.conv2d, torch.pixel_shuffle, ...)
+    adaptive_avg_pool1d, avg_pool1d, channel_shuffle, conv1d, conv2d, conv3d, conv_transpose1d,
+    conv_transpose2d, conv_transpose3d, max_pool1d, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle,
+)
 from . import amp  # noqa: E402
 from . import distributed  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
