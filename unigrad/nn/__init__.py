@@ -4,11 +4,19 @@ from .modules.activation import (  # noqa: F401
     CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
     LogSoftmax, Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh,
 )
+from .modules.activation import (  # noqa: F401
+    Hardshrink, PReLU, RReLU, Softmax2d, Softshrink, Tanhshrink, Threshold,
+)
 from .modules.container import (  # noqa: F401
     ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
 )
 from .modules.conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
 from .modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d  # noqa: F401
+from .modules.lazy import (  # noqa: F401
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+    LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear,
+)
 from .modules.linear import Bilinear, Flatten, Identity, Linear, Unflatten  # noqa: F401
 from .modules.loss import (  # noqa: F401
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
@@ -18,6 +26,10 @@ from .modules.module import Module  # noqa: F401
 from .modules.normalization import (  # noqa: F401
     BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
 )
+from .modules.normalization import (  # noqa: F401
+    BatchNorm3d, CrossMapLRN2d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm, RMSNorm,
+)
+from .modules.sync_batchnorm import SyncBatchNorm  # noqa: F401
 from .modules.pooling import (  # noqa: F401
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
     AvgPool2d, MaxPool1d, MaxPool2d,
@@ -28,5 +40,6 @@ from .modules.transformer import (  # noqa: F401
     MultiheadAttention, TransformerEncoder, TransformerEncoderLayer,
 )
 from .parameter import Buffer, Parameter  # noqa: F401
+from .parameter import UninitializedBuffer, UninitializedParameter  # noqa: F401
 from . import parallel  # noqa: E402,F401
 from .parallel import DataParallel  # noqa: E402,F401

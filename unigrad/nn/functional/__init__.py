@@ -4,6 +4,10 @@ from .activation import (  # noqa: F401
     celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh, leaky_relu, log_softmax, logsigmoid,
     mish, relu, relu6, selu, sigmoid, silu, softmax, softmin, softplus, softsign, tanh,
 )
+from .activation import (  # noqa: F401
+    celu_, elu_, gumbel_softmax, hardshrink, hardtanh_, leaky_relu_, prelu, relu_, rrelu, rrelu_,
+    selu_, softshrink, tanhshrink, threshold, threshold_,
+)
 from .attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from .conv import conv1d, conv2d, conv_transpose2d, unfold  # noqa: F401
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d  # noqa: F401
@@ -14,6 +18,7 @@ from .loss import (  # noqa: F401
     poisson_nll_loss, smooth_l1_loss,
 )
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm, normalize  # noqa: F401
+from .normalization import local_response_norm, rms_norm  # noqa: F401
 from .padding import interpolate, pad, upsample  # noqa: F401
 from .pooling import (  # noqa: F401
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
