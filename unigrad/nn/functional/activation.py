@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
 from ...api.ops import inplace as inplace_ops, pointwise as pw, reduction as red
 from ...api.tensor import Tensor
-from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import is_grad_enabled, no_grad
 
 
 def _with_inplace(function):
@@ -175,8 +177,11 @@ def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be in range [0, 3.40282e+38] for input dtype "
-                           f"{x.dtype.name.capitalize()}, but found {lambd:g}")
+                           f"{_ATEN_TYPE_NAMES.get(x.dtype.name, x.dtype.name)}, but found {lambd:g}")
     return pw.where(x > lambd, x - lambd, pw.where(x < -lambd, x + lambd, 0.0))
+
+
+_ATEN_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
 
 
 def tanhshrink(x: Tensor) -> Tensor:
@@ -233,9 +238,17 @@ def logsigmoid(x: Tensor) -> Tensor:
     return pw.minimum(x, 0.0) - pw.log1p(pw.exp(-pw.abs(x)))
 
 
+_ONE_SIXTH_FLOAT32 = float(np.float32(1.0 / 6.0))  # PyTorch's backward constant, in every dtype
+
+
 @_with_inplace
 def _hardsigmoid(x: Tensor) -> Tensor:
-    return pw.clamp(x / 6.0 + 0.5, 0.0, 1.0)
+    with no_grad():
+        out = pw.clamp(x + 3.0, 0.0, 6.0) / 6.0
+    if x.requires_grad and is_grad_enabled():
+        out._attach("HardsigmoidBackward0",
+                    lambda g: (g * ((x > -3.0) & (x < 3.0)).to(g.dtype) * _ONE_SIXTH_FLOAT32,), (x,), (x,))
+    return out
 
 
 def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:

@@ -45,10 +45,16 @@ class Hardswish(_Activation):
     def forward(self, x):
         return F.hardswish(x, self.inplace)
 
+    def extra_repr(self) -> str:
+        return ""  # PyTorch does not show inplace here
+
 
 class Hardsigmoid(_Activation):
     def forward(self, x):
         return F.hardsigmoid(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch does not show inplace here
 
 
 class LeakyReLU(Module):
