@@ -22,6 +22,13 @@ from .modules.loss import (  # noqa: F401
     BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, HuberLoss, KLDivLoss,
     L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
 )
+from .modules.loss import (  # noqa: F401
+    CTCLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss2d, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+from .modules.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
+from .modules.distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .modules.module import Module  # noqa: F401
 from .modules.normalization import (  # noqa: F401
     BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
@@ -36,6 +43,7 @@ from .modules.pooling import (  # noqa: F401
 )
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: F401
 from .modules.sparse import Embedding  # noqa: F401
+from .modules.sparse import EmbeddingBag  # noqa: F401
 from .modules.transformer import (  # noqa: F401
     MultiheadAttention, TransformerEncoder, TransformerEncoderLayer,
 )

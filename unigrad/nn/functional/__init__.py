@@ -9,8 +9,10 @@ from .activation import (  # noqa: F401
     selu_, softshrink, tanhshrink, threshold, threshold_,
 )
 from .attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
+from .ctc import ctc_loss  # noqa: F401
 from .conv import conv1d, conv2d, conv_transpose2d, unfold  # noqa: F401
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d  # noqa: F401
+from .distance import pairwise_distance  # noqa: F401
 from .linear import bilinear, linear  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
@@ -18,6 +20,11 @@ from .loss import (  # noqa: F401
     poisson_nll_loss, smooth_l1_loss,
 )
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm, normalize  # noqa: F401
+from .loss import gaussian_nll_loss  # noqa: F401
+from .margin import (  # noqa: F401
+    hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss,
+)
 from .normalization import local_response_norm, rms_norm  # noqa: F401
 from .padding import interpolate, pad, upsample  # noqa: F401
 from .pooling import (  # noqa: F401
@@ -25,3 +32,4 @@ from .pooling import (  # noqa: F401
     avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
 )
 from .sparse import embedding, one_hot  # noqa: F401
+from .sparse import embedding_bag  # noqa: F401
