@@ -102,27 +102,23 @@ def _count_at_most(ascending: Tensor, queries: Tensor) -> Tensor:
     return low
 
 
-def _bags(indices: Tensor, offsets: Tensor, include_last_offset: bool):
-    """``(bag of each position, whether the position is in a bag, bag starts, bag ends)`` for a
-    1-D input cut into bags at ``offsets`` (bags may be empty)."""
+def _bags(indices: Tensor, offsets: Tensor, bags: int):
+    """``(bag of each position, whether the position is in a bag, bag ends)`` for a 1-D input cut
+    into ``bags`` bags at ``offsets`` (bags may be empty; the last one ends with the input, as in
+    PyTorch, whatever a final offset says)."""
     n = indices.shape[0]
-    offsets = offsets.long()
-    count = offsets.shape[0] - (1 if include_last_offset else 0)
-    starts = pw.clamp(offsets[:count], 0, n)
-    end = pw.clamp(offsets[count], 0, n) if include_last_offset else None
+    starts = pw.clamp(offsets.long()[:bags], 0, n)
     positions = creation.arange(n, device=indices.device)
     bag = _count_at_most(starts, positions) - 1
     inside = bag >= 0
-    if end is not None:
-        inside = inside & (positions < end)
-    following = _cat(starts[1:], end.reshape(1) if end is not None
-                     else creation.full((1,), n, dtype=dtypes.int64, device=indices.device))
-    return pw.where(inside, bag, 0), inside, starts, following
+    ends = _cat(starts[1:], creation.full((1,), n, dtype=dtypes.int64, device=indices.device))
+    return pw.where(inside, bag, 0), inside, ends
 
 
 def _bag_maxima(rows: Tensor, bag: Tensor, kept: Tensor, ends: Tensor, n: int):
     """For each bag and feature, the position of the bag's largest row value (the first of equal
-    ones): an inclusive segmented max-scan by doubling, read at each bag's last position."""
+    ones) and the value: an inclusive segmented max-scan by doubling, read at each bag's last
+    position."""
     with no_grad():
         values = pw.where(kept.unsqueeze(1), rows, -math.inf)
         where_from = creation.arange(n, device=rows.device).unsqueeze(1).expand(tuple(rows.shape))
@@ -199,7 +195,7 @@ def _embedding_bag(indices, weight, offsets, scale_grad_by_freq, mode, per_sampl
     bags = offsets.shape[0] - (1 if include_last_offset else 0)
     if n == 0 or bags <= 0:
         return weight.sum() * 0.0 + creation.zeros(max(bags, 0), width, dtype=weight.dtype, device=weight.device)
-    bag, inside, starts, ends = _bags(indices, offsets, include_last_offset)
+    bag, inside, ends = _bags(indices, offsets, bags)
     kept = inside if padding_idx is None else inside & (indices != padding_idx)
     members = indexing.scatter_add(creation.zeros(bags, dtype=weight.dtype, device=weight.device), 0, bag,
                                    kept.to(weight.dtype))
