@@ -187,8 +187,9 @@ def test_binary_cross_entropy_at_exactly_zero_and_one_matches_torch():
         for ours, theirs in zip(*results):
             assert not np.isnan(ours).any()
             np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)  # inf where torch has inf
-    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
-        F(unigrad).binary_cross_entropy(unigrad.tensor([1.5]), unigrad.tensor([1.0]))
+    if not unigrad.backends.registry.get_backend(unigrad.get_default_device()).deferred_index_checks:
+        with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+            F(unigrad).binary_cross_entropy(unigrad.tensor([1.5]), unigrad.tensor([1.0]))
 
 
 def test_loss_double_backward_matches_torch():
@@ -343,6 +344,9 @@ ERRORS = [
 @pytest.mark.parametrize("case", range(len(ERRORS)))
 def test_bad_loss_arguments_raise_like_torch(case):
     make, error, message = ERRORS[case]
+    if "out of range" in message and \
+            unigrad.backends.registry.get_backend(unigrad.get_default_device()).deferred_index_checks:
+        pytest.skip("data-dependent target checks are deferred on this device")
     for lib in (unigrad, torch):
         with pytest.raises(error, match=message):
             make(lib)

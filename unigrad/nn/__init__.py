@@ -47,6 +47,7 @@ from .modules.sparse import EmbeddingBag  # noqa: F401
 from .modules.transformer import (  # noqa: F401
     MultiheadAttention, TransformerEncoder, TransformerEncoderLayer,
 )
+from .modules.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: F401
 from .parameter import Buffer, Parameter  # noqa: F401
 from .parameter import UninitializedBuffer, UninitializedParameter  # noqa: F401
 from . import parallel  # noqa: E402,F401
