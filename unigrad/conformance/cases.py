@@ -392,3 +392,7 @@ class Result:
     shapes: list = field(default_factory=list)
     primitives: tuple = ()
     reproducer: str = ""
+
+from .cases_layers import CASES as _layers, MODULE_CASES as _layer_modules  # noqa: E402
+CASES += _layers
+MODULE_CASES += _layer_modules
