@@ -1,7 +1,6 @@
 """Losses against torch: every reduction, weights, ignore_index, values and gradients (float64),
 PyTorch's grad_fn names for its one-node losses, float64 gradcheck (CTC especially), the
 binary cross-entropy at exactly 0 and 1, CTCLoss edge cases and AdaptiveLogSoftmaxWithLoss."""
-import math
 
 import numpy as np
 import pytest

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
-from ...api.ops import pointwise as pw, reduction as red
+from ...api.ops import pointwise as pw
 from ...api.ops.support import sum_to_shape
 from ...api.tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
@@ -66,11 +66,11 @@ def _needs_graph(*tensors) -> bool:
     return is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
 
 
-def _elementwise_loss(name: str, value, partials, operands: tuple, reduction: str) -> Tensor:
+def _elementwise_loss(name: str, value, partials: tuple, operands: tuple, reduction: str) -> Tensor:
     """A loss that is one graph node named ``name`` (as PyTorch's fused loss kernels are):
-    ``value(*operands)`` gives the per-element loss, ``partials(*operands)`` its derivative with
-    respect to each operand (None where not needed); both are built from differentiable ops, so
-    the gradient is itself differentiable."""
+    ``value(*operands)`` gives the per-element loss and ``partials[i](*operands)`` its derivative
+    with respect to operand i (None: not differentiable), evaluated only for operands that need a
+    gradient; both are built from differentiable ops, so the gradient is itself differentiable."""
     _check_reduction(reduction)
     with no_grad():
         elements = value(*operands)
@@ -81,11 +81,11 @@ def _elementwise_loss(name: str, value, partials, operands: tuple, reduction: st
         def backward(g):
             scale = g if reduction != "mean" else g / count
             grads = []
-            for operand, partial in zip(operands, partials(*operands)):
+            for operand, partial in zip(operands, partials):
                 if partial is None or not operand.requires_grad:
                     grads.append(None)
                 else:
-                    grads.append(sum_to_shape(partial * scale, tuple(operand.shape)))
+                    grads.append(sum_to_shape(partial(*operands) * scale, tuple(operand.shape)))
             return tuple(grads)
         out._attach(name, backward, operands, operands)
     return out
@@ -101,7 +101,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
         return _weighted(diff * diff, weight, input, reduction)
     return _elementwise_loss(
         "MseLossBackward0", lambda x, t: (x - t) * (x - t),
-        lambda x, t: ((x - t) * 2.0, (t - x) * 2.0), (input, target), reduction)
+        (lambda x, t: (x - t) * 2.0, lambda x, t: (t - x) * 2.0), (input, target), reduction)
 
 
 @autocast_op("l1_loss")
@@ -129,11 +129,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
             return diff
         return pw.where(diff < beta, diff * diff * (0.5 / beta), diff - 0.5 * beta)
 
-    def partials(x, t):
+    def slope(x, t):
         d = x - t
-        slope = pw.sign(d) if beta == 0.0 else pw.clamp(d / beta, -1.0, 1.0)
-        return slope, -slope
-    return _elementwise_loss("SmoothL1LossBackward0", value, partials, (input, target), reduction)
+        return pw.sign(d) if beta == 0.0 else pw.clamp(d / beta, -1.0, 1.0)
+    return _elementwise_loss("SmoothL1LossBackward0", value, (slope, lambda x, t: -slope(x, t)), (input, target),
+                             reduction)
 
 
 @autocast_op("huber_loss")
@@ -147,10 +147,10 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
         diff = pw.abs(x - t)
         return pw.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta)
 
-    def partials(x, t):
-        slope = pw.clamp(x - t, -delta, delta)
-        return slope, -slope
-    return _elementwise_loss("HuberLossBackward0", value, partials, (input, target), reduction)
+    def slope(x, t):
+        return pw.clamp(x - t, -delta, delta)
+    return _elementwise_loss("HuberLossBackward0", value, (slope, lambda x, t: -slope(x, t)), (input, target),
+                             reduction)
 
 
 def _class_last(x: Tensor) -> Tensor:
@@ -327,13 +327,16 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
         loss = -(t * pw.clamp(pw.log(x), min=-100.0) + (1.0 - t) * pw.clamp(pw.log(1.0 - x), min=-100.0))
         return loss * weight if weight is not None else loss
 
-    def partials(x, t):
-        d_input = (x - t) / pw.clamp((1.0 - x) * x, min=_BCE_EPSILON)
-        d_target = pw.log(1.0 - x) - pw.log(x)  # -logit(x), unclamped as in PyTorch
-        if weight is not None:
-            d_input, d_target = d_input * weight, d_target * weight
-        return d_input, d_target
-    return _elementwise_loss("BinaryCrossEntropyBackward0", value, partials, (input, target), reduction)
+    def weighted(derivative):
+        return derivative if weight is None else lambda x, t: derivative(x, t) * weight
+
+    def d_input(x, t):
+        return (x - t) / pw.clamp((1.0 - x) * x, min=_BCE_EPSILON)
+
+    def d_target(x, t):
+        return pw.log(1.0 - x) - pw.log(x)  # -logit(x), unclamped as in PyTorch
+    return _elementwise_loss("BinaryCrossEntropyBackward0", value, (weighted(d_input), weighted(d_target)),
+                             (input, target), reduction)
 
 
 def _size(shape) -> str:
@@ -356,18 +359,19 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
             loss = (1 - t) * x - logsigmoid(x)
         return loss * weight if weight is not None else loss
 
-    def partials(x, t):
-        if pos_weight is not None:
-            scaled = pos_weight * t
-            d_input = (scaled + 1 - t) * pw.sigmoid(x) - scaled
-            d_target = logsigmoid(-x) - logsigmoid(x) * pos_weight
-        else:
-            d_input, d_target = pw.sigmoid(x) - t, -x
-        if weight is not None:
-            d_input, d_target = d_input * weight, d_target * weight
-        return d_input, d_target
-    return _elementwise_loss("BinaryCrossEntropyWithLogitsBackward0", value, partials, (input, target),
-                             reduction)
+    def weighted(derivative):
+        return derivative if weight is None else lambda x, t: derivative(x, t) * weight
+
+    def d_input(x, t):
+        if pos_weight is None:
+            return pw.sigmoid(x) - t
+        scaled = pos_weight * t
+        return (scaled + 1 - t) * pw.sigmoid(x) - scaled
+
+    def d_target(x, t):
+        return -x if pos_weight is None else logsigmoid(-x) - logsigmoid(x) * pos_weight
+    return _elementwise_loss("BinaryCrossEntropyWithLogitsBackward0", value, (weighted(d_input), weighted(d_target)),
+                             (input, target), reduction)
 
 
 @autocast_op("kl_div")

@@ -47,7 +47,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
                            "'target'. This input cannot have requires_grad True.")
     return _elementwise_loss(
         "SoftMarginLossBackward0", lambda x, y: _softplus(-y * x),
-        lambda x, y: (-y * pw.sigmoid(-y * x), None), (input, target), reduction)
+        (lambda x, y: -y * pw.sigmoid(-y * x), None), (input, target), reduction)
 
 
 def _softplus(z: Tensor) -> Tensor:
