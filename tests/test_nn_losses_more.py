@@ -5,7 +5,7 @@ binary cross-entropy at exactly 0 and 1, CTCLoss edge cases and AdaptiveLogSoftm
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import unigrad
 from nn_parity import compare_module
@@ -115,6 +115,7 @@ def _constant_target(name, tensors):
 
 @pytest.mark.parametrize("name", ["mse", "soft_margin", "multi_margin_p2_weight", "multilabel_margin", "nll_spatial",
                                   "triplet_p1_swap", "bce_logits_pos_weight"])
+@settings(max_examples=12)
 @given(batch=st.integers(1, 5), seed=st.integers(0, 2 ** 16), reduction=st.sampled_from(REDUCTIONS))
 def test_loss_matches_torch_for_varied_inputs(name, batch, seed, reduction):
     fn, make = CASES[name]
@@ -240,6 +241,7 @@ def test_ctc_loss_matches_torch(flat, reduction, blank):
           x, targets, inputs, lengths, rtol=1e-9, atol=1e-11)
 
 
+@settings(max_examples=15)
 @given(seed=st.integers(0, 2 ** 16), batch=st.integers(1, 4), longest=st.integers(0, 3))
 def test_ctc_loss_matches_torch_for_varied_problems(seed, batch, longest):
     rng = np.random.default_rng(seed)

@@ -361,5 +361,6 @@ def test_convert_sync_batchnorm_shares_parameters_and_statistics():
 
 def test_sync_batchnorm_on_two_ranks_equals_batchnorm_on_the_whole_batch():
     from test_distributed import run_on
-    result = run_on("cpu", "sync_batchnorm_worker.py")
-    assert result.stdout.count("SyncBatchNorm on cpu == BatchNorm on the whole batch") == 2
+    device = unigrad.device(unigrad.get_default_device()).type
+    result = run_on(device, "sync_batchnorm_worker.py")
+    assert result.stdout.count(f"SyncBatchNorm on {device} == BatchNorm on the whole batch") == 2

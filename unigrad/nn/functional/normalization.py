@@ -191,7 +191,7 @@ def local_response_norm(x: Tensor, size: int, alpha: float = 1e-4, beta: float =
     return x / div
 
 
-def _channel_windows(channels: int, rows) -> "np.ndarray":
+def _channel_windows(channels: int, rows) -> np.ndarray:
     """A (channels, channels) 0/1 matrix: row c marks the channels ``rows(c)`` sums."""
     matrix = np.zeros((channels, channels))
     for c in range(channels):
