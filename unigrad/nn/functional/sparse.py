@@ -117,8 +117,7 @@ def _bags(indices: Tensor, offsets: Tensor, bags: int):
 
 def _bag_maxima(rows: Tensor, bag: Tensor, kept: Tensor, ends: Tensor, n: int):
     """For each bag and feature, the position of the bag's largest row value (the first of equal
-    ones) and the value: an inclusive segmented max-scan by doubling, read at each bag's last
-    position."""
+    ones): an inclusive segmented max-scan by doubling, read at each bag's last position."""
     with no_grad():
         values = pw.where(kept.unsqueeze(1), rows, -math.inf)
         where_from = creation.arange(n, device=rows.device).unsqueeze(1).expand(tuple(rows.shape))
@@ -130,8 +129,7 @@ def _bag_maxima(rows: Tensor, bag: Tensor, kept: Tensor, ends: Tensor, n: int):
             values = _cat(values[:step], pw.where(take, earlier, values[step:]))
             where_from = _cat(where_from[:step], pw.where(take, where_from[:-step], where_from[step:]))
             step *= 2
-        last = pw.clamp(ends - 1, 0, max(n - 1, 0))
-        return where_from[last], values[last]
+        return where_from[pw.clamp(ends - 1, 0, max(n - 1, 0))]
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets=None, max_norm=None, norm_type: float = 2,
@@ -200,10 +198,9 @@ def _embedding_bag(indices, weight, offsets, scale_grad_by_freq, mode, per_sampl
     members = indexing.scatter_add(creation.zeros(bags, dtype=weight.dtype, device=weight.device), 0, bag,
                                    kept.to(weight.dtype))
     if mode == "max":
-        picked, _ = _bag_maxima(_lookup(weight, indices, None, False).detach(), bag, kept, ends, n)
+        picked = _bag_maxima(_lookup(weight, indices, None, False).detach(), bag, kept, ends, n)
         rows = indices.long()[picked.reshape(-1)].reshape(bags, width)
-        out = weight.gather(0, rows) if bags else creation.zeros(0, width, dtype=weight.dtype, device=weight.device)
-        return out * (members > 0).to(weight.dtype).unsqueeze(1)
+        return weight.gather(0, rows) * (members > 0).to(weight.dtype).unsqueeze(1)
     rows = _lookup(weight, indices, None, scale_grad_by_freq)
     factor = kept.to(weight.dtype)
     if per_sample_weights is not None:
