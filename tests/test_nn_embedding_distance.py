@@ -155,6 +155,14 @@ def test_cosine_similarity_matches_torch(rows, cols, dim, seed):
     check(lambda lib, x, y: lib.nn.CosineSimilarity(dim=dim, eps=1e-3)(x, y * 1e-4), a, b, rtol=1e-9, atol=1e-11)
 
 
+@given(rows=st.integers(1, 5), cols=st.integers(1, 4), p=st.sampled_from([2.0, 1.0, 0.5, 3.0, float("inf")]),
+       seed=st.integers(0, 2 ** 16))
+def test_pdist_matches_torch(rows, cols, p, seed):
+    x = np.random.default_rng(seed).standard_normal((rows, cols))
+    x[-1] = x[0]  # a zero distance (its gradient is 0, as torch's)
+    check(lambda lib, t: F(lib).pdist(t, p), x, rtol=1e-9, atol=1e-11)
+
+
 def test_distances_of_zero_vectors_have_torchs_gradients():
     zeros, ones = np.zeros((2, 3)), np.ones((2, 3))
     check(lambda lib, x, y: F(lib).cosine_similarity(x, y), zeros, ones)
@@ -162,5 +170,7 @@ def test_distances_of_zero_vectors_have_torchs_gradients():
         check(lambda lib, x, y: F(lib).pairwise_distance(x, y, p=p, eps=0.0), zeros, zeros)
     assert repr(unigrad.nn.PairwiseDistance(3.0)) == repr(torch.nn.PairwiseDistance(3.0)) == "PairwiseDistance()"
     assert repr(unigrad.nn.CosineSimilarity(0)) == "CosineSimilarity()"
+    with pytest.raises(RuntimeError, match="pdist only supports 2D tensors, got: 3D"):
+        F(unigrad).pdist(unigrad.randn(2, 3, 4))
     with pytest.raises(RuntimeError, match="expected common dtype to be floating point, yet common dtype is Long"):
         F(unigrad).cosine_similarity(unigrad.tensor([1, 2]), unigrad.tensor([2, 3]), dim=0)

@@ -51,7 +51,8 @@ def _norms(lib, x, w):
 def _distances(lib, a, b):
     F = _functional(lib)
     return (F.pairwise_distance(a, b), F.pairwise_distance(a, b, p=1.0, keepdim=True),
-            F.pairwise_distance(a, b[0], p=float("inf")), F.cosine_similarity(a, b), F.cosine_similarity(a, b[:1], dim=-1))
+            F.pairwise_distance(a, b[0], p=float("inf")), F.cosine_similarity(a, b), F.cosine_similarity(a, b[:1], dim=-1),
+            F.pdist(a), F.pdist(b, p=1.0))
 
 
 def _embedding_bags(lib, weight, indices, per_sample):

@@ -12,7 +12,7 @@ from .attention import multi_head_attention_forward, scaled_dot_product_attentio
 from .ctc import ctc_loss  # noqa: F401
 from .conv import conv1d, conv2d, conv_transpose2d, unfold  # noqa: F401
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d  # noqa: F401
-from .distance import pairwise_distance  # noqa: F401
+from .distance import pairwise_distance, pdist  # noqa: F401
 from .linear import bilinear, linear  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,

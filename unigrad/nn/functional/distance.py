@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ...api import dtypes
+import numpy as np
+
+from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
 from ...api.ops import pointwise as pw, reduction as red
 from ...api.ops.shape import broadcast_tensors
@@ -51,6 +53,18 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     """``||x1 - x2 + eps||_p`` over the last dim (of the broadcast shape)."""
     innermost = max(x1.ndim, x2.ndim) - 1
     return vector_norm(x1 - x2 + eps, p, innermost, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """The ``p``-norm distance between every pair of rows of (N, M) ``input``: the N (N - 1) / 2
+    entries above the diagonal of the distance matrix, row by row."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    first, second = np.triu_indices(input.shape[0], 1)
+    rows = creation.tensor(np.stack([first, second]), dtype=dtypes.int64, device=input.device)
+    return vector_norm(input[rows[0]] - input[rows[1]], p, -1)
 
 
 @autocast_op("cosine_similarity")
