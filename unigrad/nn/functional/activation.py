@@ -147,6 +147,7 @@ def rrelu_(x: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: 
     return _apply(_rrelu, x, True, lower, upper, training)
 
 
+@autocast_op("prelu")
 def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """``max(0, x) + weight * min(0, x)`` with one slope, or one per channel (dim 1)."""
     if weight.ndim > 1:
