@@ -301,7 +301,10 @@ class ArrayApiBackend(Backend):
         return self._wrap(self.xp.min(self._values(x), axis=tuple(axes), keepdims=keepdims))
 
     def argmax(self, x, axis, keepdims):
-        result = self.xp.argmax(self._values(x), axis=axis, keepdims=keepdims)
+        values = self._values(x)
+        if values.dtype == self.xp.bool:  # the standard's argmax takes numeric arrays only
+            values = self.xp.astype(values, self.xp.uint8)
+        result = self.xp.argmax(values, axis=axis, keepdims=keepdims)
         return self._wrap(self.xp.astype(result, self.xp.int64))
 
     # ----- linear algebra and indexing -----------------------------------------------------------
@@ -331,12 +334,17 @@ class ArrayApiBackend(Backend):
         values = xp.reshape(self._values(src), (positions.shape[0],))
         order = np.argsort(positions, kind="stable")
         sorted_positions = positions[order]
-        sums = xp.cumulative_sum(xp.take(values, xp.asarray(order), axis=0))
+        ordered = xp.take(values, xp.asarray(order), axis=0)
+        if xp.isdtype(values.dtype, "real floating") and values.dtype != xp.float64:
+            # segment sums come as differences of running sums: in float64 the cancellation stays
+            # far below the values' own precision
+            ordered = xp.astype(ordered, xp.float64)
+        sums = xp.cumulative_sum(ordered)
         ends = np.flatnonzero(np.r_[sorted_positions[1:] != sorted_positions[:-1], True])
         starts = np.r_[0, ends[:-1] + 1]
         upper = xp.take(sums, xp.asarray(ends), axis=0)
         lower = xp.take(xp.concat([xp.zeros((1,), dtype=sums.dtype), sums]), xp.asarray(starts), axis=0)
-        totals = upper - lower  # one sum per distinct target position
+        totals = xp.astype(upper - lower, values.dtype)  # one sum per distinct target position
         targets = sorted_positions[ends]
         current = xp.take(x.storage.data, xp.asarray(targets), axis=0)
         self._write_positions(x.storage, targets, current + totals)
