@@ -276,14 +276,19 @@ class Tensor:
                            self._requires_grad))
 
     def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
         if not self.is_leaf:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
                                "the deepcopy protocol at the moment.")
-        copied = _rebuild(np.array(self._host()), self._dtype.name, str(self._device),
-                          self._requires_grad)
+        backend = self._backend
+        buf = backend.empty(self._buf.shape, self._dtype)
+        backend.copy_(buf, self._buf)  # on the device: no trip through host memory
+        copied = Tensor._make(buf, self._dtype, self._device, backend, self._requires_grad)
+        copied._is_param = self._is_param  # a deep-copied module keeps its nn.Parameters
+        memo[id(self)] = copied
         if self.grad is not None:
             copied.grad = self.grad.__deepcopy__(memo)
-        memo[id(self)] = copied
         return copied
 
 
