@@ -50,6 +50,7 @@ from .api.ops.shape import detach  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402
+from . import accelerator, cpu  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import amp  # noqa: E402
 from . import distributed  # noqa: E402

@@ -70,6 +70,10 @@ class Backend(abc.ABC):
     process_group_transports: ClassVar[dict] = {}
     #: whether this device type uses indices ("cpu" does not: its tensors say ``device(type='cpu')``)
     indexed: ClassVar[bool] = True
+    #: whether this device type is an accelerator for ``unigrad.accelerator`` (PyTorch's
+    #: ``torch.accelerator``): the first available one in the order cuda, opencl, then plugins
+    #: that set this in registration order is "the" accelerator programs move their models to
+    is_accelerator: ClassVar[bool] = False
 
     # ----- lifecycle (not primitives) -------------------------------------------------------
     @classmethod

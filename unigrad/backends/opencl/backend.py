@@ -56,6 +56,7 @@ class OpenCLBackend(Backend):
     bfloat16 everywhere (stored as 16-bit words, computed in float)."""
 
     name = "opencl"
+    is_accelerator = True
     deferred_index_checks = True
     supported_dtypes = frozenset(dt.as_dtype(n) for n in _BASE_DTYPES + ("float64",))
 
