@@ -2,6 +2,7 @@
 tensor types, threads, inference mode and small utilities."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -106,3 +107,71 @@ def test_cuda_bf16_supported_without_gpu():
     if unigrad.cuda.is_available():
         pytest.skip("a GPU is present")
     assert unigrad.cuda.is_bf16_supported() is torch.cuda.is_bf16_supported() is False
+
+
+# ----- printing and formatting -----------------------------------------------------------------
+_PRINT_CASES = [
+    np.array([1.0, 2.5]), np.arange(10.0), np.array([1e-5, 1.0]), np.array([1e9, 1.0]),
+    np.array([np.nan, np.inf, -np.inf, 1.0]), np.array([0.0, -0.0]), np.array([1.0, 1000.0, 1e5]),
+    np.random.default_rng(0).standard_normal((4, 5)), np.random.default_rng(0).standard_normal(2000),
+    np.random.default_rng(1).standard_normal((50, 50)), np.arange(3000).reshape(30, 100),
+    np.array([True, False]), np.array(3.5), np.array(7), np.zeros((0, 3)),
+    np.random.default_rng(2).standard_normal((2, 3, 4)), np.array([-1.0, 2e-3, 123.4567]),
+    np.arange(100, dtype=np.int64) * 1234567, np.linspace(-1, 1, 30),
+]
+
+
+@pytest.fixture
+def restore_printoptions():
+    yield
+    unigrad.set_printoptions(profile="default")
+    torch.set_printoptions(profile="default")
+
+
+@pytest.mark.parametrize("options", [
+    {}, dict(precision=2), dict(threshold=5), dict(edgeitems=1, threshold=10), dict(linewidth=40),
+    dict(profile="short"), dict(profile="full"), dict(sci_mode=True), dict(sci_mode=False),
+    dict(edgeitems=0, threshold=3), dict(profile="short", precision=6),
+])
+def test_repr_matches_torch_under_printoptions(options, restore_printoptions):
+    unigrad.set_printoptions(**options)
+    torch.set_printoptions(**options)
+    for array in _PRINT_CASES:
+        array = array.astype(np.float32) if array.dtype == np.float64 else array
+        assert repr(unigrad.tensor(array)) == repr(torch.tensor(array)), array
+
+
+def test_repr_suffixes_match_torch(restore_printoptions):
+    ours = unigrad.tensor([1.0, 2.0], requires_grad=True)
+    theirs = torch.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(ours) == repr(theirs)
+    assert repr(ours * 2) == repr(theirs * 2)
+    assert repr(unigrad.zeros(0, dtype=unigrad.int64)).replace("unigrad", "torch") == \
+        repr(torch.zeros(0, dtype=torch.int64))
+    assert repr(unigrad.zeros(2, 0)) == repr(torch.zeros(2, 0))
+    assert repr(unigrad.nn.Parameter(unigrad.ones(2))) == repr(torch.nn.Parameter(torch.ones(2)))
+    long_row = np.random.default_rng(3).standard_normal(7).astype(np.float32)
+    unigrad.set_printoptions(linewidth=60)
+    torch.set_printoptions(linewidth=60)
+    assert repr(unigrad.tensor(long_row, requires_grad=True)) == \
+        repr(torch.tensor(long_row, requires_grad=True))
+
+
+@pytest.mark.parametrize("spec", ["", ".2f", ">10.3f", ".3e", "+.1f", "g"])
+def test_format_spec_on_scalar_tensors(spec):
+    for value in (3.14159, -2.5):
+        assert format(unigrad.tensor(value), spec) == format(torch.tensor(value), spec)
+    assert format(unigrad.tensor(3.0, requires_grad=True), spec) == \
+        format(torch.tensor(3.0, requires_grad=True), spec)
+    assert "{:.2f}".format(unigrad.tensor(1.0) / 3) == "0.33"
+
+
+def test_format_spec_on_integer_and_multi_element_tensors():
+    assert f"{unigrad.tensor(7):d}" == f"{torch.tensor(7):d}" == "7"
+    assert f"{unigrad.tensor(7):.2f}" == f"{torch.tensor(7):.2f}"
+    assert f"{unigrad.tensor([1.5, 2.0])}" == f"{torch.tensor([1.5, 2.0])}"
+    for shape_data in ([1.5], [[1.5]], [1.5, 2.0]):
+        with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+            format(torch.tensor(shape_data), ".1f")
+        with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+            format(unigrad.tensor(shape_data), ".1f")

@@ -21,6 +21,7 @@ from .api.dtypes import (  # noqa: E402
     iinfo, int, int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8,
 )
 from .api.methods import equal, isclose  # noqa: E402
+from .api.printing import set_printoptions  # noqa: E402
 from .api.ops.indexing import (  # noqa: E402
     argwhere, gather, index_select, masked_fill, masked_select, nonzero, scatter, scatter_add,
     take_along_dim,

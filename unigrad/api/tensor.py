@@ -269,6 +269,13 @@ class Tensor:
 
     __str__ = __repr__
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-dim tensor formats as its Python number (``f"{loss:.4f}"``); any other tensor only
+        with an empty spec, as in PyTorch."""
+        if not self._buf.shape:
+            return self.detach().item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __reduce_ex__(self, protocol):
         # For copying and multiprocessing only; files are written by unigrad.save (no pickle).
         return (_rebuild, (np.array(self._host()), self._dtype.name, str(self._device),
