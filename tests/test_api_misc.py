@@ -175,3 +175,105 @@ def test_format_spec_on_integer_and_multi_element_tensors():
             format(torch.tensor(shape_data), ".1f")
         with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
             format(unigrad.tensor(shape_data), ".1f")
+
+
+# ----- torch.backends flags and process-wide preferences --------------------------------------
+@pytest.fixture
+def restore_preferences():
+    from unigrad.backends import cudnn, preferences
+    saved = dict(vars(preferences))
+    saved_cudnn = {k: getattr(cudnn, k) for k in ("enabled", "benchmark", "deterministic", "allow_tf32")}
+    threads = unigrad.get_num_threads()
+    yield
+    for key in ("float32_matmul_precision", "deterministic_algorithms", "deterministic_warn_only",
+                "num_interop_threads"):
+        setattr(preferences, key, saved[key])
+    for key, value in saved_cudnn.items():
+        setattr(cudnn, key, value)
+    import threadpoolctl
+    threadpoolctl.threadpool_limits(limits=threads)
+    preferences.num_threads = saved["num_threads"]
+
+
+def test_backends_namespaces_match_torch_cpu_build():
+    import unigrad.backends.cudnn as cudnn  # the import form programs use
+    assert cudnn is unigrad.backends.cudnn
+    assert unigrad.backends.cudnn.is_available() is torch.backends.cudnn.is_available() is False
+    assert unigrad.backends.cudnn.version() is torch.backends.cudnn.version() is None
+    for flag in ("enabled", "benchmark", "deterministic", "allow_tf32"):
+        assert getattr(unigrad.backends.cudnn, flag) == getattr(torch.backends.cudnn, flag), flag
+    assert unigrad.backends.mps.is_available() is torch.backends.mps.is_available() is False
+    assert unigrad.backends.mps.is_built() is torch.backends.mps.is_built() is False
+    assert unigrad.backends.cuda.matmul.allow_tf32 is torch.backends.cuda.matmul.allow_tf32 is False
+    assert unigrad.backends.mkldnn.is_available() is False
+    assert unigrad.backends.openmp.is_available() is False
+    assert unigrad.backends.cuda.flash_sdp_enabled() and unigrad.backends.cuda.math_sdp_enabled()
+
+
+def test_cudnn_flags_are_settable_and_flags_context_restores(restore_preferences):
+    unigrad.backends.cudnn.benchmark = True
+    unigrad.backends.cudnn.deterministic = True
+    assert unigrad.backends.cudnn.benchmark and unigrad.backends.cudnn.deterministic
+    with unigrad.backends.cudnn.flags(enabled=False, deterministic=False):
+        assert not unigrad.backends.cudnn.enabled and not unigrad.backends.cudnn.deterministic
+    assert unigrad.backends.cudnn.enabled and unigrad.backends.cudnn.deterministic
+
+
+def test_float32_matmul_precision_and_allow_tf32_as_torch(restore_preferences):
+    original = torch.get_float32_matmul_precision()
+    try:
+        for lib in (unigrad, torch):
+            assert lib.get_float32_matmul_precision() == "highest"
+            lib.backends.cuda.matmul.allow_tf32 = True
+            assert lib.get_float32_matmul_precision() == "high"
+            lib.set_float32_matmul_precision("medium")
+            assert lib.backends.cuda.matmul.allow_tf32 is True
+            lib.set_float32_matmul_precision("highest")
+            assert lib.backends.cuda.matmul.allow_tf32 is False
+            with pytest.warns(UserWarning, match="is not one of 'highest', 'high', or 'medium'"):
+                lib.set_float32_matmul_precision("bogus")
+            assert lib.get_float32_matmul_precision() == "highest"
+    finally:
+        torch.set_float32_matmul_precision(original)
+
+
+def test_deterministic_algorithm_switches_as_torch(restore_preferences):
+    try:
+        for lib in (unigrad, torch):
+            lib.use_deterministic_algorithms(True, warn_only=True)
+            assert lib.are_deterministic_algorithms_enabled()
+            assert lib.is_deterministic_algorithms_warn_only_enabled()
+            assert lib.get_deterministic_debug_mode() == 1
+            lib.use_deterministic_algorithms(False)
+            assert not lib.are_deterministic_algorithms_enabled()
+            assert not lib.is_deterministic_algorithms_warn_only_enabled()
+            lib.set_deterministic_debug_mode("error")
+            assert lib.are_deterministic_algorithms_enabled() and lib.get_deterministic_debug_mode() == 2
+            lib.set_deterministic_debug_mode(0)
+            with pytest.raises(TypeError, match="must be bool"):
+                lib.use_deterministic_algorithms("yes")
+            with pytest.raises(RuntimeError, match="expected one of `default`, `warn`, `error`"):
+                lib.set_deterministic_debug_mode("bad")
+            with pytest.raises(RuntimeError, match="expected 0, 1, or 2"):
+                lib.set_deterministic_debug_mode(5)
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+def test_set_num_threads_sizes_the_blas_pool(restore_preferences):
+    import threadpoolctl
+    unigrad.set_num_threads(1)
+    assert unigrad.get_num_threads() == 1
+    assert unigrad.backends.preferences.num_threads == 1
+    blas = [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(n == 1 for n in blas)
+    for bad, kind in ((0, "expects a positive integer"), (1.5, "expects an int, but got float"),
+                      (True, "expects an int, but got bool")):
+        with pytest.raises(RuntimeError, match=kind):
+            unigrad.set_num_threads(bad)
+        with pytest.raises(RuntimeError, match=kind):
+            torch.set_num_threads(bad)
+    unigrad.set_num_interop_threads(3)
+    assert unigrad.get_num_interop_threads() == 3
+    with pytest.raises(RuntimeError, match="set_num_interop_threads expects a positive integer"):
+        unigrad.set_num_interop_threads(0)

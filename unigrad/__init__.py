@@ -22,6 +22,12 @@ from .api.dtypes import (  # noqa: E402
 )
 from .api.methods import equal, isclose  # noqa: E402
 from .api.printing import set_printoptions  # noqa: E402
+from .backends.preferences import (  # noqa: E402
+    are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_float32_matmul_precision,
+    get_num_interop_threads, get_num_threads, is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode, set_float32_matmul_precision, set_num_interop_threads,
+    set_num_threads, use_deterministic_algorithms,
+)
 from .api.ops.indexing import (  # noqa: E402
     argwhere, gather, index_select, masked_fill, masked_select, nonzero, scatter, scatter_add,
     take_along_dim,
