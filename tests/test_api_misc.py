@@ -277,3 +277,44 @@ def test_set_num_threads_sizes_the_blas_pool(restore_preferences):
     assert unigrad.get_num_interop_threads() == 3
     with pytest.raises(RuntimeError, match="set_num_interop_threads expects a positive integer"):
         unigrad.set_num_interop_threads(0)
+
+
+# ----- inference mode --------------------------------------------------------------------------
+@pytest.mark.parametrize("lib", [unigrad, torch], ids=["unigrad", "torch"])
+def test_inference_mode_semantics(lib):
+    with lib.no_grad():
+        with lib.inference_mode(False):
+            assert lib.is_grad_enabled() and not lib.is_inference_mode_enabled()
+    with lib.inference_mode():
+        assert not lib.is_grad_enabled() and lib.is_inference_mode_enabled()
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        assert x.is_inference() and y.is_inference()
+        assert x.requires_grad and not y.requires_grad and y.grad_fn is None
+        with lib.inference_mode(False):
+            assert lib.is_grad_enabled() and not lib.ones(1).is_inference()
+    assert lib.is_grad_enabled() and not lib.is_inference_mode_enabled()
+    assert y.is_inference() and not (y + 1).is_inference() and not lib.ones(1).is_inference()
+
+    @lib.inference_mode()
+    def called(a):
+        return a * 2, lib.is_inference_mode_enabled()
+
+    @lib.inference_mode
+    def bare(a):
+        return a * 2
+
+    out, flag = called(lib.ones(1, requires_grad=True))
+    assert flag and out.is_inference() and not out.requires_grad
+    assert bare(lib.ones(1)).is_inference()
+    assert lib.inference_mode().mode is True and lib.inference_mode(False).mode is False
+    assert lib.autograd.inference_mode is lib.inference_mode
+
+
+def test_inference_mode_restores_state_after_an_exception():
+    with pytest.raises(ValueError):
+        with unigrad.inference_mode():
+            raise ValueError
+    assert unigrad.is_grad_enabled() and not unigrad.is_inference_mode_enabled()
+    from unigrad.autograd.grad_mode import inference_scopes
+    assert inference_scopes[0] == 0

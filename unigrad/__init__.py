@@ -6,6 +6,8 @@ loading with PyTorch's names and semantics, on any installed backend: ``cpu`` (N
 """
 from __future__ import annotations
 
+import math as _math
+
 __version__ = "0.1.0"
 
 from . import autograd, backends  # noqa: E402
@@ -22,6 +24,18 @@ from .api.dtypes import (  # noqa: E402
 )
 from .api.methods import equal, isclose  # noqa: E402
 from .api.printing import set_printoptions  # noqa: E402
+from .api.aliases import conj, get_device, imag, real, resolve_conj, resolve_neg, rsub  # noqa: E402
+from .api.creation_extras import empty_strided, frombuffer, range, scalar_tensor  # noqa: E402
+from .api.layouts import (  # noqa: E402
+    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
+    sparse_coo, sparse_csr, strided,
+)
+from .api.legacy_types import set_default_tensor_type  # noqa: E402
+from .api.legacy_types import CPU_TYPES as _legacy_types  # noqa: E402
+from .api.queries import (  # noqa: E402
+    broadcast_shapes, is_complex, is_conj, is_neg, is_nonzero, is_same_size, is_signed, is_storage,
+    typename,
+)
 from .backends.preferences import (  # noqa: E402
     are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_float32_matmul_precision,
     get_num_interop_threads, get_num_threads, is_deterministic_algorithms_warn_only_enabled,
@@ -56,6 +70,7 @@ from .api.ops.shape import (  # noqa: E402
 from .api.ops.shape import detach  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402
 from . import cuda  # noqa: E402
 from . import accelerator, cpu  # noqa: E402
 from . import nn, optim  # noqa: E402
@@ -67,6 +82,8 @@ from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
+globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)
+e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None
 allclose = Tensor.allclose
 
 

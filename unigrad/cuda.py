@@ -85,3 +85,11 @@ class amp:  # noqa: N801 - the namespace PyTorch spells torch.cuda.amp
     def GradScaler(*args, **kwargs):  # noqa: N802 - PyTorch's name
         from .amp import GradScaler as _GradScaler
         return _GradScaler("cuda", *args, **kwargs)
+
+
+def _legacy_cuda_types() -> dict:
+    from .api.legacy_types import CUDA_TYPES
+    return CUDA_TYPES
+
+
+globals().update(_legacy_cuda_types())  # torch.cuda.FloatTensor and friends

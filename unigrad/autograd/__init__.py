@@ -1,10 +1,12 @@
 """Autograd: the graph, the backward engine, grad modes, custom Functions and gradcheck."""
 from .function import Function, FunctionCtx, once_differentiable
 from .functional import backward, grad
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .node import Node
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "backward", "grad", "no_grad",
-           "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck",
+           "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled", "gradcheck", "gradgradcheck",
            "GradcheckError", "Node"]

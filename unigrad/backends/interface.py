@@ -146,6 +146,24 @@ class Backend(abc.ABC):
         """Wait until all queued work on this device has finished (no-op for synchronous
         backends)."""
 
+    def data_ptr(self, x: Buffer) -> int | None:
+        """Optional: an integer naming where ``x``'s first element lives (``Tensor.data_ptr()``):
+        its address in bytes where the device has addresses, else the storage's identity plus the
+        byte offset. Views of one storage must differ exactly by their byte offsets (the frontend
+        derives ``storage_offset()`` from that). None (the default): the device gives none, and
+        ``data_ptr()``/``storage_offset()`` raise."""
+        return None
+
+    def share_memory(self, x: Buffer) -> Buffer | None:
+        """Optional: a C-contiguous buffer with ``x``'s values (shape and dtype) in memory that
+        processes forked afterwards share (``Tensor.share_memory_()``, Hogwild training), or
+        None (the default) when the device has no such memory."""
+        return None
+
+    def is_shared(self, x: Buffer) -> bool:
+        """Optional: whether ``x`` lives in memory from ``share_memory`` (default False)."""
+        return False
+
     # ----- memory, views, casting -----------------------------------------------------------
     @abc.abstractmethod
     def strides(self, x: Buffer) -> tuple:

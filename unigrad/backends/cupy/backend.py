@@ -227,6 +227,9 @@ class CupyBackend(ArrayModuleBackend):
     def dlpack(self, x):
         return x  # CuPy arrays export device memory directly
 
+    def data_ptr(self, x):
+        return x.data.ptr
+
     # ----- custom kernels (sources in kernels.py, compiled by CuPy on first use) ----------------
     def random_bits(self, seed, offset, count):
         blocks = (count + 3) // 4

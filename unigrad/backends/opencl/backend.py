@@ -279,6 +279,10 @@ class OpenCLBackend(Backend):
     def strides(self, x):
         return x.strides
 
+    def data_ptr(self, x):
+        # the cl_mem handle (OpenCL gives no device addresses) plus the view's byte offset
+        return x.storage.buffer.int_ptr + x.offset * x.dtype.itemsize
+
     def as_strided(self, x, shape, strides, offset):
         return CLArray(x.storage, tuple(shape), tuple(strides), x.offset + offset, x.dtype)
 

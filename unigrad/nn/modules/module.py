@@ -312,6 +312,10 @@ class Module:
     def type(self, dst_type) -> "Module":
         return self._apply(lambda t: t.type(dst_type))
 
+    def share_memory(self) -> "Module":
+        """Move parameters and buffers into memory shared with processes forked afterwards."""
+        return self._apply(lambda t: t.share_memory_())
+
     # ----- state ---------------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         """An ordered dict of every parameter and persistent buffer, keyed like PyTorch."""
