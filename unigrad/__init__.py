@@ -71,6 +71,9 @@ from .api.ops.shape import detach  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402
+from .autograd.anomaly_mode import (  # noqa: E402
+    is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled,
+)
 from . import cuda  # noqa: E402
 from . import accelerator, cpu  # noqa: E402
 from . import nn, optim  # noqa: E402

@@ -60,7 +60,7 @@ def _register_hook(self: Tensor, hook):
     if not self._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node = edge_of(self)
-    node.register_prehook(hook)
+    node._register_tensor_hook(hook)
     return _RemovableHandle(node, hook)
 
 

@@ -146,7 +146,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             gx = matmul(g, weight) if need_x else None
             gw = _matmul_batched(_transposed(rows), x.reshape(-1, in_features)) if need_w else None
             return gx, gw, (rows.sum(0) if need_b else None)
-        out._attach("AddmmBackward0", backward, (x, weight, bias), (x, weight))
+        out._attach("AddmmBackward0" if bias is not None else "MmBackward0", backward, (x, weight, bias), (x, weight))
     return out
 
 

@@ -9,6 +9,7 @@ from ...api.autocast_state import autocast_op
 from ...api.ops import linalg, shape as sh, windows as win
 from ...api.ops.support import expand_buf, grad_state
 from ...api.tensor import Tensor
+from ...autograd.composite import presents_as
 from ...autograd.function import Function
 from .padding import pad
 
@@ -258,17 +259,20 @@ def _padded_last(x_last: Tensor, padding, kernel, dilation, n: int) -> Tensor:
     return pad(x_last, flat)
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv1d")
 def conv1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv2d")
 def conv2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of ``x`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv_transpose2d")
 def conv_transpose2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
                      groups: int = 1, dilation=1) -> Tensor:

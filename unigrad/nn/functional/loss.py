@@ -5,6 +5,7 @@ from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
 from ...api.ops import pointwise as pw, reduction as red
 from ...api.tensor import Tensor
+from ...autograd.composite import presents_as
 from .activation import log_softmax
 
 
@@ -34,6 +35,7 @@ def _same_shape(input: Tensor, target: Tensor, name: str) -> None:
                       "to broadcasting.", stacklevel=3)
 
 
+@presents_as("MseLossBackward0", "input", "target")
 @autocast_op("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     _same_shape(input, target, "mse_loss")
@@ -47,6 +49,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     return _reduce(pw.abs(input - target), _legacy(size_average, reduce, reduction))
 
 
+@presents_as("SmoothL1LossBackward0", "input", "target")
 @autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
@@ -58,6 +61,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
+@presents_as("HuberLossBackward0", "input", "target", "weight?")
 @autocast_op("huber_loss")
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
     diff = pw.abs(input - target)
@@ -74,6 +78,7 @@ def _class_last(x: Tensor) -> Tensor:
     return x.movedim(1, -1).reshape(-1, x.shape[1])
 
 
+@presents_as("NllLossBackward0", "input", "weight?")
 @autocast_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean") -> Tensor:
@@ -158,6 +163,7 @@ def _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_
     return _reduce(loss, reduction)
 
 
+@presents_as("BinaryCrossEntropyBackward0", "input", "target", "weight?")
 @autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
@@ -174,6 +180,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
     return _reduce(loss, _legacy(size_average, reduce, reduction))
 
 
+@presents_as("BinaryCrossEntropyWithLogitsBackward0", "input", "target", "weight?", "pos_weight?")
 @autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average=None,
                                      reduce=None, reduction: str = "mean", pos_weight=None) -> Tensor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ...api import creation, dtypes
 from ...api.ops import indexing
 from ...api.tensor import Tensor
+from ...autograd.composite import presents_as
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 
@@ -30,6 +31,7 @@ class _EmbeddingLookup(Function):
         return total, None, None
 
 
+@presents_as("EmbeddingBackward0", "weight")
 def embedding(indices: Tensor, weight: Tensor, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices``."""
