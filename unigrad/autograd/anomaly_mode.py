@@ -4,7 +4,6 @@ node whose backward returns NaN raises ``RuntimeError: Function 'XBackward0' ret
 in its 0th output.``"""
 from __future__ import annotations
 
-import functools
 import warnings
 
 from .node import anomaly
@@ -25,7 +24,7 @@ def _set(enabled: bool, check_nan: bool) -> None:
 
 
 class detect_anomaly:  # noqa: N801 - PyTorch's name
-    """Context manager and decorator turning anomaly detection on (it slows everything down)."""
+    """Context manager turning anomaly detection on (it slows everything down)."""
 
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
@@ -38,13 +37,6 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc_info) -> None:
         _set(*self._previous)
-
-    def __call__(self, function):
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with self.__class__(self.check_nan):
-                return function(*args, **kwargs)
-        return wrapper
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name

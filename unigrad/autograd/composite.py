@@ -3,10 +3,12 @@
 several ops unigrad composes such a function from.
 
 ``@presents_as("ConvolutionBackward0", "input", "weight", "bias")`` on a function makes its output's
-``grad_fn`` that one node, with PyTorch's ``next_functions`` (one entry per listed argument). Its
-backward runs the ops' own backward over the inner subgraph (``engine.run_subgraph``), so values,
-gradients and double backward are exactly those of the composition; the inner nodes are released
-with it.
+``grad_fn`` that one node, whose ``next_functions`` are PyTorch's (one entry per listed argument).
+For the engine the node is a pass-through in front of the ops' own subgraph, so values, gradients,
+double backward and the freeing of saved tensors are exactly those of the composition, at the cost
+of one identity node. A post hook (``grad_fn.register_hook``) needs the gradients of the declared
+inputs: registering one turns the node into a real one that runs its subgraph itself
+(``engine.run_subgraph``) and hands the hook ``(grad_input, grad_weight, grad_bias)``.
 """
 from __future__ import annotations
 
@@ -15,13 +17,17 @@ import inspect
 
 from .engine import run_subgraph
 from .grad_mode import _state as _grad_state
-from .node import Node
+from .node import Node, edge_of
 
 __all__ = ["CompositeNode", "presents_as"]
 
 
+def _pass_through(grad):
+    return (grad,)
+
+
 class _SubgraphBackward:
-    """The backward of a composite node (holds no reference to the node: no cycle)."""
+    """The backward of a composite node run by itself (holds no reference to the node)."""
 
     __slots__ = ("root", "edges", "boundary", "inner")
 
@@ -45,14 +51,25 @@ class _SubgraphBackward:
 class CompositeNode(Node):
     """A node standing for the subgraph from ``root`` down to the edges of ``inputs``."""
 
-    __slots__ = ()
+    __slots__ = ("_edges",)
 
     def __init__(self, name: str, root, inputs) -> None:
-        super().__init__(name, None, inputs)
-        self.backward_fn = _SubgraphBackward(root, self._next)
+        super().__init__(name, _pass_through, ())
+        self._next = (root,)
+        self._edges = tuple([edge_of(t) for t in inputs])
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((node, 0) for node in self._edges)
+
+    def register_hook(self, fn):
+        if self.backward_fn is _pass_through:  # run the subgraph here, to know the inputs' grads
+            self.backward_fn = _SubgraphBackward(self._next[0], self._edges)
+            self._next = self._edges
+        return super().register_hook(fn)
 
     def release(self) -> None:
-        if self.backward_fn is not None:
+        if isinstance(self.backward_fn, _SubgraphBackward):
             self.backward_fn.release_inner()
         super().release()
 
