@@ -492,3 +492,21 @@ def test_fill_and_zero_match_torch():
             lib.ones(2, requires_grad=True).zero_()
         with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
             lib.ones(2, requires_grad=True).exponential_()
+
+
+def test_new_factories_match_torch():
+    summaries = []
+    for lib in (unigrad, torch):
+        x = lib.ones(2, 3, device="cpu")
+        made = [
+            x.new_zeros(2, 3, dtype=lib.int64, layout=lib.strided, device="cpu", pin_memory=False),
+            x.new_zeros((2, 3)), x.new_zeros(size=(4,)), x.new_ones(lib.Size([2])),
+            x.new_full((2,), 3), x.new_full(size=(2,), fill_value=1.5, dtype=lib.float64),
+            x.new_tensor([1, 2]), x.new_tensor([1, 2], dtype=lib.int64), x.new_ones(2, requires_grad=True),
+        ]
+        empty = x.new_empty(0, 2)
+        summaries.append([(str(t.dtype).split(".")[-1], tuple(t.shape), t.requires_grad, t.tolist())
+                          for t in made] + [(str(empty.dtype).split(".")[-1], tuple(empty.shape))])
+        with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+            x.new_tensor(x)
+    assert summaries[0] == summaries[1]

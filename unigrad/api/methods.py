@@ -138,23 +138,6 @@ def _type_conversion(dtype):
     return convert
 
 
-def _new_factory(factory):
-    def method(self: Tensor, *size, dtype=None, device=None, requires_grad=False, **kwargs):
-        return factory(*size, dtype=dtype or self._dtype, device=device or self._device,
-                       requires_grad=requires_grad, **kwargs)
-    return method
-
-
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    return creation.full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
-                         requires_grad=requires_grad)
-
-
-def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-    return creation.tensor(data, dtype=dtype or self._dtype, device=device or self._device,
-                           requires_grad=requires_grad)
-
-
 def _cuda(self, device=None, non_blocking=False):
     index = 0 if device is None else device if isinstance(device, int) else None
     return _to(self, Device("cuda", index) if index is not None else device)
@@ -191,8 +174,6 @@ METHODS = {
     "int": _type_conversion(dtypes.int32), "short": _type_conversion(dtypes.int16),
     "bool": _type_conversion(dtypes.bool), "byte": _type_conversion(dtypes.uint8),
     "char": _type_conversion(dtypes.int8),
-    "new_zeros": _new_factory(creation.zeros), "new_ones": _new_factory(creation.ones),
-    "new_empty": _new_factory(creation.empty), "new_full": _new_full, "new_tensor": _new_tensor,
     # autograd
     "backward": _backward, "register_hook": _register_hook,
     "register_post_accumulate_grad_hook": _register_post_accumulate_grad_hook, "retain_grad": _retain_grad,

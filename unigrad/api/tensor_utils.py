@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -162,6 +163,45 @@ def new(self: Tensor, *args, device=None):
     raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
 
 
+def _check_layout(layout) -> None:
+    if layout is not None and layout is not layouts.strided:
+        raise RuntimeError(f"unigrad tensors are strided; layout={layout!r} is not supported")
+
+
+def _new_factory(factory):
+    """``x.new_zeros(...)`` and friends: ``factory`` with ``x``'s dtype and device by default."""
+    def method(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False,
+               layout=None, pin_memory: bool = False, **kwargs):
+        _check_layout(layout)
+        if "size" in kwargs:
+            size = (kwargs.pop("size"),)
+        return factory(*size, dtype=dtype or self._dtype, device=device or self._device,
+                       requires_grad=requires_grad, **kwargs)
+    method.__name__ = f"new_{factory.__name__}"
+    method.__doc__ = f"A new tensor from ``{factory.__name__}`` with this tensor's dtype and device."
+    return method
+
+
+def new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+             layout=None, pin_memory: bool = False) -> Tensor:
+    _check_layout(layout)
+    return creation.full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
+                         requires_grad=requires_grad)
+
+
+def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False,
+               layout=None, pin_memory: bool = False) -> Tensor:
+    """A copy of ``data`` with this tensor's dtype and device by default."""
+    _check_layout(layout)
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    return creation.tensor(data, dtype=dtype or self._dtype, device=device or self._device,
+                           requires_grad=requires_grad)
+
+
 def type_as(self: Tensor, other: Tensor) -> Tensor:
     """This tensor converted to ``other``'s type: dtype and device type, as ``x.type(other.type())``."""
     return tensor_type(self, other.type())
@@ -237,7 +277,9 @@ METHODS = {
     "pin_memory": pin_memory, "is_pinned": is_pinned,
     "apply_": apply_, "map_": map_, "map2_": map2_,
     "resize_": resize_, "resize_as_": resize_as_,
-    "new": new, "type": tensor_type, "type_as": type_as, "sum_to_size": sum_to_size,
+    "new": new, "new_zeros": _new_factory(creation.zeros), "new_ones": _new_factory(creation.ones),
+    "new_empty": _new_factory(creation.empty), "new_full": new_full, "new_tensor": new_tensor,
+    "type": tensor_type, "type_as": type_as, "sum_to_size": sum_to_size,
     "dim_order": dim_order, "record_stream": lambda self, stream: None,
     "to_dense": lambda self, dtype=None, *, masked_grad=None: self if dtype is None else self.to(dtype),
     # PyTorch's flags: device types (a plugin's own are answered by Tensor.__getattr__) ...
