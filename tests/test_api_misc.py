@@ -318,3 +318,121 @@ def test_inference_mode_restores_state_after_an_exception():
     assert unigrad.is_grad_enabled() and not unigrad.is_inference_mode_enabled()
     from unigrad.autograd.grad_mode import inference_scopes
     assert inference_scopes[0] == 0
+
+
+# ----- more top-level names ----------------------------------------------------------------------
+def test_compile_and_jit_return_what_they_get():
+    model = unigrad.nn.Linear(2, 2)
+    assert unigrad.compile(model) is model and unigrad.compile(model, mode="max-autotune") is model
+
+    @unigrad.compile(fullgraph=True)
+    def double(x):
+        return x * 2
+
+    assert double(unigrad.ones(1)).item() == 2.0
+    assert not unigrad.compiler.is_compiling() and unigrad.compiler.disable(len) is len
+
+    @unigrad.jit.script
+    def triple(x):
+        return x * 3
+
+    assert triple(unigrad.ones(1)).item() == 3.0
+    assert unigrad.jit.trace(model, unigrad.ones(1, 2)) is model
+    assert not unigrad.jit.is_scripting() and not unigrad.jit.is_tracing()
+    assert unigrad.jit.ignore(len) is len and unigrad.jit.ignore(drop=True)(len) is len
+
+
+def test_random_module_and_fork_rng():
+    unigrad.random.manual_seed(5)
+    assert unigrad.random.initial_seed() == 5
+    before = unigrad.random.get_rng_state()
+    with unigrad.random.fork_rng():
+        unigrad.rand(3)
+    after = unigrad.random.get_rng_state()
+    assert before.tolist() == after.tolist()
+    first = unigrad.rand(3)
+    unigrad.random.set_rng_state(before)
+    assert unigrad.rand(3).tolist() == first.tolist()
+
+
+def test_version_grad_scaler_and_device_modules():
+    assert unigrad.version.__version__ == unigrad.__version__
+    if not unigrad.cuda.is_available():
+        assert unigrad.version.cuda is None and torch.version.cuda is None
+    assert unigrad.GradScaler is unigrad.amp.GradScaler
+    assert unigrad.get_device_module("cuda") is unigrad.cuda
+    assert unigrad.get_device_module(unigrad.device("cpu")) is unigrad.cpu
+    assert unigrad.get_device_module("opencl") is unigrad.opencl
+    with pytest.raises(RuntimeError, match="does not have a corresponding module"):
+        unigrad.get_device_module("npu")
+    if "opencl" in unigrad.backends.available():
+        assert unigrad.opencl.is_available() and unigrad.opencl.device_count() >= 1
+        unigrad.opencl.synchronize()
+
+
+def test_small_flags_match_torch_cpu_build():
+    for lib in (unigrad, torch):
+        assert lib.is_warn_always_enabled() is False
+        assert lib.is_vulkan_available() is False
+        assert lib.init_num_threads() is None
+        assert lib.is_inference(lib.ones(1)) is False and lib.is_distributed(lib.ones(1)) is False
+    unigrad.set_warn_always(True)
+    assert unigrad.is_warn_always_enabled()
+    unigrad.set_warn_always(False)
+    assert unigrad.set_flush_denormal(True) is False  # NumPy cannot flush denormals
+
+
+def test_in_place_top_level_functions_match_torch():
+    for lib in (unigrad, torch):
+        x = lib.ones(3)
+        assert lib.zero_(x) is x and x.tolist() == [0.0, 0.0, 0.0]
+        assert lib.fill_(x, 2.5) is x and x.tolist() == [2.5] * 3
+        leaf = lib.ones(2, requires_grad=True)
+        filled = lib.fill(leaf, 4.0)
+        assert filled.tolist() == [4.0, 4.0] and filled.grad_fn.name() == "FillBackward0"
+        filled.sum().backward()
+        assert leaf.grad.tolist() == [0.0, 0.0]
+        y = lib.ones(2, requires_grad=True) * 2
+        assert lib.detach_(y) is y and y.grad_fn is None and not y.requires_grad
+
+
+# ----- torch.testing.assert_close ------------------------------------------------------------------
+def _assert_close_outcome(lib, make, **kwargs):
+    try:
+        lib.testing.assert_close(*make(lib), **kwargs)
+    except Exception as error:  # noqa: BLE001 - compared with torch's
+        return type(error), str(error).replace("unigrad.api.tensor.Tensor", "torch.Tensor")
+    return None
+
+
+@pytest.mark.parametrize("make, kwargs", [
+    (lambda lib: (lib.tensor([1.0, 2, 3]), lib.tensor([1.0, 2.5, 3])), {}),
+    (lambda lib: (lib.tensor([1.0, 2]), lib.tensor([1.0, 2.0]) + 1e-7), {}),
+    (lambda lib: (1.0, 1.1), {}),
+    (lambda lib: (1, 2), {}),
+    (lambda lib: (lib.tensor([1, 2]), lib.tensor([1, 3])), {}),
+    (lambda lib: (lib.tensor([float("nan")]), lib.tensor([float("nan")])), {}),
+    (lambda lib: (lib.tensor([float("nan")]), lib.tensor([float("nan")])), {"equal_nan": True}),
+    (lambda lib: (lib.tensor([1.0]), lib.tensor([1.0])), {"rtol": 0}),
+    (lambda lib: ([lib.tensor([1.0])], [lib.tensor([1.0]), lib.tensor(2.0)]), {}),
+    (lambda lib: ({"a": lib.tensor([1.0])}, {"a": lib.tensor([1.1])}), {}),
+    (lambda lib: ((lib.tensor([1.0]), 2.0), (lib.tensor([1.0]), 2.5)), {}),
+    (lambda lib: (lib.tensor([[1.0, 2], [3, 4]]), lib.tensor([[1.0, 2], [3, 5]])), {"msg": "custom"}),
+    (lambda lib: (lib.tensor([1.0]), 1.0), {}),
+    (lambda lib: (lib.tensor(1.0), lib.tensor(1.0001)), {}),
+    (lambda lib: (lib.tensor([1.0, 2]), lib.tensor([1.0, 2], dtype=lib.float64)), {"check_dtype": False}),
+    (lambda lib: (lib.tensor([0.0, 2]), lib.tensor([1e-9, 2.0])), {}),
+    (lambda lib: (lib.tensor([1.0, 100]), lib.tensor([1.5, 101])), {}),
+    (lambda lib: (lib.tensor([1.0, 100]), lib.tensor([1.5, 101])), {"rtol": 0.5, "atol": 0.0}),
+    (lambda lib: (lib.tensor([1.0, 2.0], dtype=lib.float16), lib.tensor([1.0, 2.001], dtype=lib.float16)), {}),
+    (lambda lib: (lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64), lib.tensor([[1.0, 2.0], [3.0, 4.1]],
+                                                                                   dtype=lib.float64)), {}),
+])
+def test_assert_close_matches_torch(make, kwargs):
+    ours = _assert_close_outcome(unigrad, make, **kwargs)
+    theirs = _assert_close_outcome(torch, make, **kwargs)
+    if theirs is None:
+        assert ours is None
+    else:
+        assert ours is not None and ours[0] is theirs[0]
+        assert ours[1].replace("unigrad.", "torch.") == theirs[1]

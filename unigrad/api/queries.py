@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .tensor import Size, Tensor
 
-__all__ = ["broadcast_shapes", "is_complex", "is_conj", "is_neg", "is_nonzero", "is_same_size",
-           "is_signed", "is_storage", "typename"]
+__all__ = ["broadcast_shapes", "is_complex", "is_conj", "is_distributed", "is_inference", "is_neg",
+           "is_nonzero", "is_same_size", "is_signed", "is_storage", "typename"]
 
 
 def typename(obj) -> str:
@@ -58,6 +58,15 @@ def is_conj(x: Tensor) -> bool:
 
 def is_neg(x: Tensor) -> bool:
     return False
+
+
+def is_distributed(x: Tensor) -> bool:
+    return False
+
+
+def is_inference(x: Tensor) -> bool:
+    """Whether ``x`` was created inside ``inference_mode()``."""
+    return x.is_inference()
 
 
 def broadcast_shapes(*shapes) -> Size:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import warnings
 
-__all__ = ["are_deterministic_algorithms_enabled", "get_deterministic_debug_mode",
+__all__ = ["init_num_threads", "is_vulkan_available", "is_warn_always_enabled", "set_flush_denormal",
+           "set_warn_always", "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode",
            "get_float32_matmul_precision", "get_num_interop_threads", "get_num_threads",
            "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
            "set_float32_matmul_precision", "set_num_interop_threads", "set_num_threads",
@@ -119,3 +120,29 @@ def set_num_interop_threads(count: int) -> None:
 
 def get_num_interop_threads() -> int:
     return num_interop_threads if num_interop_threads is not None else (os.cpu_count() or 1)
+
+
+def init_num_threads() -> None:
+    """Apply the thread count to this thread's pools (a no-op: the BLAS limit is process-wide)."""
+
+
+warn_always = False
+
+
+def set_warn_always(enabled: bool) -> None:
+    """Ask for warnings that PyTorch shows once to be shown every time (recorded)."""
+    global warn_always
+    warn_always = bool(enabled)
+
+
+def is_warn_always_enabled() -> bool:
+    return warn_always
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Whether denormal floats could be flushed to zero: False, NumPy offers no such switch."""
+    return False
+
+
+def is_vulkan_available() -> bool:
+    return False
