@@ -436,3 +436,15 @@ def test_assert_close_matches_torch(make, kwargs):
     else:
         assert ours is not None and ours[0] is theirs[0]
         assert ours[1].replace("unigrad.", "torch.") == theirs[1]
+
+
+def _add_rank(rank, shared):
+    shared[rank] += rank + 1
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_multiprocessing_spawn_with_shared_memory():
+    shared = unigrad.zeros(3, device="cpu").share_memory_()
+    unigrad.multiprocessing.spawn(_add_rank, args=(shared,), nprocs=3, start_method="fork")
+    assert shared.tolist() == [1.0, 2.0, 3.0]
+    assert unigrad.multiprocessing.Process is __import__("multiprocessing").Process
