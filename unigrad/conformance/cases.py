@@ -392,3 +392,4 @@ class Result:
     shapes: list = field(default_factory=list)
     primitives: tuple = ()
     reproducer: str = ""
+from .cases_tensor_utils import CASES as _tensor_utils; CASES += _tensor_utils  # noqa: E402
