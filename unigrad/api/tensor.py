@@ -293,7 +293,8 @@ class Tensor:
         return object.__format__(self, format_spec)
 
     def __reduce_ex__(self, protocol):
-        # For copying and multiprocessing only; files are written by unigrad.save (no pickle).
+        # For copying and multiprocessing only; unigrad.save writes tensors as PyTorch storages
+        # (unigrad/serialization/pickler.py), never through this.
         return (_rebuild, (np.array(self._host()), self._dtype.name, str(self._device),
                            self._requires_grad))
 

@@ -30,9 +30,14 @@ def data_ptr(self: Tensor) -> int:
 
 
 def storage_offset(self: Tensor) -> int:
-    """The position of this tensor's first element in its storage, in elements."""
+    """The position of this tensor's first element in its storage, in elements (relative to the
+    tensor that owns the storage, whose first element is at offset 0)."""
+    position = self._backend.storage_position
+    if position is None:
+        raise RuntimeError(f"device {self._device} does not tell where a tensor lies in its storage "
+                           f"(its backend has no storage_position)")
     root = self._base if self._base is not None else self
-    return (data_ptr(self) - data_ptr(root)) // self._dtype.itemsize
+    return (position(self._buf)[1] - position(root._buf)[1]) // self._dtype.itemsize
 
 
 def _storage_extent(t: Tensor) -> int:
