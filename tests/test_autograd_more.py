@@ -158,6 +158,11 @@ def _layers(lib):
         "mean": lambda: x2.mean(), "sum": lambda: x2.sum(), "view": lambda: x2.view(12),
         "var": lambda: x2.var(), "std": lambda: x2.std(1), "logsumexp": lambda: x2.logsumexp(1),
         "squeeze_dim": lambda: x2.unsqueeze(0).squeeze(0), "squeeze_all": lambda: x2.unsqueeze(0).squeeze(),
+        "max_pool2d": lambda: F.max_pool2d(x4, 2), "avg_pool2d": lambda: F.avg_pool2d(x4, 2),
+        "max_pool3d": lambda: F.max_pool3d(x4.unsqueeze(2).expand(2, 3, 2, 5, 5), (1, 2, 2)),
+        "avg_pool3d": lambda: F.avg_pool3d(x4.unsqueeze(2).expand(2, 3, 2, 5, 5), (1, 2, 2)),
+        "conv3d": lambda: nn.Conv3d(3, 2, (1, 3, 3))(x4.unsqueeze(2)),
+        "conv_transpose1d": lambda: nn.ConvTranspose1d(3, 2, 3)(x3),
     }
 
 
