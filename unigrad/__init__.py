@@ -6,6 +6,8 @@ loading with PyTorch's names and semantics, on any installed backend: ``cpu`` (N
 """
 from __future__ import annotations
 
+import math as _math
+
 __version__ = "0.1.0"
 
 from . import autograd, backends  # noqa: E402
@@ -21,6 +23,29 @@ from .api.dtypes import (  # noqa: E402
     iinfo, int, int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8,
 )
 from .api.methods import equal, isclose  # noqa: E402
+from .api.printing import set_printoptions  # noqa: E402
+from .api.aliases import (  # noqa: E402
+    conj, detach_, fill, fill_, get_device, get_device_module, imag, real, resolve_conj, resolve_neg,
+    rsub, zero_,
+)
+from .api.creation_extras import empty_strided, frombuffer, range, scalar_tensor  # noqa: E402
+from .api.layouts import (  # noqa: E402
+    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
+    sparse_coo, sparse_csr, strided,
+)
+from .api.legacy_types import set_default_tensor_type  # noqa: E402
+from .api.legacy_types import CPU_TYPES as _legacy_types  # noqa: E402
+from .api.queries import (  # noqa: E402
+    broadcast_shapes, is_complex, is_conj, is_distributed, is_inference, is_neg, is_nonzero,
+    is_same_size, is_signed, is_storage, typename,
+)
+from .backends.preferences import (  # noqa: E402
+    are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_float32_matmul_precision,
+    get_num_interop_threads, get_num_threads, init_num_threads, is_deterministic_algorithms_warn_only_enabled,
+    is_vulkan_available, is_warn_always_enabled, set_deterministic_debug_mode, set_flush_denormal,
+    set_float32_matmul_precision, set_num_interop_threads, set_num_threads, set_warn_always,
+    use_deterministic_algorithms,
+)
 from .api.ops.indexing import (  # noqa: E402
     argwhere, gather, index_select, masked_fill, masked_select, nonzero, scatter, scatter_add,
     take_along_dim,
@@ -58,7 +83,12 @@ from .api.ops.sampling import multinomial  # noqa: E402
 from . import return_types  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402
+from .autograd.anomaly_mode import (  # noqa: E402
+    is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled,
+)
 from . import cuda  # noqa: E402
+from . import accelerator, cpu, opencl  # noqa: E402
 from . import nn, optim  # noqa: E402
 from .nn.functional import (  # noqa: E402,F401  (torch.conv2d, torch.pixel_shuffle, ...)
     adaptive_avg_pool1d, avg_pool1d, channel_shuffle, conv1d, conv2d, conv3d, conv_transpose1d,
@@ -70,8 +100,13 @@ from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocas
 from . import utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
+from . import compiler, jit, multiprocessing, random, testing, version  # noqa: E402
+from .compiler import compile  # noqa: E402
+from .amp import GradScaler  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
+globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)
+e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None
 allclose = Tensor.allclose
 
 

@@ -71,6 +71,10 @@ class Backend(abc.ABC):
     process_group_transports: ClassVar[dict] = {}
     #: whether this device type uses indices ("cpu" does not: its tensors say ``device(type='cpu')``)
     indexed: ClassVar[bool] = True
+    #: whether this device type is an accelerator for ``unigrad.accelerator`` (PyTorch's
+    #: ``torch.accelerator``): the first available one in the order cuda, opencl, then plugins
+    #: that set this in registration order is "the" accelerator programs move their models to
+    is_accelerator: ClassVar[bool] = False
 
     # ----- lifecycle (not primitives) -------------------------------------------------------
     @classmethod
@@ -142,6 +146,24 @@ class Backend(abc.ABC):
     def synchronize(self) -> None:
         """Wait until all queued work on this device has finished (no-op for synchronous
         backends)."""
+
+    def data_ptr(self, x: Buffer) -> int | None:
+        """Optional: what ``Tensor.data_ptr()`` returns, an integer naming where ``x``'s first
+        element lives: its address in bytes where the device has addresses (so it can be handed
+        to native code), else the storage's identity plus the byte offset. None (the default):
+        the device gives none, and ``data_ptr()`` raises. (``storage_offset()`` comes from
+        ``storage_position`` below.)"""
+        return None
+
+    def share_memory(self, x: Buffer) -> Buffer | None:
+        """Optional: a C-contiguous buffer with ``x``'s values (shape and dtype) in memory that
+        processes forked afterwards share (``Tensor.share_memory_()``, Hogwild training), or
+        None (the default) when the device has no such memory."""
+        return None
+
+    def is_shared(self, x: Buffer) -> bool:
+        """Optional: whether ``x`` lives in memory from ``share_memory`` (default False)."""
+        return False
 
     # ----- memory, views, casting -----------------------------------------------------------
     @abc.abstractmethod

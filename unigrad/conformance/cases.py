@@ -400,3 +400,4 @@ from .cases_spatial import MODULE_CASES as _spatial_modules; MODULE_CASES += _sp
 from .cases_layers import CASES as _layers, MODULE_CASES as _layer_modules  # noqa: E402
 CASES += _layers
 MODULE_CASES += _layer_modules
+from .cases_tensor_utils import CASES as _tensor_utils; CASES += _tensor_utils  # noqa: E402,E702

@@ -145,8 +145,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             rows = g.reshape(-1, out_features)
             gx = matmul(g, weight) if need_x else None
             gw = _matmul_batched(_transposed(rows), x.reshape(-1, in_features)) if need_w else None
-            return gx, gw, (rows.sum(0) if need_b else None)
-        out._attach("AddmmBackward0", backward, (x, weight, bias), (x, weight))
+            if bias is None:
+                return gx, gw
+            return (rows.sum(0) if need_b else None), gx, gw
+        # PyTorch's inputs order: addmm(bias, input, weight.t()) and mm(input, weight.t())
+        inputs = (x, weight) if bias is None else (bias, x, weight)
+        out._attach("AddmmBackward0" if bias is not None else "MmBackward0", backward, inputs, (x, weight))
     return out
 
 

@@ -8,6 +8,7 @@ from .. import autocast_state, dtypes
 from ..autocast_state import autocast_op
 from . import pointwise as pw
 from . import shape as sh
+from ...autograd.composite import presents_as
 from ...autograd.grad_mode import no_grad as _no_grad
 from .support import Tensor, cast_tensor, expand_buf, grad_state, normalize_dims, wrap_dim
 from ... import return_types
@@ -225,6 +226,7 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return argmax(flipped, dim, keepdim)
 
 
+@presents_as("VarBackward0", "x")
 def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 unless ``unbiased=False``)."""
     if isinstance(dim, bool) and unbiased is None:  # var(x, False) means unbiased=False
@@ -240,11 +242,13 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
     return total / builtins.max(count - correction, 0)
 
 
+@presents_as("StdBackward0", "x")
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation: ``sqrt(var(...))``."""
     return pw.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
 
 
+@presents_as("LogsumexpBackward0", "x")
 @autocast_op("logsumexp")
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, without overflow."""

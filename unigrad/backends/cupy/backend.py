@@ -53,6 +53,7 @@ class CupyBackend(ArrayModuleBackend):
     ml_dtypes' bfloat16 (CuPy 14+), computed in float32 (see ``bfloat16_work``)."""
 
     name = "cuda"
+    is_accelerator = True
     deferred_index_checks = True  # index kernels flag bad indices; raised at the next sync
     process_group_transports = {"nccl": "unigrad.backends.cupy.nccl:NCCLTransport"}
 
@@ -228,6 +229,9 @@ class CupyBackend(ArrayModuleBackend):
 
     def dlpack(self, x):
         return x  # CuPy arrays export device memory directly
+
+    def data_ptr(self, x):
+        return x.data.ptr
 
     # ----- custom kernels (sources in kernels.py, compiled by CuPy on first use) ----------------
     def random_bits(self, seed, offset, count):

@@ -6,6 +6,7 @@ reuse the array-level logic and CI exercises it here.
 from __future__ import annotations
 
 import itertools
+import mmap
 import warnings
 
 import numpy as np
@@ -464,6 +465,22 @@ class NumpyBackend(ArrayModuleBackend):
 
     def dlpack(self, x):
         return x
+
+    def data_ptr(self, x):
+        return x.ctypes.data
+
+    def share_memory(self, x):
+        # an anonymous mmap is MAP_SHARED: children forked later see writes both ways
+        region = mmap.mmap(-1, max(x.nbytes, 1))
+        out = np.frombuffer(region, dtype=x.dtype, count=x.size).reshape(x.shape)
+        out[...] = x
+        return out
+
+    def is_shared(self, x):
+        base = x
+        while isinstance(base, np.ndarray):
+            base = base.base
+        return isinstance(base.obj if isinstance(base, memoryview) else base, mmap.mmap)
 
     def as_strided(self, x, shape, strides, offset):
         size = x.itemsize

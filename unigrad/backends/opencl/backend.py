@@ -56,6 +56,7 @@ class OpenCLBackend(Backend):
     bfloat16 everywhere (stored as 16-bit words, computed in float)."""
 
     name = "opencl"
+    is_accelerator = True
     deferred_index_checks = True
     supported_dtypes = frozenset(dt.as_dtype(n) for n in _BASE_DTYPES + ("float64",))
 
@@ -277,6 +278,10 @@ class OpenCLBackend(Backend):
     # ----- memory, views, casting -----------------------------------------------------------
     def strides(self, x):
         return x.strides
+
+    def data_ptr(self, x):
+        # the cl_mem handle (OpenCL gives no device addresses) plus the view's byte offset
+        return x.storage.buffer.int_ptr + x.offset * x.dtype.itemsize
 
     def as_strided(self, x, shape, strides, offset):
         return CLArray(x.storage, tuple(shape), tuple(strides), x.offset + offset, x.dtype)

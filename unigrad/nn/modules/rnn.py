@@ -60,6 +60,16 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
+    def flatten_parameters(self) -> None:
+        """A no-op, as PyTorch's is off cuDNN: unigrad keeps no packed weight buffer."""
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters per layer and direction: ``[[w_ih, w_hh, b_ih, b_hh], ...]``."""
+        per_layer = 4 if self.bias else 2
+        weights = [getattr(self, name) for name in self._flat_weights_names]
+        return [weights[i:i + per_layer] for i in range(0, len(weights), per_layer)]
+
     def _weights(self, layer: int, direction: int):
         suffix = "_reverse" if direction == 1 else ""
         get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}") if self.bias or "weight" in kind else None  # noqa: E731

@@ -160,6 +160,11 @@ class ArrayApiBackend(Backend):
     def strides(self, x):
         return x.strides
 
+    def data_ptr(self, x):
+        # no addresses in the Array API: the storage cell's identity plus the byte offset
+        itemsize = np.dtype(str(x.storage.data.dtype).rsplit(".", 1)[-1]).itemsize
+        return id(x.storage) + x.offset * itemsize
+
     def as_strided(self, x, shape, strides, offset):
         return StridedArray(x.storage, shape, strides, x.offset + offset)
 
