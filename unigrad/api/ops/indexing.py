@@ -80,10 +80,8 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def scatter(x: Tensor, dim: int, index: Tensor, src, reduce=None) -> Tensor:
     """``x`` with ``src`` (tensor or scalar) written at ``index`` along ``dim``."""
     if reduce is not None:
-        if reduce == "add":
-            return scatter_add(x, dim, index, src if isinstance(src, Tensor) else
-                               _full_like_index(x, index, src))
-        raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported")
+        from .index_ops import scatter_with_reduce
+        return scatter_with_reduce(x, dim, index, src, reduce)
     d = _check_index(x, dim, index, "scatter")
     _bounds_checked(index, x._buf.shape[d], d)
     if not isinstance(src, Tensor):
