@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 import unigrad
 from unigrad.autograd import gradcheck, gradgradcheck
-from parity import assert_close, check, make_inputs
+from parity import assert_close, check, make_inputs, skip_unless_supported
 
 R = np.random.default_rng(11)
 
@@ -76,10 +76,17 @@ def test_scan_dtypes_and_dtype_argument():
     check(lambda lib, t: (t.to(lib.int32).cumsum(0), (t > 0).cumsum(1), (t > 0).cumprod(0),
                           t.cumsum(1, dtype=lib.float64), t.to(lib.uint8).cummax(0).values,
                           (t > 0).cummax(1).indices), ints, grad=False)
-    check(lambda lib, t: (t.cumsum(0, dtype=lib.float64), t.to(lib.float16).cumsum(1),
-                          t.cumprod(1, dtype=lib.float64)), R.standard_normal((4, 3)).astype(np.float32))
+    check(lambda lib, t: (t.cumsum(0, dtype=lib.float64), t.to(lib.bfloat16).cumsum(1).float(),
+                          t.cumprod(1, dtype=lib.float64)), R.standard_normal((4, 3)).astype(np.float32),
+          rtol=1e-2, atol=1e-2)
     big = np.full(40, 2 ** 40, dtype=np.int64)  # exact beyond float64's 2**53
     check(lambda lib, t: t.cumsum(0), big, grad=False)
+
+
+def test_half_precision_scans_accumulate_in_float32():
+    skip_unless_supported("float16")
+    x = (R.standard_normal(300) + 3).astype(np.float16)
+    check(lambda lib, t: (t.cumsum(0), t.cumprod(0)[:8], t.logcumsumexp(0)), x, rtol=2e-3, atol=2e-3)
 
 
 def test_cumprod_gradient_with_zeros():

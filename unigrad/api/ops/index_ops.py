@@ -30,10 +30,11 @@ def _fresh(x: Tensor, buf, dtype=None) -> Tensor:
     return Tensor._make(buf, dtype or x._dtype, x._device, x._backend)
 
 
-def _host_bounds(index: Tensor, low: int, high: int):
+def _host_bounds(index: Tensor, low: int, high: int, kernel_checks: bool = True):
     """``(min, max)`` of ``index`` when it leaves ``[low, high)`` (one host read, skipped on
-    backends that check indices themselves), else None."""
-    if not index.numel() or index._backend.deferred_index_checks:
+    backends that check indices themselves when ``kernel_checks``: the index reaches a gather
+    or scatter primitive), else None."""
+    if not index.numel() or (kernel_checks and index._backend.deferred_index_checks):
         return None
     host = index._host()
     smallest, largest = int(host.min()), int(host.max())
@@ -263,6 +264,10 @@ def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     when ``accumulate``)."""
     from . import indexing
     key = tuple(indices)
+    for i, item in enumerate(key):
+        if item.__class__ is not Tensor:
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                            f"{type(item).__name__}")
     if not accumulate:
         return indexing.index_put(x, key, values)
     values = indexing._value_tensor(x, values)
@@ -307,7 +312,7 @@ def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
 
 
 # ----- scatter_reduce -----------------------------------------------------------------------------
-def _check_scatter(x: Tensor, d: int, index: Tensor, src: Tensor, op: str) -> Tensor:
+def _check_scatter(x: Tensor, d: int, index: Tensor, src: Tensor, op: str, reduce: str) -> Tensor:
     if index.__class__ is not Tensor or index._dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(f"{op}(): Expected dtype int64 for index")
     check_device(x, index, op)
@@ -323,7 +328,8 @@ def _check_scatter(x: Tensor, d: int, index: Tensor, src: Tensor, op: str) -> Te
                            f"than src {list(s_shape)}")
     index = index.long()
     size = x_shape[d] if x.ndim else 1
-    bad = _host_bounds(index, 0, size)
+    # prod/amax/amin compare indices instead of scattering: no kernel checks them
+    bad = _host_bounds(index, 0, size, kernel_checks=reduce in ("sum", "mean"))
     if bad is not None:
         raise RuntimeError(f"index {bad[0] if bad[0] < 0 else bad[1]} is out of bounds for "
                            f"dimension {d} with size {size}")
@@ -426,7 +432,7 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
     if reduce not in REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     d = wrap_dim(dim, x.ndim)
-    index = _check_scatter(x, d, index, src, "scatter_reduce")
+    index = _check_scatter(x, d, index, src, "scatter_reduce", reduce)
     with no_grad():
         value = _scatter_reduce_value(x.detach(), d, index, src.detach(), reduce, include_self)
     out = _fresh(x, sh.contiguous(value)._buf)

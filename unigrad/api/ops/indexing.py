@@ -47,12 +47,29 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d)
     if x.ndim == 0:
         return x.clone().reshape(index._buf.shape)
+    x = _narrowed_to_index(x, d, index, "gather")
     out = Tensor._make(x._backend.gather(x._buf, d, index._buf), x._dtype, x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
         shape = x._buf.shape
         out._attach("GatherBackward0", lambda g: (scatter_add_into_zeros(g, d, index, shape),),
                     (x,))
     return out
+
+
+def _narrowed_to_index(x: Tensor, d: int, index: Tensor, op: str) -> Tensor:
+    """``x`` cut to ``index``'s extent in every dim but ``d`` (PyTorch lets the index be
+    smaller there; the gather primitive takes equal sizes)."""
+    x_shape, i_shape = x._buf.shape, index._buf.shape
+    if all(a == b for k, (a, b) in enumerate(zip(x_shape, i_shape)) if k != d):
+        return x
+    for k, (a, b) in enumerate(zip(x_shape, i_shape)):
+        if k != d and b > a:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(i_shape)} "
+                               f"to be no larger than self {list(x_shape)} apart from dimension {d}")
+    for k, b in enumerate(i_shape):
+        if k != d and b != x_shape[k]:
+            x = sh.narrow(x, k, 0, b)
+    return x
 
 
 def scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:

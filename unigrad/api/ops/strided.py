@@ -94,14 +94,46 @@ def as_strided(x: Tensor, size, stride, storage_offset_: int | None = None) -> T
                                f"offset {offset}, and itemsize {item} requiring a storage size of "
                                f"{need * item} are out of bounds for storage of size "
                                f"{available * item}")
-    x_shape = x._buf.shape
+    # the geometry the gradient needs, fixed now (in-place view ops may re-lay x out later)
+    geometry = _Geometry(x, root)
 
     def replay(t):
-        return as_strided(t, size, stride, offset)
+        return as_strided(_laid_out_like_root(t, geometry), size, stride, offset)
 
     return sh.make_view(x, size, stride, offset - own, "AsStridedBackward0",
-                        lambda g: (_as_strided_backward(g, x, x_shape, size, stride, offset),),
+                        lambda g: (_as_strided_backward(g, geometry, size, stride, offset),),
                         replay)
+
+
+class _Geometry:
+    """Where an input's elements sit in its root's memory: the root's layout and the view
+    function from the root to the input."""
+
+    __slots__ = ("shape", "strides", "root_shape", "root_strides", "view_fn")
+
+    def __init__(self, x: Tensor, root: Tensor) -> None:
+        self.shape, self.strides = x._buf.shape, x._backend.strides(x._buf)
+        self.root_shape, self.root_strides = root._buf.shape, root._backend.strides(root._buf)
+        self.view_fn = x._view_fn if x._base is not None else None
+
+
+def _laid_out_like_root(t: Tensor, geometry: "_Geometry") -> Tensor:
+    """``t`` (shaped like the view's input) over a root with the original root's memory layout:
+    a storage-level view means nothing over other layouts (a gradient is often a broadcast), so
+    such a root is first copied into that layout, as PyTorch's CopySlices does."""
+    root = _root(t)
+    if root._buf.__class__ is _MetaBuffer or root._backend.strides(root._buf) == geometry.root_strides:
+        return t
+    extent = 1 + sum((n - 1) * s for n, s in zip(geometry.root_shape, geometry.root_strides)) \
+        if math.prod(geometry.root_shape) else 0
+    backend = root._backend
+    buf = backend.as_strided(backend.empty((extent,), root._dtype), geometry.root_shape,
+                             geometry.root_strides, 0)
+    backend.copy_(buf, root._buf)
+    relaid = Tensor._make(buf, root._dtype, root._device, backend)
+    if root._requires_grad and grad_state.enabled:
+        relaid._attach("CloneBackward0", lambda g: (g,), (root,))
+    return relaid if t._base is None or t._view_fn is None else t._view_fn(relaid)
 
 
 def _positions(like: Tensor, shape, strides, offset) -> Tensor:
@@ -117,26 +149,24 @@ def _positions(like: Tensor, shape, strides, offset) -> Tensor:
     return total
 
 
-def _as_strided_backward(g: Tensor, x: Tensor, x_shape, size, stride, offset) -> Tensor:
-    """Gradients summed per storage position, then read back at ``x``'s positions (shared
-    among the elements of ``x`` that alias one position, as PyTorch shares them)."""
+def _as_strided_backward(g: Tensor, geometry: _Geometry, size, stride, offset) -> Tensor:
+    """Gradients summed per storage position, then read back at the input's positions (shared
+    among the input elements that alias one position, as PyTorch shares them)."""
     from .indexing import gather, scatter_add_into_zeros
-    root = _root(x)
-    root_strides = root._backend.strides(root._buf)
-    low, high = _extent(root._buf.shape, root_strides)
+    low, high = _extent(geometry.root_shape, geometry.root_strides)
     low = min(low, offset + _extent(size, stride)[0])
     span = max(high, offset + _extent(size, stride)[1]) - low + 1
-    root_positions = _positions(g, root._buf.shape, root_strides, -low)
-    x_positions = root_positions if x._base is None or x._view_fn is None else x._view_fn(root_positions)
+    root_positions = _positions(g, geometry.root_shape, geometry.root_strides, -low)
+    x_positions = root_positions if geometry.view_fn is None else geometry.view_fn(root_positions)
     out_positions = _positions(g, size, stride, offset - low)
-    storage = scatter_add_into_zeros(sh.reshape(g, (-1,)), 0, sh.reshape(out_positions, (-1,)).contiguous(),
-                                     (span,))
+    storage = scatter_add_into_zeros(sh.reshape(g, (-1,)).contiguous(), 0,
+                                     sh.reshape(out_positions, (-1,)).contiguous(), (span,))
     flat_x = sh.reshape(x_positions, (-1,)).contiguous()
-    if any(s == 0 and n > 1 for n, s in zip(x._buf.shape, x._backend.strides(x._buf))):
+    if any(s == 0 and n > 1 for n, s in zip(geometry.shape, geometry.strides)):
         ones = g._like(g._backend.full(flat_x._buf.shape, 1, g._dtype))
         counts = scatter_add_into_zeros(ones, 0, flat_x, (span,))
         storage = storage / sh.reshape(counts, (-1,)).clamp(min=1)
-    return sh.reshape(gather(storage, 0, flat_x), x_shape)
+    return sh.reshape(gather(storage, 0, flat_x), geometry.shape)
 
 
 def as_strided_scatter(x: Tensor, src: Tensor, size, stride, storage_offset_: int | None = None) -> Tensor:
@@ -202,21 +232,30 @@ def as_strided_(x: Tensor, size, stride, storage_offset_: int | None = None) -> 
 
 def fill_diagonal_(x: Tensor, fill_value, wrap: bool = False) -> Tensor:
     """Fill the main diagonal (all dims equal for more than 2 dims); ``wrap`` restarts the
-    diagonal below a tall matrix's square part, as NumPy's ``fill_diagonal``."""
+    diagonal every ``cols + 1`` rows of a tall matrix, as NumPy's ``fill_diagonal``."""
     if x.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")
     shape = x._buf.shape
     if x.ndim > 2 and any(n != shape[0] for n in shape):
         raise RuntimeError("all dimensions of input must be of equal length")
-    strides = x._backend.strides(x._buf)
-    step = sum(strides)
-    own = storage_offset(x)
+    backend = x._backend
+    mask = Tensor._make(backend.full(shape, False, dtypes.bool), dtypes.bool, x._device, backend)
+    diagonal = mask
+    while diagonal.ndim > 1:
+        diagonal = sh.diagonal(diagonal, 0, 0, 1)
+        if diagonal.ndim > 1:
+            diagonal = sh.movedim(diagonal, -1, 0)
+    targets = [diagonal]
     height, width = shape[0], shape[1]
-    inplace.fill_(as_strided(x, (min(height, width),), (step,), own), fill_value)
     if wrap and x.ndim == 2 and height > width + 1:
-        count = (x.numel() + width) // (width + 1) - min(height, width)
-        inplace.fill_(as_strided(x, (count,), (step,), own + strides[0] * (width + 1)), fill_value)
-    return x
+        targets += [sh.diagonal(sh.narrow(mask, 0, start, min(width, height - start)))
+                    for start in range(width + 1, height, width + 1)]
+    for target in targets:
+        backend.copy_(target._buf, backend.full(target._buf.shape, True, dtypes.bool))
+    from .pointwise import where
+    from .support import scalar_for
+    value = fill_value.to(x._dtype) if isinstance(fill_value, Tensor) else scalar_for(fill_value, x._dtype)
+    return inplace.commit(x, where(mask, value, x), "fill_diagonal_")
 
 
 # ----- layouts and copies -------------------------------------------------------------------------
