@@ -516,3 +516,16 @@ def test_cdist_large_uses_matmul_and_errors():
                lambda lib: lib.pdist(lib.ones(2, 1, 3)),
                lambda lib: lib.pdist(lib.ones(2, 3, dtype=lib.int64))]:
         raises_like_torch(fn)
+
+
+def test_autocast_follows_the_device_lists():
+    device = unigrad.get_default_device()
+    lists = unigrad.backends.registry.get_backend(device).autocast_lists
+    x = unigrad.tensor(R.standard_normal((3, 3)).astype(np.float32))
+    with unigrad.autocast(device.type, dtype=unigrad.bfloat16):
+        lowered = (unigrad.addbmm(x, x[None], x[None]), unigrad.einsum("ij,jk->ik", x, x),
+                   unigrad.linalg.multi_dot([x, x, x]))
+        widened = (unigrad.cdist(x.bfloat16(), x.bfloat16()), x.bfloat16().cumprod(0))
+    assert all(t.dtype is unigrad.bfloat16 for t in lowered)  # on both lists, as in PyTorch
+    # PyTorch's CPU list runs cdist in float32 and leaves cumprod alone; the CUDA list widens both
+    assert [t.dtype for t in widened] == [unigrad.float32, unigrad.float32 if lists == "cuda" else unigrad.bfloat16]

@@ -392,3 +392,6 @@ class Result:
     shapes: list = field(default_factory=list)
     primitives: tuple = ()
     reproducer: str = ""
+
+from .cases_shape_linalg import CASES as _shape_linalg  # noqa: E402
+CASES += _shape_linalg

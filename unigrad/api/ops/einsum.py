@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import string
 
+from ..autocast_state import autocast_op
 from . import shape as sh
 from .linalg import matmul
 from .support import Tensor, check_device, wrap_dim
@@ -86,6 +87,7 @@ class _Operand:
         self.tensor, self.labels = tensor, labels
 
 
+@autocast_op("einsum")
 def einsum(equation, *operands) -> Tensor:
     """Sums of products of the operands' elements over the labels of Einstein notation:
     ``einsum("bij,bjk->bik", a, b)``; also ``...``, repeated labels (diagonals), an implicit

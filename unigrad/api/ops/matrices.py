@@ -8,10 +8,12 @@ import numpy as np
 
 from .. import dtypes
 from ...autograd.grad_mode import no_grad
+from ..autocast_state import autocast_op
 from . import shape as sh
 from .support import Tensor, check_device, grad_state, wrap_dim
 
 
+@autocast_op("trace")
 def trace(x: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix (integers sum to int64)."""
     if x.ndim != 2:
