@@ -388,3 +388,40 @@ def test_triangles_fill_diagonal_and_new_empty_strided():
 def test_sum_to_size_adjoint_argwhere():
     check(lambda lib, x: (x.sum_to_size(1, 4), x.sum_to_size((3, 1)), x.adjoint(), x.mH, lib.adjoint(x)), X)
     check(lambda lib, x: (x > 0).argwhere(), X, grad=False)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32"])
+def test_scatter_reduce_fast_path_matches_the_composite(dtype):
+    """The backend's optional ``scatter_reduce`` (its kernel, ufunc.at...) against the frontend's
+    comparison composite, NaNs included; a fast path declining with NotImplemented is honoured."""
+    from unigrad.api.ops import reduction
+    device = unigrad.get_default_device()
+    backend = unigrad.backends.registry.get_backend(device)
+    if backend.scatter_reduce is None:
+        pytest.skip(f"{device} has no scatter_reduce fast path")
+    rng = np.random.default_rng(5)
+    x = rng.integers(-3, 4, (4, 7)).astype(dtype)
+    src = rng.integers(-3, 4, (4, 9)).astype(dtype)
+    if dtype.startswith("float"):
+        x[0, 2], src[1, 4] = np.nan, np.nan
+    index = unigrad.tensor(rng.integers(0, 7, (4, 9)))
+    xs, ss = unigrad.tensor(x), unigrad.tensor(src)
+
+    def run():
+        return [xs.scatter_reduce(1, index, ss, r, include_self=s).numpy().copy()
+                for r in ("prod", "amax", "amin") for s in (True, False)]
+    fast = run()
+    reduction._FORCE_COMPOSITE[0] = True
+    try:
+        composite = run()
+    finally:
+        reduction._FORCE_COMPOSITE[0] = False
+    for a, b in zip(fast, composite):
+        np.testing.assert_array_equal(a, b)
+    backend.scatter_reduce = lambda *args: NotImplemented
+    try:
+        declined = run()
+    finally:
+        del backend.scatter_reduce
+    for a, b in zip(declined, composite):
+        np.testing.assert_array_equal(a, b)

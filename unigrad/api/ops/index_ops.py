@@ -1,10 +1,11 @@
 """Indexed reads and writes beyond ``x[key]``: take/put, the ``index_*`` family, scatter_reduce,
 masked_scatter, the ``*_scatter`` view embeddings and unravel_index.
 
-Writes go through the ``scatter``/``scatter_add`` primitives (or ``where``); the reductions
-``prod``/``amax``/``amin`` of ``scatter_reduce`` have no primitive, so they compare every source
-element with each target slot, a block of slots at a time (memory stays bounded; the work is
-``targets x sources``). Every gradient is written with differentiable ops.
+Writes go through the ``scatter``/``scatter_add`` primitives (or ``where``). The reductions
+``prod``/``amax``/``amin`` of ``scatter_reduce`` use the backend's optional ``scatter_reduce``
+fast path; without it they compare every source element with each target slot, a block of slots
+at a time (memory stays bounded; the work is ``targets x sources``). Every gradient is written
+with differentiable ops.
 """
 from __future__ import annotations
 
@@ -359,6 +360,25 @@ def _reduce_block(values: Tensor, reduce: str, dim: int) -> Tensor:
     return (red.amax if reduce == "amax" else red.amin)(values, dim)
 
 
+def _backend_scatter_reduce(x: Tensor, d: int, index: Tensor, src: Tensor, reduce: str,
+                            include_self: bool):
+    """The backend's ``scatter_reduce`` fast path on a copy of ``x`` (targets reset to the
+    identity first when ``include_self`` is off), or None where there is none or it declines."""
+    backend = x._backend
+    fold = backend.scatter_reduce
+    if fold is None or red._FORCE_COMPOSITE[0]:
+        return None
+    buf = backend.empty(x._buf.shape, x._dtype)
+    backend.copy_(buf, x._buf)
+    index_buf, src_buf = sh.contiguous(index)._buf, sh.contiguous(src)._buf
+    if not include_self and index.numel():
+        identity = scalar_for(_identity(reduce, x._dtype), x._dtype)
+        backend.scatter(buf, d, index_buf, backend.full(index._buf.shape, identity, x._dtype))
+    if fold(buf, d, index_buf, src_buf, reduce) is NotImplemented:
+        return None
+    return _fresh(x, buf)
+
+
 def _dense_scatter_reduce(x: Tensor, d: int, index: Tensor, src: Tensor, reduce: str,
                           include_self: bool) -> Tensor:
     """prod/amax/amin of the sources landing on each target slot, a block of slots at a time:
@@ -404,7 +424,8 @@ def _scatter_reduce_value(x: Tensor, d: int, index: Tensor, src: Tensor, reduce:
     if src._buf.shape != index._buf.shape:
         src = src[tuple(slice(0, n) for n in index._buf.shape)]
     if reduce in ("prod", "amax", "amin"):
-        return _dense_scatter_reduce(x, d, index, src, reduce, include_self)
+        folded = _backend_scatter_reduce(x, d, index, src, reduce, include_self)
+        return folded if folded is not None else _dense_scatter_reduce(x, d, index, src, reduce, include_self)
     shape = x._buf.shape
     total = scatter_add_into_zeros(sh.contiguous(src), d, index, shape)
     if include_self and reduce == "sum":

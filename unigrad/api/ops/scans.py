@@ -164,6 +164,9 @@ def _extremum_combine(backend, largest: bool, floating: bool):
 
 
 def _cumulative_extremum(x: Tensor, dim: int, largest: bool):
+    if x._dtype is dtypes.bool:  # ordered as 0 < 1 (comparisons take numbers only)
+        values, indices = _cumulative_extremum(cast_tensor(x, dtypes.uint8), dim, largest)
+        return (CummaxResult if largest else CumminResult)(cast_tensor(values, dtypes.bool), indices)
     d = wrap_dim(dim, x.ndim)
     rows = _as_rows(x)
     backend = x._backend
