@@ -452,7 +452,8 @@ def test_norm_dispatch_dtypes_and_errors():
     x = R.standard_normal((2, 3, 4))
     check(lambda lib, t: (lib.linalg.norm(t), lib.linalg.norm(t[0, 0], 3), lib.linalg.norm(t, None, (0, 1)),
                           lib.linalg.norm(t, 2, 1), lib.norm(t), lib.norm(t, "fro", (0, 1)), lib.norm(t, None, 1),
-                          lib.linalg.vector_norm(t.float(), dtype=lib.float64), lib.norm(t.float(), 2, dtype=lib.float64),
+                          lib.linalg.vector_norm(t.float(), dtype=lib.float64),
+                          lib.norm(t.float(), 2, dtype=lib.float64),
                           lib.linalg.vector_norm(t[:0], 2)), x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import unigrad
 from unigrad.autograd import gradcheck, gradgradcheck
-from parity import assert_close, check
+from parity import check
 
 R = np.random.default_rng(12)
 X = R.standard_normal((3, 4))
@@ -142,10 +142,12 @@ def test_index_add_copy_fill():
     src = R.standard_normal((3, 3))
     check(lambda lib, x, s: (x.index_add(1, long(lib, i), s), lib.index_add(x, 1, long(lib, i), s, alpha=-2.5),
                              x.index_add(0, lib.tensor([1, 1, 0], dtype=lib.int32), s[:, :1].expand(3, 4) * 1),
-                             x.index_copy(1, long(lib, [3, 0, 1]), s), lib.index_copy(x, 0, long(lib, [2]), s[:1, :1].expand(1, 4)),
+                             x.index_copy(1, long(lib, [3, 0, 1]), s),
+                             lib.index_copy(x, 0, long(lib, [2]), s[:1, :1].expand(1, 4)),
                              x.index_fill(1, long(lib, [0, -1]), 2.5), lib.index_fill(x, 0, long(lib, [1]), s[0, 0]),
                              x.index_add(1, long(lib, [1]), s[:, :1]), x.index_fill(1, long(lib, 2), -1)), X, src)
-    check(lambda lib, x, s: ((x * 1).index_add_(1, long(lib, i), s).index_copy_(0, long(lib, [1]), s[:1, :1].expand(1, 4) * 1)
+    check(lambda lib, x, s: ((x * 1).index_add_(1, long(lib, i), s)
+                             .index_copy_(0, long(lib, [1]), s[:1, :1].expand(1, 4) * 1)
                              .index_fill_(1, long(lib, [2]), 0.5)), X, src)
     check(lambda lib, x: (x.index_add(0, long(lib, [0, 0]), x[:2]), x.index_fill(0, long(lib, [1]), 7)),
           R.integers(-3, 3, (3, 2)), grad=False)
@@ -256,7 +258,8 @@ def test_scatter_reduce_double_backward_names_and_errors():
 # ----- masked_scatter and the view embeddings ---------------------------------------------------
 def test_masked_scatter():
     source = R.standard_normal((3, 5))
-    check(lambda lib, x, s: (x.masked_scatter(x > 0, s), lib.masked_scatter(x, lib.tensor([True, False, True, False]), s),
+    check(lambda lib, x, s: (x.masked_scatter(x > 0, s),
+                             lib.masked_scatter(x, lib.tensor([True, False, True, False]), s),
                              lib.masked_scatter(x[0], (x > 0).t()[:, :1].t().expand(3, 4) * 1 > 0, s),
                              (x * 1).masked_scatter_(x < 0, s), x.masked_scatter(x > 10, s[:0])), X, source)
     t = unigrad.tensor(X, requires_grad=True)
@@ -304,7 +307,8 @@ def test_ravel_narrow_copy_and_copies():
                           lib.narrow_copy(x, 0, 2, 1), lib.view_copy(x, (12,)), lib.expand_copy(x[:1], (2, 4)),
                           lib.permute_copy(x, (1, 0)), lib.t_copy(x), lib.transpose_copy(x, 0, 1),
                           lib.select_copy(x, 1, 2), lib.diagonal_copy(x), lib.squeeze_copy(x[:1]),
-                          lib.unsqueeze_copy(x, 1), lib.slice_copy(x, 1, 1, 3), lib.alias_copy(x), lib.as_strided_copy(x, (2, 2), (1, 2)),
+                          lib.unsqueeze_copy(x, 1), lib.slice_copy(x, 1, 1, 3), lib.alias_copy(x),
+                          lib.as_strided_copy(x, (2, 2), (1, 2)),
                           *lib.split_copy(x, 2), *lib.unbind_copy(x, 1), *lib.split_with_sizes_copy(x, [1, 2]),
                           lib.unfold_copy(x, 1, 2, 1)), X)
     check(lambda lib, x: lib.detach_copy(x), X, grad=False)  # no derivative in torch

@@ -213,7 +213,10 @@ class CupyBackend(ArrayModuleBackend):
         self._check_index(index, x.shape[axis])
         where = self._full_index(axis, index)
         older = cupyx.scatter_max if reduce == "amax" else cupyx.scatter_min
-        _ufunc_at(self.xp.maximum if reduce == "amax" else self.xp.minimum, older)(x, where, src)
+        try:
+            _ufunc_at(self.xp.maximum if reduce == "amax" else self.xp.minimum, older)(x, where, src)
+        except (TypeError, NotImplementedError):  # a dtype without atomics: x is a scratch copy
+            return NotImplemented
         if x.dtype.kind == "f":
             nan_sources = self.xp.zeros(x.shape, self.xp.int32)
             _ufunc_at(self.xp.add, cupyx.scatter_add)(nan_sources, where, self.xp.isnan(src).astype(self.xp.int32))
