@@ -88,6 +88,13 @@ def test_half_precision_scans_accumulate_in_float32():
     check(lambda lib, t: (t.cumsum(0), t.cumprod(0)[:8], t.logcumsumexp(0)), x, rtol=2e-3, atol=2e-3)
 
 
+def test_half_precision_norms_square_in_float32():
+    skip_unless_supported("float16")
+    x = np.array([[300.0, 400.0], [-2.5, 1.0]], dtype=np.float16)  # 300**2 overflows float16
+    check(lambda lib, t: (t.norm(), lib.linalg.vector_norm(t, 3, 1), t.renorm(2, 0, 100.0)), x,
+          rtol=2e-3, atol=2e-3)
+
+
 def test_bfloat16_scans():
     skip_unless_supported("bfloat16")
     x = R.standard_normal((4, 3)).astype(np.float32)

@@ -64,7 +64,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
                                    f"dimension {d}because this dimension is empty and the "
                                    f"operation does not have an identity")
     with no_grad():
-        out = _vector_norm_value(x, p, dims, keepdim)
+        work = dtypes.accumulate_dtype(x._dtype)  # 16-bit floats: squares and powers in float32
+        out = cast_tensor(_vector_norm_value(cast_tensor(x, work), p, dims, keepdim), x._dtype)
     out = Tensor._make(out._buf, out._dtype, out._device, out._backend)
     if x._requires_grad and grad_state.enabled:
         norm = pw._saved(out)
