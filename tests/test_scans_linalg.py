@@ -483,6 +483,12 @@ def test_norm_dispatch_dtypes_and_errors():
         unigrad.linalg.matrix_norm(unigrad.ones(2, 3), "nuc")
 
 
+def test_norm_except_dim():
+    v = R.standard_normal((3, 4, 2))
+    check(lambda lib, t: (lib.norm_except_dim(t, 2, 1), lib.norm_except_dim(t, 2, -1), lib.norm_except_dim(t, 3, 2),
+                          lib.norm_except_dim(t[:, 0, 0], 2, 0), lib.norm_except_dim(t)), v)
+
+
 def test_renorm_and_dist():
     x = R.standard_normal((3, 4, 2)) * 2
     check(lambda lib, t: (t.renorm(2, 0, 1.5), lib.renorm(t, 1, 1, 2.0), lib.renorm(t, 3, -1, 100.0),

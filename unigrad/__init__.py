@@ -58,7 +58,7 @@ from .api.ops.matrices import (  # noqa: E402
     block_diag, cartesian_prod, combinations, diag, diag_embed, diagflat, trace, tril_indices,
     triu_indices, vander,
 )
-from .api.ops.norms import cdist, dist, frobenius_norm, norm, pdist, renorm  # noqa: E402
+from .api.ops.norms import cdist, dist, frobenius_norm, norm, norm_except_dim, pdist, renorm  # noqa: E402
 from .api.ops.products import chain_matmul, cross, inner, kron, matrix_power, vdot  # noqa: E402
 from .api.ops.rearrange import (  # noqa: E402
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, repeat_interleave,
@@ -90,6 +90,8 @@ multiply, subtract, divide, negative = mul, sub, div, neg
 globals().update(_COPIES)  # view_copy, expand_copy, ...: the *_copy forms of the view ops
 ger = outer
 index_put_ = Tensor.index_put_
+addmv_ = Tensor.addmv_
+as_strided_ = Tensor.as_strided_
 adjoint = Tensor.adjoint
 allclose = Tensor.allclose
 

@@ -187,6 +187,16 @@ def frobenius_norm(x: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
     return vector_norm(x, 2, dim, keepdim)
 
 
+def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa: A002
+    """The ``pow``-norm over every dim but ``dim``, keeping a size-1 dim for each (weight norm's
+    ``||v||``); ``dim=-1`` is the norm of all of ``v``."""
+    if dim == -1:
+        return vector_norm(v, pow)
+    d = wrap_dim(dim, v.ndim)
+    others = tuple(k for k in range(v.ndim) if k != d)
+    return vector_norm(v, pow, others, True) if others else pw.abs(v)  # one element per slice
+
+
 # ----- renorm and distances -----------------------------------------------------------------------
 @autocast_op("renorm")
 def renorm(x: Tensor, p, dim: int, maxnorm) -> Tensor:
