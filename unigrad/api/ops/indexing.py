@@ -47,7 +47,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d)
     if x.ndim == 0:
         return x.clone().reshape(index._buf.shape)
-    x = _narrowed_to_index(x, d, index, "gather")
+    x = _narrowed_to_index(x, d, index)
     out = Tensor._make(x._backend.gather(x._buf, d, index._buf), x._dtype, x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
         shape = x._buf.shape
@@ -56,7 +56,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     return out
 
 
-def _narrowed_to_index(x: Tensor, d: int, index: Tensor, op: str) -> Tensor:
+def _narrowed_to_index(x: Tensor, d: int, index: Tensor) -> Tensor:
     """``x`` cut to ``index``'s extent in every dim but ``d`` (PyTorch lets the index be
     smaller there; the gather primitive takes equal sizes)."""
     x_shape, i_shape = x._buf.shape, index._buf.shape
