@@ -81,6 +81,34 @@ from .api.ops.quantiles import nanquantile, quantile  # noqa: E402
 from .api.ops.uniqueness import unique, unique_consecutive  # noqa: E402
 from .api.ops.sampling import multinomial  # noqa: E402
 from . import return_types  # noqa: E402
+from .api import methods_shape_linalg as _methods_shape_linalg  # noqa: E402,F401
+from .api.ops.einsum import einsum, tensordot  # noqa: E402
+from .api.ops.index_ops import (  # noqa: E402
+    diagonal_scatter, index_add, index_copy, index_fill, index_put, index_reduce, masked_scatter,
+    put, scatter_reduce, select_scatter, slice_scatter, take, unravel_index,
+)
+from .api.ops.linalg import addbmm, addmv, addr, baddbmm  # noqa: E402
+from .api.ops.matrices import (  # noqa: E402
+    block_diag, cartesian_prod, combinations, diag, diag_embed, diagflat, trace, tril_indices,
+    triu_indices, vander,
+)
+from .api.ops.norms import cdist, dist, frobenius_norm, norm, norm_except_dim, pdist, renorm  # noqa: E402
+from .api.ops.products import chain_matmul, cross, inner, kron, matrix_power, vdot  # noqa: E402
+from .api.ops.rearrange import (  # noqa: E402
+    atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, repeat_interleave,
+    roll, rot90, row_stack,
+)
+from .api.ops.scans import (  # noqa: E402
+    cummax, cummin, cumprod, cumulative_trapezoid, diff, logcumsumexp, trapezoid, trapz,
+)
+from .api.ops.splits import (  # noqa: E402
+    dsplit, hsplit, split_with_sizes, tensor_split, unsafe_chunk, unsafe_split,
+    unsafe_split_with_sizes, vsplit,
+)
+from .api.ops.statistics import aminmax, corrcoef, cov, nanmean, nansum, std_mean, var_mean  # noqa: E402
+from .api.ops.strided import as_strided, as_strided_scatter, narrow_copy, ravel  # noqa: E402
+from .api.ops.strided import COPIES as _COPIES  # noqa: E402
+from . import linalg  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402
@@ -107,6 +135,12 @@ from .amp import GradScaler  # noqa: E402
 multiply, subtract, divide, negative = mul, sub, div, neg
 globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)
 e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None
+globals().update(_COPIES)  # view_copy, expand_copy, ...: the *_copy forms of the view ops
+ger = outer
+index_put_ = Tensor.index_put_
+addmv_ = Tensor.addmv_
+as_strided_ = Tensor.as_strided_
+adjoint = Tensor.adjoint
 allclose = Tensor.allclose
 
 

@@ -35,6 +35,9 @@ CPU = {
     "lstm": "lower", "rnn_tanh": "lower", "rnn_relu": "lower", "gru": "input",
     **{name: "fp32" for name in _LOSSES + ("binary_cross_entropy", "prod", "ctc_loss")},
     "cat": "promote", "stack": "promote",
+    # einsum and multi_dot are built on bmm/mm, which PyTorch's CPU list lowers
+    **{name: "lower" for name in ("addbmm", "einsum", "multi_dot", "chain_matmul")},
+    **{name: "fp32" for name in ("cdist", "trace")},
 }
 
 GPU = {
@@ -47,6 +50,9 @@ GPU = {
         "cosine_similarity", "logsumexp", "sum", "prod", "cumsum", "softmax", "log_softmax",
         "softmin")},
     "binary_cross_entropy": "banned",
+    **{name: "lower" for name in ("addbmm", "chain_matmul", "multi_dot", "einsum")},
+    **{name: "fp32" for name in ("cumprod", "dist", "pdist", "cdist", "renorm")},
+    **{name: "promote" for name in ("cross", "vdot")},
     **{name: "promote" for name in ("addcdiv", "addcmul", "dot", "bilinear", "scatter_add",
                                       "tensordot")},
 }

@@ -381,6 +381,14 @@ class Backend(abc.ABC):
     #: returns a new C-contiguous buffer of ``shape`` (``(*lead, *spatial)``) holding at each
     #: position the sum of the patch elements read from it. May return ``NotImplemented``.
     fold = None
+    #: ``scatter_reduce(x, axis, index, src, reduce) -> None``: in place, fold every source element
+    #: into its target, ``x[index[i][j]][j] = reduce(x[index[i][j]][j], src[i][j])`` (for
+    #: ``axis=0``), ``reduce`` one of ``"prod"``, ``"amax"``, ``"amin"`` (NaN propagates through
+    #: amax/amin). ``index`` (int64, in range) and ``src`` have one shape, no larger than ``x``'s
+    #: in every dim but ``axis``; ``x`` is contiguous and owned by the frontend; duplicates fold
+    #: in any order. May return ``NotImplemented``; the frontend's composite then compares each
+    #: source element with every target (work ``targets x sources``).
+    scatter_reduce = None
 
     # ----- optional primitives (None: the frontend composes them from the required ones) -------
     #: ``sort(x, axis, descending) -> (values, indices)``: ``x`` sorted along ``axis`` in a
@@ -404,6 +412,6 @@ class Backend(abc.ABC):
 
 
 REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))
-OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid", "max_pool", "fold")
+OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid", "max_pool", "fold", "scatter_reduce")
 #: primitives a backend may leave as None; the frontend then uses a composite of required ones
 OPTIONAL_PRIMITIVES = ("sort",)

@@ -401,3 +401,5 @@ from .cases_layers import CASES as _layers, MODULE_CASES as _layer_modules  # no
 CASES += _layers
 MODULE_CASES += _layer_modules
 from .cases_tensor_utils import CASES as _tensor_utils; CASES += _tensor_utils  # noqa: E402,E702
+from .cases_shape_linalg import CASES as _shape_linalg  # noqa: E402
+CASES += _shape_linalg

@@ -439,12 +439,16 @@ def _fast_path_cases(x, rng):
         return run
 
     rng_grad = np.random.default_rng(int(rng.integers(1 << 31)))
+    index = rng.integers(0, x.shape[1], x.shape)  # duplicates and untouched slots on purpose
     return {
         "log_softmax": lambda t: [t.log_softmax(1)], "softmax": lambda t: [t.softmax(0)],
         "sigmoid": lambda t: [t.sigmoid()],
         "max_pool": with_grad(lambda t: F.max_pool2d(t, 3, 2, padding=1, return_indices=True), (1, 2, 3, 4)),
         "fold": with_grad(lambda t: F.conv2d(t, unigrad.ones(3, 2, 2, 2, dtype=t.dtype, device=t.device),
                                              stride=1, padding=1), (1, 2, 3, 4)),
+        "scatter_reduce": lambda t: [t.scatter_reduce(1, unigrad.tensor(index, device=t.device), t.flip(1) * 0.5,
+                                                      reduce, include_self=include_self)
+                                     for reduce in ("prod", "amax", "amin") for include_self in (True, False)],
     }
 
 

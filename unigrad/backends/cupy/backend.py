@@ -205,6 +205,28 @@ class CupyBackend(ArrayModuleBackend):
     def min(self, x, axes, keepdims):
         return self.xp.amin(x, axis=axes, keepdims=keepdims)
 
+    def scatter_reduce(self, x, axis, index, src, reduce):
+        """amax/amin through CuPy's atomic ``ufunc.at`` (or ``cupyx.scatter_max``/``_min``), NaN
+        sources then forced into their targets (atomic max/min compare numbers only); there is no
+        atomic product: prod falls back to the frontend's composite."""
+        import cupyx
+        if reduce == "prod":
+            return NotImplemented
+        if index.size == 0:
+            return None
+        self._check_index(index, x.shape[axis])
+        where = self._full_index(axis, index)
+        older = cupyx.scatter_max if reduce == "amax" else cupyx.scatter_min
+        try:
+            _ufunc_at(self.xp.maximum if reduce == "amax" else self.xp.minimum, older)(x, where, src)
+        except (TypeError, NotImplementedError):  # a dtype without atomics: x is a scratch copy
+            return NotImplemented
+        if x.dtype.kind == "f":
+            nan_sources = self.xp.zeros(x.shape, self.xp.int32)
+            _ufunc_at(self.xp.add, cupyx.scatter_add)(nan_sources, where, self.xp.isnan(src).astype(self.xp.int32))
+            x[nan_sources > 0] = self.xp.nan
+        return None
+
     def scatter(self, x, axis, index, src):
         """Last write in C order wins, as on the CPU: CUDA's plain scattered stores race, so each
         target first learns (atomic max over write positions) which write is the last."""

@@ -27,6 +27,8 @@ _FLOAT32 = np.dtype(np.float32)
 _SELECT_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 _ALL_ONES = {np.uint16: 0xFFFF, np.uint32: 0xFFFFFFFF, np.uint64: 0xFFFFFFFFFFFFFFFF}
 _BFLOAT16 = _dt.bfloat16.numpy
+#: the ufunc whose ``at`` folds duplicates for each ``scatter_reduce`` mode (max/min keep NaN)
+_SCATTER_UFUNCS = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}
 
 
 def _array(result):
@@ -240,6 +242,10 @@ class ArrayModuleBackend(Backend):
             self.xp.add.at(x.reshape(-1), self._flat_index(x, axis, index).reshape(-1), src.reshape(-1))
         else:
             self.xp.add.at(x, self._full_index(axis, index), src)
+
+    def scatter_reduce(self, x, axis, index, src, reduce):
+        if index.size:
+            getattr(self.xp, _SCATTER_UFUNCS[reduce]).at(x, self._full_index(axis, index), src)
 
     def _flat_index(self, x, axis, index):
         """Element offsets into C-contiguous ``x`` of ``x[..., index[...], ...]`` along ``axis``."""

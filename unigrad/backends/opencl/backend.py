@@ -406,21 +406,24 @@ class OpenCLBackend(Backend):
                         *index.strides, x.shape[axis], self._index_error, *index.shape)
         return out
 
-    def _scatter(self, x, axis, index, src, accumulate):
+    def _scatter(self, x, axis, index, src, mode):
         lines = index.size // index.shape[axis] if index.shape[axis] else 0
         if lines == 0:
             return
         kernel = self._indexing_kernel("scatter_lines", codegen.ctype(x.dtype), x.ndim, axis)
         self._index_checks_pending = True
         self._launch_1d(kernel, lines, x.data, x.offset, *x.strides, index.data, index.offset, *index.strides,
-                        src.data, src.offset, *src.strides, np.int32(accumulate), x.shape[axis], self._index_error,
+                        src.data, src.offset, *src.strides, np.int32(mode), x.shape[axis], self._index_error,
                         *index.shape)
 
     def scatter(self, x, axis, index, src):
-        self._scatter(x, axis, index, src, False)
+        self._scatter(x, axis, index, src, 0)
 
     def scatter_add(self, x, axis, index, src):
-        self._scatter(x, axis, index, src, True)
+        self._scatter(x, axis, index, src, 1)
+
+    def scatter_reduce(self, x, axis, index, src, reduce):
+        self._scatter(x, axis, index, src, _SCATTER_MODES[reduce])
 
     def nonzero(self, x):
         mask = self.cast(x, dt.bool) if x.ndim else self.cast(self.as_strided(x, (1,), (1,), 0), dt.bool)
@@ -517,6 +520,9 @@ def _elementwise_arg_types(spec, ndim, scalar_type, operands):
         else:
             types += [None, np.int64] + strides
     return types + (strides if ndim is not None else [np.int64])
+
+
+_SCATTER_MODES = {"prod": 2, "amax": 3, "amin": 4}  # the scatter_lines kernel's fold modes
 
 
 def _indexing_arg_types(name, ndim):

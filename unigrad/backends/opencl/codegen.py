@@ -361,13 +361,15 @@ __kernel void gemm{"_direct_a" if direct else ""}({a_args}, __global const {w} *
 
 # ----- indexing ----------------------------------------------------------------------------------
 def indexing_source(c: str, ndim: int, axis: int) -> str:
-    """gather / scatter / scatter_add along ``axis``, for ``ndim``-dimensional operands.
+    """gather / scatter / scatter_add / scatter_reduce along ``axis``, for ``ndim``-dimensional
+    operands.
 
     ``gather`` gives each output element to one work-item. ``scatter_lines`` gives each *line*
     along the axis (all other coordinates fixed) to one work-item that walks it in order: writes
-    that can collide share a line, so the last write wins for ``scatter`` and duplicates
-    accumulate for ``scatter_add`` deterministically, without atomics. Sizes are the index's
-    shape ``n*``; ``xs*``/``ss*``/``is*`` are the strides of x, src and index."""
+    that can collide share a line, so the last write wins for ``scatter`` and duplicates fold in
+    order (``mode`` 1 add, 2 multiply, 3 max, 4 min, NaN propagating) deterministically, without
+    atomics. Sizes are the index's shape ``n*``; ``xs*``/``ss*``/``is*`` are the strides of x, src
+    and index."""
     w = WORK.get(c, c)
     dims = range(ndim)
     others = [d for d in dims if d != axis]
@@ -395,7 +397,7 @@ __kernel void gather(__global {c} *out, __global const {c} *x, long x_off, {args
 __kernel void scatter_lines(__global {c} *x, long x_off, {args("xs")},
                             __global const long *index, long i_off, {args("is")},
                             __global const {c} *src, long s_off, {args("ss")},
-                            int accumulate, long limit, __global int *error, {args("n")}, long n_total) {{
+                            int mode, long limit, __global int *error, {args("n")}, long n_total) {{
   long rest = get_global_id(0), x_at = x_off, s_at = s_off, i_at = i_off;
   if (rest >= n_total) return;
 {line_walk}
@@ -404,7 +406,11 @@ __kernel void scatter_lines(__global {c} *x, long x_off, {args("xs")},
     if (j < 0 || j >= limit) {{ error[0] = 1; continue; }}
     long target = x_at + j * xs{axis};
     {c} value = src[s_at + t * ss{axis}];
-    x[target] = accumulate ? {store(c, load(c, w, "x[target]") + " + " + load(c, w, "value"))} : value;
+    if (mode == 0) {{ x[target] = value; continue; }}
+    {w} old = {load(c, w, "x[target]")}, v = {load(c, w, "value")};
+    {w} folded = mode == 1 ? old + v : mode == 2 ? old * v
+               : mode == 3 ? ((v > old || v != v) ? v : old) : ((v < old || v != v) ? v : old);
+    x[target] = {store(c, "folded")};
   }}
 }}
 """

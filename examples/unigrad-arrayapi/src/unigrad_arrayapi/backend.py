@@ -62,6 +62,18 @@ class StridedArray:
         return self.offset == 0 and self.strides == expected and self.storage.data.shape[0] == n
 
 
+def _identity(reduce: str, dtype, xp):
+    """The value that leaves a ``scatter_reduce`` fold unchanged."""
+    if reduce == "prod":
+        return 1
+    if xp.isdtype(dtype, "real floating"):
+        return -math.inf if reduce == "amax" else math.inf
+    if dtype == xp.bool:
+        return reduce == "amin"
+    info = xp.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
 def _contiguous_strides(shape) -> tuple:
     strides, step = [], 1
     for size in reversed(shape):
@@ -353,6 +365,35 @@ class ArrayApiBackend(Backend):
         targets = sorted_positions[ends]
         current = xp.take(x.storage.data, xp.asarray(targets), axis=0)
         self._write_positions(x.storage, targets, current + totals)
+
+    def scatter_reduce(self, x, axis, index, src, reduce):
+        """Writes grouped by target on the host (index metadata), each group reduced as one row
+        of a (targets, longest group) table padded with the reduction's identity."""
+        xp = self.xp
+        positions = self._scatter_positions(x, axis, index)
+        count = positions.shape[0]
+        if count == 0:
+            return None
+        values = xp.reshape(self._values(src), (count,))
+        order = np.argsort(positions, kind="stable")
+        ordered = positions[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        lengths = np.diff(np.r_[starts, count])
+        table = np.full((starts.shape[0], int(lengths.max())), count, dtype=np.int64)  # count: the pad
+        table[np.repeat(np.arange(starts.shape[0]), lengths), np.arange(count) - np.repeat(starts, lengths)] = order
+        identity = xp.full((1,), _identity(reduce, values.dtype, xp), dtype=values.dtype)
+        rows = xp.reshape(xp.take(xp.concat([values, identity]), xp.asarray(table.reshape(-1)), axis=0),
+                          table.shape)
+        targets = ordered[starts]
+        current = xp.take(x.storage.data, xp.asarray(targets), axis=0)
+        if reduce == "prod":
+            folded = current * xp.prod(rows, axis=1, dtype=values.dtype)
+        elif reduce == "amax":
+            folded = xp.maximum(current, xp.max(rows, axis=1))
+        else:
+            folded = xp.minimum(current, xp.min(rows, axis=1))
+        self._write_positions(x.storage, targets, folded)
+        return None
 
     def nonzero(self, x):
         values = self._values(x)
