@@ -52,6 +52,7 @@ class ASGD(Optimizer):
                 else:
                     ax.copy_(p)
                 step = state["step"].item()
-                eta.fill_(lr / ((1 + lambd * lr * step) ** alpha))
-                mu.fill_(1 / max(1, step - t0))
+                # through a tensor of the default dtype, as PyTorch's ``as_tensor`` rounds them
+                eta.copy_(creation.tensor(lr / ((1 + lambd * lr * step) ** alpha), device=eta.device))
+                mu.copy_(creation.tensor(1 / max(1, step - t0), device=mu.device))
         return loss

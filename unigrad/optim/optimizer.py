@@ -361,7 +361,7 @@ def _as_tensor(value) -> Tensor:
         return value
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor
         value = value.detach().cpu().numpy()
-    return creation.tensor(value)
+    return creation.tensor(value, device="cpu")  # host data, as PyTorch's loaded tensors are
 
 
 def _is_tensor_like(value) -> bool:
