@@ -462,3 +462,14 @@ def test_swalr_sequence_matches_torch(strategy, epochs):
                                       anneal_strategy="step")
     with pytest.raises(ValueError, match="Invalid decay value"):
         unigrad.optim.swa_utils.get_ema_multi_avg_fn(1.5)
+
+
+@pytest.mark.parametrize("name", sorted(ALL) + ["LBFGS", "SparseAdam"])
+def test_constructors_take_every_argument_torchs_take(name):
+    import inspect
+    ours = inspect.signature(getattr(unigrad.optim, name).__init__).parameters
+    theirs = inspect.signature(getattr(torch.optim, name).__init__).parameters
+    assert list(ours) == list(theirs)
+    for key, parameter in theirs.items():
+        assert ours[key].kind == parameter.kind, key
+        assert ours[key].default == parameter.default, key
