@@ -104,7 +104,8 @@ def check(fn, *arrays, grad=True, rtol=None, atol=None, grad_rtol=None, grad_ato
 # ----- re-running the parity modules on another backend ----------------------------------------
 PARITY_MODULES = ["test_pointwise.py", "test_reduction.py", "test_shape.py", "test_indexing.py", "test_linalg.py",
                   "test_autograd.py", "test_nn_functional.py", "test_nn_layers.py", "test_optim.py",
-                  "test_random.py", "test_examples.py", "test_sorting.py"]
+                  "test_random.py", "test_examples.py", "test_sorting.py", "test_optim_more.py",
+                  "test_schedulers_more.py", "test_data_more.py", "test_nn_init.py", "test_nn_utils.py"]
 
 
 def run_parity_modules(device: str) -> None:

@@ -473,3 +473,17 @@ def test_constructors_take_every_argument_torchs_take(name):
     for key, parameter in theirs.items():
         assert ours[key].kind == parameter.kind, key
         assert ours[key].default == parameter.default, key
+
+
+@pytest.mark.skipif("arrayapi" not in unigrad.backends.available(), reason="the example plugin is not installed")
+def test_muon_on_a_device_without_bfloat16_rounds_like_torch():
+    assert unigrad.bfloat16 not in unigrad.backends.registry.get_backend("arrayapi").supported_dtypes
+    make, shapes = NEW_OPTIMIZERS["Muon"]
+    params, goals = _problem(unigrad, "float32", shapes)
+    params = [p.detach().to("arrayapi").requires_grad_() for p in params]
+    goals = [g.to("arrayapi") for g in goals]
+    ours = _run(make(unigrad, params), params, goals, 10)
+    theirs = _trajectory(torch, make, 10, "float32", shapes)
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        for pa, pb in zip(a, b):
+            np.testing.assert_allclose(pa, pb, rtol=1e-3, atol=1e-4 * (step + 1))

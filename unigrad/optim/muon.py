@@ -15,7 +15,14 @@ DEFAULT_NS_STEPS = 5
 
 
 def _bf16(x: Tensor) -> Tensor:
-    return x.to(dtypes.bfloat16)
+    """``x`` rounded to bfloat16. On a device without bfloat16 the rounding is done in float32
+    (Veltkamp's split keeps the 8 leading significant bits, rounded to nearest), so the values
+    are the same and the result stays float32."""
+    if dtypes.bfloat16 in x._backend.supported_dtypes:
+        return x.to(dtypes.bfloat16)
+    x = x.float()
+    scaled = x * 65537.0  # 2^16 + 1: 24 - 16 = 8 significant bits survive
+    return scaled - (scaled - x)
 
 
 def zeropower_via_newtonschulz(grad: Tensor, ns_coefficients, ns_steps: int, eps: float) -> Tensor:
@@ -35,7 +42,7 @@ def zeropower_via_newtonschulz(grad: Tensor, ns_coefficients, ns_steps: int, eps
     tall = grad.shape[0] > grad.shape[1]
     if tall:
         x = x.T
-    norm = _bf16(x.float().norm()).clamp(min=eps)
+    norm = _bf16(_bf16(x.float().norm()).clamp(min=eps))
     x = _bf16(x.float() / norm.float())
     for _ in range(ns_steps):
         xf = x.float()
