@@ -569,7 +569,7 @@ def test_packed_layers_under_cpu_autocast_keep_torchs_dtypes():
     for lib, rnn in ((unigrad, urnn), (torch, trnn)):
         dtypes = []
         for cls in (lib.nn.LSTM, lib.nn.GRU, lib.nn.RNN):
-            model = cls(3, 4)
+            model = cls(3, 4, device="cpu")
             with lib.autocast("cpu", dtype=lib.bfloat16):
                 out, state = model(rnn.pack_padded_sequence(lib.ones(5, 2, 3, device="cpu"), [5, 3]))
             dtypes.append(str(out.data.dtype).split(".")[-1])
