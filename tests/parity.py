@@ -125,6 +125,11 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_autograd_more.py",
     "test_scans_linalg.py",
     "test_shape_more.py",
+    "test_optim_more.py",
+    "test_schedulers_more.py",
+    "test_data_more.py",
+    "test_nn_init.py",
+    "test_nn_utils.py",
 ]
 
 

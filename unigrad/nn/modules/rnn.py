@@ -15,6 +15,7 @@ from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
 from .recurrence import LSTMRecurrence, Recurrence
+from .rnn_packed import PackedSequence, packed_forward
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 _autocast = autocast_state.local
@@ -76,6 +77,8 @@ class RNNBase(Module):
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
     def forward(self, x: Tensor, hx=None):
+        if isinstance(x, PackedSequence):
+            return packed_forward(self, x, hx)
         if _autocast.active:  # the whole layer is one autocast op, as PyTorch's fused RNN ops are
             return run_module(self.mode.lower(), self._forward, (x, hx))
         return self._forward(x, hx)
