@@ -30,7 +30,8 @@ Random numbers: ``random_bits`` is the only source of randomness, so a given see
 same stream on every backend. The stream layout is documented on ``random_bits``.
 
 A backend also declares ``name`` (its device type), ``supported_dtypes``, and may override the
-optional fast paths at the bottom of this class (``None`` means: use the frontend's composite).
+optional fast paths and optional element-wise primitives at the bottom of this class (``None``
+means: use the frontend's composite).
 """
 from __future__ import annotations
 
@@ -359,6 +360,27 @@ class Backend(abc.ABC):
     #: position the sum of the patch elements read from it. May return ``NotImplemented``.
     fold = None
 
+    # ----- optional element-wise primitives (None: the frontend composes them) -----------------
+    # Each takes floating buffers and an optional ``out`` like the unary primitives above, and
+    # returns ``x``'s dtype (16-bit floats may be computed in float32 and rounded once).
+    #: ``atan(x, out=None) -> Buffer``: the arctangent, in [-pi/2, pi/2]
+    atan = None
+    #: ``atan2(a, b, out=None) -> Buffer``: the angle of the point ``(b, a)``, in [-pi, pi], as C's
+    #: ``atan2`` (signed zeros: ``atan2(+-0, -0) = +-pi``; ``atan2(inf, inf) = pi/4``); ``b`` may be
+    #: a Python float
+    atan2 = None
+    #: ``erfc(x, out=None) -> Buffer``: ``1 - erf(x)`` with relative accuracy where erf is near 1
+    #: (down to underflow, about x = 26.5 in float64)
+    erfc = None
+    #: ``erfinv(x, out=None) -> Buffer``: the inverse of erf on (-1, 1); +-inf at +-1, NaN outside
+    erfinv = None
+    #: ``lgamma(x, out=None) -> Buffer``: ``log |Gamma(x)|``; +inf at 0, -1, -2, ... and at +-inf
+    lgamma = None
+    #: ``digamma(x, out=None) -> Buffer``: ``d/dx log Gamma(x)``; -inf at +0, +inf at -0, NaN at
+    #: the negative integers and at -inf
+    digamma = None
+
 
 REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))
 OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid", "max_pool", "fold")
+OPTIONAL_PRIMITIVES = ("atan", "atan2", "erfc", "erfinv", "lgamma", "digamma")

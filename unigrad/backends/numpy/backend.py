@@ -140,11 +140,7 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.tanh(x, out=out))
 
     def erf(self, x, out=None):
-        result = special.erf(self.xp, x)
-        if out is None:
-            return result
-        self.xp.copyto(out, result)
-        return out
+        return special.erf(x, out)  # NumPy-only: the CuPy backend overrides the special functions
 
     def floor(self, x, out=None):
         return _array(self.xp.floor(x, out=out))
@@ -175,6 +171,25 @@ class ArrayModuleBackend(Backend):
 
     def remainder(self, a, b, out=None):
         return _array(self.xp.remainder(a, _operand(a, b), out=out))
+
+    # optional element-wise primitives
+    def atan(self, x, out=None):
+        return _array(self.xp.arctan(x, out=out))
+
+    def atan2(self, a, b, out=None):
+        return _array(self.xp.arctan2(a, _operand(a, b), out=out))
+
+    def erfc(self, x, out=None):
+        return special.erfc(x, out)
+
+    def erfinv(self, x, out=None):
+        return special.erfinv(x, out)
+
+    def lgamma(self, x, out=None):
+        return special.lgamma(x, out)
+
+    def digamma(self, x, out=None):
+        return special.digamma(x, out)
 
     def eq(self, a, b):
         return _array(self.xp.equal(a, b))
@@ -367,6 +382,15 @@ def _binary(function):
     return primitive
 
 
+def _special(function):
+    """A special function of ``special`` whose large result goes into a cached block."""
+    def primitive(self, x, out=None):
+        if out is None and x.nbytes >= _LARGE:
+            out = self._blocks.empty(x.shape, x.dtype)
+        return function(x, out)
+    return primitive
+
+
 class NumpyBackend(ArrayModuleBackend):
     """Device ``"cpu"``: host memory, NumPy kernels (OpenBLAS for matmul)."""
 
@@ -399,6 +423,9 @@ class NumpyBackend(ArrayModuleBackend):
     sqrt, sin, cos, tanh, floor, round = (_unary(f) for f in (np.sqrt, np.sin, np.cos, np.tanh, np.floor, np.round))
     add, sub, mul, div = (_binary(f) for f in (np.add, np.subtract, np.multiply, np.true_divide))
     pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
+    atan, atan2 = _unary(np.arctan), _binary(np.arctan2)
+    erf, erfc, erfinv = (_special(f) for f in (special.erf, special.erfc, special.erfinv))
+    lgamma, digamma = _special(special.lgamma), _special(special.digamma)
 
     def matmul(self, a, b):
         # a large product (judged by a's rows, cheaply) goes into a cached block
