@@ -8,6 +8,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import math as _math  # noqa: E402
+
 from . import autograd, backends  # noqa: E402
 from .api import methods as _methods  # noqa: E402,F401  (attaches Tensor methods)
 from .api.creation import (  # noqa: E402
@@ -47,6 +49,7 @@ from .api.ops.shape import (  # noqa: E402
     vstack,
 )
 from .api.ops.shape import detach  # noqa: E402
+from .api.pointwise_api import *  # noqa: E402,F401,F403  (element-wise math: functions, methods, aliases)
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402
@@ -57,8 +60,10 @@ from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocas
 from . import utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
+from . import special  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 allclose = Tensor.allclose
 
 

@@ -303,6 +303,11 @@ class OpenCLBackend(Backend):
     erf = _unary('erf')
     floor = _unary('floor')
     round = _unary('round')
+    atan = _unary('atan')
+    erfc = _unary('erfc')
+    erfinv = _unary('erfinv')
+    lgamma = _unary('lgamma')
+    digamma = _unary('digamma')
 
     add = _binary('add')
     sub = _binary('sub')
@@ -312,6 +317,7 @@ class OpenCLBackend(Backend):
     maximum = _binary('maximum')
     minimum = _binary('minimum')
     remainder = _binary('remainder')
+    atan2 = _binary('atan2')
 
     def eq(self, a, b):
         return self._map("eq", None, [a, b], np.bool_)
@@ -475,6 +481,8 @@ class OpenCLBackend(Backend):
 
 _FLOAT_UNARY = ("copy", "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf",
                 "floor", "round", "sigmoid")
+#: the optional special functions build as a program of their own, only when one is used
+_SPECIAL_UNARY = ("atan", "erfc", "erfinv", "lgamma", "digamma")
 _INT_UNARY = ("copy", "neg", "abs")
 _FLOAT_BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "remainder")
 _INT_BINARY = ("add", "sub", "mul", "pow", "maximum", "minimum", "remainder", "bitwise_and")
@@ -489,6 +497,8 @@ def _family(op: str, out_dtype, spec) -> tuple:
         return ("eq", "lt")
     if op in ("where", "ne_zero") or not same_type:
         return (op,)
+    if op in _SPECIAL_UNARY:
+        return _SPECIAL_UNARY if kind == "f" and len(spec) == 1 else (op,)
     table = {1: (_FLOAT_UNARY if kind == "f" else _INT_UNARY),
              2: (_FLOAT_BINARY if kind == "f" else _BOOL_BINARY if kind == "b" else _INT_BINARY)}
     family = table.get(len(spec), ())
