@@ -392,3 +392,5 @@ class Result:
     shapes: list = field(default_factory=list)
     primitives: tuple = ()
     reproducer: str = ""
+
+from .cases_pointwise_math import CASES as _pointwise_math; CASES += _pointwise_math  # noqa: E402,E702

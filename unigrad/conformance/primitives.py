@@ -194,3 +194,5 @@ PRIMITIVE_CASES = [
     ("nonzero", _nonzero, "exact", ("int64", "bool")),
     ("random_bits,uniform_from_bits", _random, "exact", FLOATS),
 ]
+
+from .cases_optional_primitives import PRIMITIVE_CASES as _optional; PRIMITIVE_CASES += _optional  # noqa: E402,E702

@@ -238,7 +238,7 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     b = y.detach() if y.__class__ is Tensor else a._like(a._backend.full(a._buf.shape, y, dtype))
     step = pw.maximum(pw.abs(a) * relative, smallest)
     toward = pw.where(pw.lt(a, b), a + step, a - step)
-    largest = dtypes.finfo(dtype).max
+    largest = a._like(a._backend.full(a._buf.shape, dtypes.finfo(dtype).max, dtype))
     toward = pw.where(pw.isinf(a), pw.where(pw.gt(a, 0), largest, -largest), toward)
     out = pw.where(pw.eq(a, b), b, toward)
     out = pw.where(pw.isnan(a) | pw.isnan(b), math.nan, out).detach()

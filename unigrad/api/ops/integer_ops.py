@@ -74,7 +74,7 @@ def bitwise_right_shift(input, other) -> Tensor:  # noqa: A002
     power = _power_of_two(s, limit - 1)
     remainder = pw.remainder(x, power)  # in [0, power): x - remainder is a multiple of power
     shifted = pw._integer_exact_div(x - remainder, power, dtype)
-    beyond = pw.where(pw.lt(x, 0), -1, 0) if signed else pw.mul(x, 0)
+    beyond = -pw.lt(x, 0).to(dtype) if signed else pw.mul(x, 0)  # -1 or 0
     return pw.where(pw.ge(s, limit), beyond, shifted)
 
 

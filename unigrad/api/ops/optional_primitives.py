@@ -60,8 +60,9 @@ def atan_composite(x: Tensor) -> Tensor:
     t = pw.where(big, -1.0 / a, pw.where(middle, (a - 1.0) / (a + 1.0), a))
     z = t * t
     core = t + t * z * _horner(z, C.ATAN_P) / _horner(z, C.ATAN_Q)
-    base = pw.where(big, math.pi / 2, pw.where(middle, math.pi / 4, 0.0))
-    extra = pw.where(big, C.ATAN_MORE_BITS, pw.where(middle, C.ATAN_MORE_BITS / 2, 0.0))
+    big, middle = big.to(x._dtype), middle.to(x._dtype)  # 1.0 / 0.0 in x's dtype
+    base = big * (math.pi / 2) + middle * (math.pi / 4)
+    extra = big * C.ATAN_MORE_BITS + middle * (C.ATAN_MORE_BITS / 2)
     return _with_sign_of(base + (core + extra), x)
 
 
@@ -118,12 +119,12 @@ def _lgamma_two_plus(t: Tensor) -> Tensor:
 
 
 def _lgamma_positive(y: Tensor) -> Tensor:
-    """lgamma for ``y >= 0.5``: around 2 directly, below by ``lgamma(y + 1) - log y``, up to 7 by
-    recurrence down to [1.5, 2.5), then Stirling's series."""
+    """lgamma for ``y >= 0.5``: below 1.5 by ``lgamma(y + 1) - log y``, up to 7 by recurrence
+    down to [1.5, 2.5) (no recurrence inside it), then Stirling's series."""
     low = _lgamma_two_plus(y - 1.0) - pw.log(y)
     n = pw.clamp(pw.floor(y - 1.5), 0.0, 5.0)
-    u = y - n
-    product = u
+    u = y - n  # in [1.5, 2.5); lgamma(y) = lgamma(u) + log(u (u+1) ... (u+n-1))
+    product = pw.where(pw.gt(n, 0), u, 1.0)
     for k in range(1, 5):
         product = product * pw.where(pw.gt(n, k), u + k, 1.0)
     shifted = _lgamma_two_plus(u - 2.0) + pw.log(product)
@@ -170,7 +171,8 @@ def digamma_composite(x: Tensor) -> Tensor:
     positive = _digamma_positive(x)
     reflected = _digamma_positive(1.0 - x) - math.pi / pw.tan(math.pi * (x - pw.round(x)))
     result = pw.where(pw.lt(x, 0), pw.where(pw.eq(x, pw.floor(x)), math.nan, reflected), positive)
-    return pw.where(pw.eq(x, 0), pw.where(_signbit(x), math.inf, -math.inf), result)
+    zero = pw.where(_signbit(x), math.inf, x * 0.0 - math.inf)  # psi(+-0) = -+inf
+    return pw.where(pw.eq(x, 0), zero, result)
 
 
 _COMPOSITES = {"atan": atan_composite, "atan2": atan2_composite, "erfc": erfc_composite,

@@ -246,9 +246,15 @@ def sgn_real(x: Tensor) -> Tensor:
 
 
 # ----- sinc, exp2, logit, entropy ---------------------------------------------------------------------
+def _sin_pi(x: Tensor) -> Tensor:
+    """``sin(pi x)`` with exact argument reduction: full relative accuracy near the integers."""
+    nearest = pw.round(x)
+    odd = pw.remainder(nearest, 2.0)  # 0.0 or 1.0
+    return pw.sin(math.pi * (x - nearest)) * (1.0 - 2.0 * odd)
+
+
 def _sinc(x: Tensor) -> Tensor:
-    t = x * math.pi
-    return pw.where(pw.eq(x, 0), 1.0, pw.sin(t) / t)
+    return pw.where(pw.eq(x, 0), 1.0, _sin_pi(x) / (x * math.pi))
 
 
 def _sinc_backward(g, x, y):

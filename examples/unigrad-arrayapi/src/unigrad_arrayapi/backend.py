@@ -232,6 +232,14 @@ class ArrayApiBackend(Backend):
         tail = (1.0 - erfc) * xp.sign(work)
         return xp.astype(xp.where(magnitude < 2.0, series, tail), values.dtype)
 
+    # optional primitives the standard covers; erfc, erfinv, lgamma and digamma (which it lacks)
+    # stay None, so the frontend computes them with its composites
+    def atan(self, x, out=None):
+        return self._unary(self.xp.atan, x, out)
+
+    def atan2(self, a, b, out=None):
+        return self._binary(lambda x, y: self.xp.atan2(x, self._as_array(y, x)), a, b, out)
+
     def _binary(self, fn, a, b, out=None):
         return self._result(fn(self._values(a), self._operand(b, a)), out)
 
