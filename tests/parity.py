@@ -105,6 +105,7 @@ def check(fn, *arrays, grad=True, rtol=None, atol=None, grad_rtol=None, grad_ato
 PARITY_MODULES = ["test_pointwise.py", "test_reduction.py", "test_shape.py", "test_indexing.py", "test_linalg.py",
                   "test_autograd.py", "test_nn_functional.py", "test_nn_layers.py", "test_optim.py",
                   "test_random.py", "test_examples.py"]
+PARITY_MODULES += ["test_pointwise_math.py"]
 
 
 def run_parity_modules(device: str) -> None:

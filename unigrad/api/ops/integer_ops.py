@@ -46,7 +46,9 @@ def lcm(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     divisor = gcd(x, y)
     safe = pw.where(pw.eq(divisor, 0), 1, divisor)
     quotient = pw._integer_exact_div(x, safe, dtype)  # x is a multiple of gcd(x, y)
-    return pw.where(pw.eq(divisor, 0), 0, pw.abs(quotient * y))
+    # as PyTorch: the product and its magnitude in a wide integer, then wrapped to the dtype
+    product = pw.abs(quotient.to(dtypes.int64) * y.to(dtypes.int64)).to(dtype)
+    return pw.where(pw.eq(divisor, 0), 0, product)
 
 
 def _power_of_two(shift: Tensor, high: int) -> Tensor:

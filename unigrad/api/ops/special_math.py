@@ -42,7 +42,7 @@ def _erfcx(x: Tensor) -> Tensor:
     u = 1.0 / (2.0 * far_x * far_x)
     series = _horner(u, [(-1.0) ** k * math.prod(range(1, 2 * k, 2)) for k in range(16, -1, -1)])
     far = series / (far_x * _SQRT_PI)
-    return pw.where(pw.gt(x, threshold), far, near)
+    return pw.where(pw.gt(x, threshold), far, pw.where(pw.eq(x, -math.inf), math.inf, near))
 
 
 erfcx = unary("erfcx", "SpecialErfcxBackward0", composite(_erfcx),
@@ -315,13 +315,14 @@ def _xlog_forward(log):
 
 
 def _xlogy_backward(g, x, y, out):
-    nonzero = pw.ne(x, 0).to(g._dtype)
-    return g * xlogy(nonzero, y), (g * x / y if y.__class__ is Tensor else None)
+    # PyTorch's rule: xlogy(g, y), 0 where x is 0 and y outside log's domain
+    outside = pw.eq(x, 0) & (pw.le(y, 0.0) if y.__class__ is Tensor else (y <= 0))
+    return pw.where(outside, 0.0, xlogy(g, y)), (g * x / y if y.__class__ is Tensor else None)
 
 
 def _xlog1py_backward(g, x, y, out):
-    nonzero = pw.ne(x, 0).to(g._dtype)
-    return g * xlog1py(nonzero, y), (g * x / (y + 1.0) if y.__class__ is Tensor else None)
+    outside = pw.eq(x, 0) & (pw.le(y, -1.0) if y.__class__ is Tensor else (y <= -1))
+    return pw.where(outside, 0.0, xlog1py(g, y)), (g * x / (y + 1.0) if y.__class__ is Tensor else None)
 
 
 _XLOGY = {i: binary("xlogy", f"XlogyBackward{i}", _xlog_forward(pw.log), _xlogy_backward) for i in range(3)}

@@ -94,6 +94,7 @@ def _asinh(x: Tensor) -> Tensor:
 def _acosh(x: Tensor) -> Tensor:
     t = x - 1.0  # exact near 1, where acosh is steep
     near = pw.log1p(t + pw.sqrt(t * (t + 2.0)))
+    near = pw.where(pw.lt(x, 1.0), math.nan, near)  # t (t + 2) is positive again below -1
     return pw.where(pw.gt(x, _HUGE), pw.log(x) + _LN2, near)
 
 
