@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...autograd.grad_mode import no_grad
 from .. import autocast_state, dtypes
 from .pointwise import _saved
-from .support import Tensor, binary_operands, broadcast_buffers, cast_tensor, float_operand, grad_state, sum_to_shape
+from .support import Tensor, binary_operands, cast_tensor, float_operand, grad_state, sum_to_shape
 
 _LOW_PRECISION = (dtypes.float16, dtypes.bfloat16)
 _autocast = autocast_state.local
@@ -60,15 +60,6 @@ def floating_operands(a, b, name: str):
     return x, y, dtype
 
 
-def primitive_forward(primitive_call):
-    """A binary forward from ``primitive_call(x_tensor, y_tensor_or_scalar, xb, yb)`` on buffers
-    broadcast as the backend needs."""
-    def forward(x: Tensor, y, name: str):
-        xb, yb = broadcast_buffers(x, y, name)
-        return primitive_call(x, y, xb, yb)
-    return forward
-
-
 def binary(name: str, grad_name: str, forward, backward=None, *, uses_output: bool = False,
            to_float: bool = True):
     """An op of two operands (a Tensor and a Tensor or Python number) with broadcasting and type
@@ -96,8 +87,3 @@ def binary(name: str, grad_name: str, forward, backward=None, *, uses_output: bo
 
     op.__name__ = name
     return op
-
-
-def expanded(g: Tensor, shape) -> Tensor:
-    """``g`` as a tensor of ``shape`` (zero gradients of broadcast operands need a full shape)."""
-    return g if tuple(g.shape) == tuple(shape) else g.expand(shape)
