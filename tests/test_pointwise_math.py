@@ -545,6 +545,18 @@ def test_special_namespace_names_match_torch():
 
 # ----- the optional primitives' composites (what a backend without them gets) ---------------------------
 OPTIONAL = {
+    "asin": (lambda lib, x: lib.asin(x), lambda: np.concatenate([unit(40, dtype=np.float64), SPECIAL])),
+    "acos": (lambda lib, x: lib.acos(x), lambda: np.concatenate([unit(40, dtype=np.float64), SPECIAL])),
+    "sinh": (lambda lib, x: lib.sinh(x), lambda: np.concatenate([real(40, dtype=np.float64, scale=8), SPECIAL,
+                                                                [88.5, -89.4, 709.5, 710.4]])),
+    "cosh": (lambda lib, x: lib.cosh(x), lambda: np.concatenate([real(40, dtype=np.float64, scale=8), SPECIAL,
+                                                                [88.5, -89.4, 709.5, -710.4]])),
+    "asinh": (lambda lib, x: lib.asinh(x), lambda: np.concatenate([real(40, dtype=np.float64, scale=8), SPECIAL,
+                                                                  [1e20, -3e38, 1e300]])),
+    "acosh": (lambda lib, x: lib.acosh(x), lambda: np.concatenate([positive(40, dtype=np.float64, low=1, high=9),
+                                                                  SPECIAL, [1 + 1e-7, 1e20, 1e300]])),
+    "atanh": (lambda lib, x: lib.atanh(x), lambda: np.concatenate([unit(40, dtype=np.float64), SPECIAL,
+                                                                  [1 - 1e-7, -1 + 1e-12]])),
     "atan": (lambda lib, x: lib.atan(x), lambda: np.concatenate([real(40, dtype=np.float64, scale=8), SPECIAL])),
     "atan2": (lambda lib, x: lib.atan2(x, x[::-1].copy() if isinstance(x, np.ndarray) else x.flip(0)),
               lambda: np.concatenate([real(40, dtype=np.float64), SPECIAL])),
@@ -584,7 +596,7 @@ def test_composites_of_optional_primitives_agree_with_the_primitives(name, dtype
     np.testing.assert_allclose(composite.double().numpy(), primitive, rtol=rtol, atol=rtol * 1e-2)
     # and the gradient flows through the composite like through the primitive
     if dtype == np.float64 and name != "atan2":
-        leaf = unigrad.tensor(np.array([0.3, 0.7]), requires_grad=True)
+        leaf = unigrad.tensor(np.array([0.3, 0.7]) + (1.0 if name == "acosh" else 0.0), requires_grad=True)
         fn(unigrad, leaf).sum().backward()
         assert np.all(np.isfinite(leaf.grad.numpy()))
 

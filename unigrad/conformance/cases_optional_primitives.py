@@ -18,10 +18,10 @@ def _on(backend, array, dtype):
     return Tensor._make(backend.from_numpy(array), dt.as_dtype(dtype), device, backend)
 
 
-def _optional(name, domain="real", scale=1.0, dtypes=FLOATS, kind="transcendental"):
+def _optional(name, domain="real", scale=1.0, offset=0.0, dtypes=FLOATS, kind="transcendental"):
     def run(backend, rng, dtype):
         from ..api.ops.optional_primitives import call
-        x = (_rand(rng, (3, 5), dtype, domain).astype(np.float64) * scale).astype(dtype)
+        x = (_rand(rng, (3, 5), dtype, domain).astype(np.float64) * scale + offset).astype(dtype)
         return (call(name, _on(backend, x, dtype)),), (x,), lambda v: (getattr(_REFERENCE, name)(v),)
     return name, run, kind, dtypes
 
@@ -34,7 +34,9 @@ def _optional_atan2(backend, rng, dtype):
 
 
 PRIMITIVE_CASES = [
-    _optional("atan", scale=3.0), ("atan2", _optional_atan2, "transcendental", FLOATS),
+    _optional("asin", scale=0.49), _optional("acos", scale=0.49), _optional("sinh", scale=2.0),
+    _optional("cosh", scale=2.0), _optional("asinh", scale=3.0), _optional("acosh", "positive", offset=1.0),
+    _optional("atanh", scale=0.49), _optional("atan", scale=3.0), ("atan2", _optional_atan2, "transcendental", FLOATS),
     _optional("erfc", scale=3.0), _optional("erfinv", "real", scale=0.49),
     _optional("lgamma", scale=3.0), _optional("digamma", scale=3.0),
 ]

@@ -27,15 +27,18 @@ def _binary(name, fn, domains=("real", "real"), kind="transcendental", primitive
 
 CASES = [
     # inverse trigonometric and hyperbolic
-    _unary("asin", lambda lib, x: lib.asin(x), "unit", primitives=("atan", "sqrt", "div"), dtypes=FLOATS),
-    _unary("acos", lambda lib, x: lib.acos(x), "unit", primitives=("atan", "sqrt", "div")),
+    _unary("asin", lambda lib, x: lib.asin(x), "unit", primitives=("asin",), dtypes=FLOATS,
+           classes=_PRIMITIVE_CLASSES),
+    _unary("acos", lambda lib, x: lib.acos(x), "unit", primitives=("acos",), classes=_PRIMITIVE_CLASSES),
     _unary("atan", lambda lib, x: lib.atan(x * 4), primitives=("atan",), dtypes=FLOATS,
            classes=_PRIMITIVE_CLASSES),
     _binary("atan2", lambda lib, a, b: lib.atan2(a, b), primitives=("atan2",), dtypes=FLOATS,
             classes=_BINARY_CLASSES + ("noncontiguous",)),
-    _unary("sinh_cosh", lambda lib, x: (lib.sinh(x * 4), lib.cosh(x * 4)), primitives=("expm1", "exp")),
-    _unary("asinh_atanh", lambda lib, x: (lib.asinh(x * 4), lib.atanh(x * 0.5)), primitives=("log1p", "sqrt")),
-    _unary("acosh", lambda lib, x: lib.acosh(x + 1.0), "positive", primitives=("log1p", "sqrt")),
+    _unary("sinh_cosh", lambda lib, x: (lib.sinh(x * 4), lib.cosh(x * 4)), primitives=("sinh", "cosh"),
+           dtypes=FLOATS, classes=_PRIMITIVE_CLASSES),
+    _unary("asinh_atanh", lambda lib, x: (lib.asinh(x * 4), lib.atanh(x * 0.5)), primitives=("asinh", "atanh"),
+           classes=_PRIMITIVE_CLASSES),
+    _unary("acosh", lambda lib, x: lib.acosh(x + 1.0), "positive", primitives=("acosh",)),
     _unary("tan", lambda lib, x: lib.tan(x * 0.5), primitives=("sin", "cos", "div")),
     _unary("deg2rad_rad2deg", lambda lib, x: (lib.deg2rad(x * 64), lib.rad2deg(x)), kind="rounded",
            primitives=("mul",)),

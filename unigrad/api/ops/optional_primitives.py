@@ -1,7 +1,8 @@
-"""The optional element-wise primitives (``Backend.atan``, ``atan2``, ``erfc``, ``erfinv``,
-``lgamma``, ``digamma``): an op calls the backend's own when it has one, else the composite here,
-built from required primitives with the approximations the NumPy backend uses
-(``unigrad.backends.special_coefficients``), so the two agree to a few units in the last place.
+"""The optional element-wise primitives (``Backend.asin`` ... ``Backend.digamma``): an op calls
+the backend's own when it has one, else a composite built from required primitives: here for
+atan, atan2 and the special functions (with the approximations the NumPy backend uses,
+``unigrad.backends.special_coefficients``, so the two agree to a few units in the last place), in
+``trigonometric`` for the other inverse trigonometric and hyperbolic functions.
 
 Composites evaluate every piece of a piecewise approximation on the whole tensor and select with
 ``where`` (no host synchronisation); float16 and bfloat16 are composed in float32 and rounded once.
@@ -29,8 +30,8 @@ def call(name: str, *tensors: Tensor):
     with no_grad():
         detached = [t.detach() for t in tensors]
         if first._dtype in _LOW_PRECISION:
-            return _COMPOSITES[name](*(t.float() for t in detached)).to(first._dtype)._buf
-        return _COMPOSITES[name](*detached)._buf
+            return COMPOSITES[name](*(t.float() for t in detached)).to(first._dtype)._buf
+        return COMPOSITES[name](*detached)._buf
 
 
 # ----- building blocks ---------------------------------------------------------------------------
@@ -175,5 +176,6 @@ def digamma_composite(x: Tensor) -> Tensor:
     return pw.where(pw.eq(x, 0), zero, result)
 
 
-_COMPOSITES = {"atan": atan_composite, "atan2": atan2_composite, "erfc": erfc_composite,
-               "erfinv": erfinv_composite, "lgamma": lgamma_composite, "digamma": digamma_composite}
+#: name -> composite of detached float32/float64 tensors (``trigonometric`` adds its own)
+COMPOSITES = {"atan": atan_composite, "atan2": atan2_composite, "erfc": erfc_composite,
+              "erfinv": erfinv_composite, "lgamma": lgamma_composite, "digamma": digamma_composite}

@@ -1,9 +1,9 @@
 """Inverse trigonometric and hyperbolic functions, each next to its gradient.
 
-``atan`` and ``atan2`` are optional primitives (see ``optional_primitives``); the others are
-composites chosen for accuracy near their edges: ``asin`` and ``acos`` through ``atan`` of a ratio
-whose factors are exact near +-1, the hyperbolic functions through ``expm1``/``log1p`` (no
-cancellation near 0) with overflow handled where the result is still finite.
+All are optional primitives (see ``optional_primitives``). The composites a backend without them
+gets are chosen for accuracy near the edges: ``asin`` and ``acos`` through ``atan`` of a ratio whose
+factors are exact near +-1, the hyperbolic functions through ``expm1``/``log1p`` (no cancellation
+near 0) with overflow handled where the result is still finite.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 from .. import autocast_state
 from . import pointwise as pw
 from .elementwise_builders import binary, composite, unary
-from .optional_primitives import call
+from .optional_primitives import COMPOSITES, call
 from .support import Tensor, broadcast_shapes, to_tensor_like
 
 _LN2 = math.log(2.0)
@@ -38,9 +38,9 @@ def _acos(x: Tensor) -> Tensor:
     return 2.0 * _atan(pw.sqrt((1.0 - x) / (1.0 + x)))  # -1 -> 2 atan(inf) = pi
 
 
-asin = unary("asin", "AsinBackward0", composite(_asin), lambda g, x, y: g * pw.rsqrt(1.0 - x * x),
+asin = unary("asin", "AsinBackward0", lambda x: call("asin", x), lambda g, x, y: g * pw.rsqrt(1.0 - x * x),
              autocast="asin")
-acos = unary("acos", "AcosBackward0", composite(_acos), lambda g, x, y: -g * pw.rsqrt(1.0 - x * x),
+acos = unary("acos", "AcosBackward0", lambda x: call("acos", x), lambda g, x, y: -g * pw.rsqrt(1.0 - x * x),
              autocast="acos")
 atan = unary("atan", "AtanBackward0", lambda x: call("atan", x), lambda g, x, y: g / (x * x + 1.0))
 
@@ -103,11 +103,13 @@ def _atanh(x: Tensor) -> Tensor:
     return _signed(0.5 * pw.log1p(2.0 * a / (1.0 - a)), x)
 
 
-sinh = unary("sinh", "SinhBackward0", composite(_sinh), lambda g, x, y: g * cosh(x), autocast="sinh")
-cosh = unary("cosh", "CoshBackward0", composite(_cosh), lambda g, x, y: g * sinh(x), autocast="cosh")
-asinh = unary("asinh", "AsinhBackward0", composite(_asinh), lambda g, x, y: g * pw.rsqrt(x * x + 1.0))
-acosh = unary("acosh", "AcoshBackward0", composite(_acosh), lambda g, x, y: g * pw.rsqrt(x * x - 1.0))
-atanh = unary("atanh", "AtanhBackward0", composite(_atanh), lambda g, x, y: g / (1.0 - x * x))
+COMPOSITES.update(asin=_asin, acos=_acos, sinh=_sinh, cosh=_cosh, asinh=_asinh, acosh=_acosh, atanh=_atanh)
+
+sinh = unary("sinh", "SinhBackward0", lambda x: call("sinh", x), lambda g, x, y: g * cosh(x), autocast="sinh")
+cosh = unary("cosh", "CoshBackward0", lambda x: call("cosh", x), lambda g, x, y: g * sinh(x), autocast="cosh")
+asinh = unary("asinh", "AsinhBackward0", lambda x: call("asinh", x), lambda g, x, y: g * pw.rsqrt(x * x + 1.0))
+acosh = unary("acosh", "AcoshBackward0", lambda x: call("acosh", x), lambda g, x, y: g * pw.rsqrt(x * x - 1.0))
+atanh = unary("atanh", "AtanhBackward0", lambda x: call("atanh", x), lambda g, x, y: g / (1.0 - x * x))
 
 
 # ----- angle conversion ------------------------------------------------------------------------------

@@ -173,8 +173,29 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.remainder(a, _operand(a, b), out=out))
 
     # optional element-wise primitives
+    def asin(self, x, out=None):
+        return _array(self.xp.arcsin(x, out=out))
+
+    def acos(self, x, out=None):
+        return _array(self.xp.arccos(x, out=out))
+
     def atan(self, x, out=None):
         return _array(self.xp.arctan(x, out=out))
+
+    def sinh(self, x, out=None):
+        return _array(self.xp.sinh(x, out=out))
+
+    def cosh(self, x, out=None):
+        return _array(self.xp.cosh(x, out=out))
+
+    def asinh(self, x, out=None):
+        return _array(self.xp.arcsinh(x, out=out))
+
+    def acosh(self, x, out=None):
+        return _array(self.xp.arccosh(x, out=out))
+
+    def atanh(self, x, out=None):
+        return _array(self.xp.arctanh(x, out=out))
 
     def atan2(self, a, b, out=None):
         return _array(self.xp.arctan2(a, _operand(a, b), out=out))
@@ -423,7 +444,8 @@ class NumpyBackend(ArrayModuleBackend):
     sqrt, sin, cos, tanh, floor, round = (_unary(f) for f in (np.sqrt, np.sin, np.cos, np.tanh, np.floor, np.round))
     add, sub, mul, div = (_binary(f) for f in (np.add, np.subtract, np.multiply, np.true_divide))
     pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
-    atan, atan2 = _unary(np.arctan), _binary(np.arctan2)
+    asin, acos, atan, atan2 = _unary(np.arcsin), _unary(np.arccos), _unary(np.arctan), _binary(np.arctan2)
+    sinh, cosh, asinh, acosh, atanh = (_unary(f) for f in (np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh))
     erf, erfc, erfinv = (_special(f) for f in (special.erf, special.erfc, special.erfinv))
     lgamma, digamma = _special(special.lgamma), _special(special.digamma)
 

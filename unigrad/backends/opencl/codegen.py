@@ -118,8 +118,9 @@ _FLOAT_UNARY = {
     "round": "rint(a)", "abs": "fabs(a)", "neg": "-a",
     "sigmoid": "(a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)))",
     # the optional special primitives: OpenCL C built-ins, and helpers for erfinv and digamma
-    "atan": "atan(a)", "erfc": "erfc(a)", "lgamma": "lgamma(a)", "erfinv": "erfinv_w(a)",
-    "digamma": "digamma_w(a)",
+    "asin": "asin(a)", "acos": "acos(a)", "atan": "atan(a)", "sinh": "sinh(a)", "cosh": "cosh(a)",
+    "asinh": "asinh(a)", "acosh": "acosh(a)", "atanh": "atanh(a)", "erfc": "erfc(a)", "lgamma": "lgamma(a)",
+    "erfinv": "erfinv_w(a)", "digamma": "digamma_w(a)",
 }
 SPECIAL_HELPERS = ("erfinv", "digamma")  # ops whose helper functions a program must include
 
