@@ -1,6 +1,6 @@
 """Element-wise ops on floating-point representation and ordering: hypot, copysign, frac, sgn,
-signbit, heaviside, nan_to_num, fmax/fmin, float_power, ldexp, nextafter, clamp_min/clamp_max,
-positive and the isposinf family, each next to its gradient.
+signbit, angle, heaviside, nan_to_num, fmax/fmin, float_power, ldexp, frexp, nextafter,
+clamp_min/clamp_max, positive and the isposinf family, each next to its gradient.
 
 Built from primitives: the sign bit of a zero is read through ``1/x`` (``-0.0`` gives ``-inf``);
 the sign bit of a NaN is not observable that way, so ``signbit`` and ``copysign`` treat every NaN
@@ -56,9 +56,10 @@ def _copysign_backward(g, x, y, out):
 
 def _copysign(x: Tensor, y) -> object:
     def compute(a, b):
-        negative = _sign_bit(b) if b.__class__ is Tensor else (math.copysign(1.0, b) < 0)
-        return pw.where(negative, -pw.abs(a), pw.abs(a)) if b.__class__ is Tensor else \
-            (-pw.abs(a) if negative else pw.abs(a))
+        magnitude = pw.abs(a)
+        if b.__class__ is Tensor:
+            return pw.where(_sign_bit(b), -magnitude, magnitude)
+        return -magnitude if math.copysign(1.0, b) < 0 else magnitude
     return composite(compute)(x, y) if y.__class__ is Tensor else composite(lambda a: compute(a, y))(x)
 
 

@@ -35,7 +35,7 @@ def call(name: str, *tensors: Tensor):
 
 
 # ----- building blocks ---------------------------------------------------------------------------
-def _horner(x: Tensor, coefficients) -> Tensor:
+def horner(x: Tensor, coefficients) -> Tensor:
     """``sum(c_k x**k)`` for coefficients from the highest power down."""
     p = x * coefficients[0] + coefficients[1]
     for c in coefficients[2:]:
@@ -60,7 +60,7 @@ def atan_composite(x: Tensor) -> Tensor:
     middle = pw.gt(a, 0.66) & ~big
     t = pw.where(big, -1.0 / a, pw.where(middle, (a - 1.0) / (a + 1.0), a))
     z = t * t
-    core = t + t * z * _horner(z, C.ATAN_P) / _horner(z, C.ATAN_Q)
+    core = t + t * z * horner(z, C.ATAN_P) / horner(z, C.ATAN_Q)
     big, middle = big.to(x._dtype), middle.to(x._dtype)  # 1.0 / 0.0 in x's dtype
     base = big * (math.pi / 2) + middle * (math.pi / 4)
     extra = big * C.ATAN_MORE_BITS + middle * (C.ATAN_MORE_BITS / 2)
@@ -91,11 +91,11 @@ def _exp_minus_square(y: Tensor) -> Tensor:
 
 def erfc_composite(x: Tensor) -> Tensor:
     z = x * x
-    near = 1.0 - x * _horner(z, C.CODY_A) / _horner(z, C.CODY_B)
+    near = 1.0 - x * horner(z, C.CODY_A) / horner(z, C.CODY_B)
     y = pw.clamp(pw.abs(x), max=30.0)  # erfc(30) underflows; inf would give inf - inf
     w = 1.0 / (y * y)
-    far = (1.0 / math.sqrt(math.pi) - w * _horner(w, C.CODY_P) / _horner(w, C.CODY_Q)) / y
-    middle = _horner(y, C.CODY_C) / _horner(y, C.CODY_D)
+    far = (1.0 / math.sqrt(math.pi) - w * horner(w, C.CODY_P) / horner(w, C.CODY_Q)) / y
+    middle = horner(y, C.CODY_C) / horner(y, C.CODY_D)
     tail = pw.where(pw.le(y, 4.0), middle, far) * _exp_minus_square(y)
     tail = pw.where(pw.lt(x, 0), 2.0 - tail, tail)
     return pw.where(pw.le(pw.abs(x), C.CODY_SMALL), near, tail)
@@ -108,7 +108,7 @@ def erfinv_composite(x: Tensor) -> Tensor:
     root = pw.sqrt(w)
     result = None
     for bound, shift, uses_root, coefficients in reversed(pieces):
-        value = _horner((root if uses_root else w) - shift, coefficients)
+        value = horner((root if uses_root else w) - shift, coefficients)
         result = value if result is None else pw.where(pw.lt(w, bound), value, result)
     return pw.where(pw.eq(pw.abs(x), 1.0), x * math.inf, result * x)
 
@@ -116,7 +116,7 @@ def erfinv_composite(x: Tensor) -> Tensor:
 # ----- lgamma ----------------------------------------------------------------------------------------
 def _lgamma_two_plus(t: Tensor) -> Tensor:
     """``lgamma(2 + t)`` for ``|t| <= 1/2``."""
-    return t * _horner(t, C.LGAMMA_NEAR_TWO)
+    return t * horner(t, C.LGAMMA_NEAR_TWO)
 
 
 def _lgamma_positive(y: Tensor) -> Tensor:
@@ -131,7 +131,7 @@ def _lgamma_positive(y: Tensor) -> Tensor:
     shifted = _lgamma_two_plus(u - 2.0) + pw.log(product)
     s = pw.clamp(y, min=7.0)
     log_s = pw.log(s)
-    stirling = s * (log_s - 1.0) - 0.5 * log_s + 0.5 * math.log(2 * math.pi) + _horner(1.0 / (s * s), C.STIRLING) / s
+    stirling = s * (log_s - 1.0) - 0.5 * log_s + 0.5 * math.log(2 * math.pi) + horner(1.0 / (s * s), C.STIRLING) / s
     return pw.where(pw.lt(y, 1.5), low, pw.where(pw.lt(y, 7.0), shifted, stirling))
 
 
@@ -153,11 +153,11 @@ def _digamma_positive(y: Tensor) -> Tensor:
         (C.DIGAMMA_ROOT32, C.DIGAMMA_NEAR_ROOT32)
 
     def around_root(v):
-        return (v - hi - lo) * _horner(v - 1.5, near_root)
+        return (v - hi - lo) * horner(v - 1.5, near_root)
 
     def asymptotic(v):
         z = 1.0 / (v * v)
-        return pw.log(v) - 0.5 / v - z * _horner(z, C.DIGAMMA_SERIES)
+        return pw.log(v) - 0.5 / v - z * horner(z, C.DIGAMMA_SERIES)
 
     below_one = around_root(y + 1.0) - 1.0 / y
     total = 1.0 / y

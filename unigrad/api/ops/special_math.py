@@ -7,6 +7,7 @@ normal-distribution helpers from erfc (so the tails keep their relative accuracy
 """
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -14,7 +15,7 @@ from ...backends import special_coefficients as C
 from .. import dtypes
 from . import pointwise as pw
 from .elementwise_builders import binary, composite, unary
-from .optional_primitives import call
+from .optional_primitives import call, horner
 from .support import Tensor, float_operand, grad_state
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -30,6 +31,10 @@ erfinv = unary("erfinv", "ErfinvBackward0", lambda x: call("erfinv", x),
                lambda g, x, y: g * pw.exp(y * y) * (_SQRT_PI / 2.0), uses_output=True, autocast="erfinv")
 
 
+# (-1)^k (2k-1)!! for k = 16 ... 0: erfcx(x) ~ sum of them times (2x^2)^-k, over x sqrt(pi)
+_ERFCX_SERIES = tuple((-1.0) ** k * math.prod(range(1, 2 * k, 2)) for k in range(16, -1, -1))
+
+
 def _erfcx(x: Tensor) -> Tensor:
     """``exp(x*x) erfc(x)``: directly up to a threshold (the square split so exp keeps its
     accuracy), then the asymptotic series ``1/(x sqrt(pi)) sum (-1)^k (2k-1)!! / (2x^2)^k``."""
@@ -40,20 +45,13 @@ def _erfcx(x: Tensor) -> Tensor:
     near = scale * x._like(call("erfc", near_x))
     far_x = pw.clamp(x, min=threshold)
     u = 1.0 / (2.0 * far_x * far_x)
-    series = _horner(u, [(-1.0) ** k * math.prod(range(1, 2 * k, 2)) for k in range(16, -1, -1)])
+    series = horner(u, _ERFCX_SERIES)
     far = series / (far_x * _SQRT_PI)
     return pw.where(pw.gt(x, threshold), far, pw.where(pw.eq(x, -math.inf), math.inf, near))
 
 
 erfcx = unary("erfcx", "SpecialErfcxBackward0", composite(_erfcx),
               lambda g, x, y: (2.0 * x * y - 2.0 / _SQRT_PI) * g, uses_output=True)
-
-
-def _horner(x: Tensor, coefficients) -> Tensor:
-    p = x * coefficients[0] + coefficients[1]
-    for c in coefficients[2:]:
-        p = p * x + c
-    return p
 
 
 # ----- the normal distribution ---------------------------------------------------------------------
@@ -83,11 +81,11 @@ def _ndtri(p: Tensor) -> Tensor:
     q = pw.where(upper, 1.0 - p, p)
     y = p - 0.5
     y2 = y * y
-    middle = (y + y * (y2 * _horner(y2, C.NDTRI_P0) / _horner(y2, C.NDTRI_Q0))) * _SQRT_2PI
+    middle = (y + y * (y2 * horner(y2, C.NDTRI_P0) / horner(y2, C.NDTRI_Q0))) * _SQRT_2PI
     t = pw.sqrt(-2.0 * pw.log(pw.clamp(q, max=edge)))
     z = 1.0 / t
-    correction = pw.where(pw.lt(t, 8.0), z * _horner(z, C.NDTRI_P1) / _horner(z, C.NDTRI_Q1),
-                          z * _horner(z, C.NDTRI_P2) / _horner(z, C.NDTRI_Q2))
+    correction = pw.where(pw.lt(t, 8.0), z * horner(z, C.NDTRI_P1) / horner(z, C.NDTRI_Q1),
+                          z * horner(z, C.NDTRI_P2) / horner(z, C.NDTRI_Q2))
     tail = t - pw.log(t) / t - correction
     tail = pw.where(upper, tail, -tail)
     result = pw.where(pw.gt(q, edge), middle, tail)
@@ -118,16 +116,23 @@ def _hurwitz_zeta(s: int, q: Tensor) -> Tensor:
     for k in range(1, _ZETA_TERMS):
         total = total + pw.pow(q + k, -s)
     w = q + _ZETA_TERMS
-    coefficients, rising = [], Fraction(s)  # B_2j / (2j)! * s (s+1) ... (s+2j-2)
-    for j, bernoulli in enumerate(_BERNOULLI, start=1):
-        coefficients.append(float(bernoulli / math.factorial(2 * j) * rising))
-        rising *= (s + 2 * j - 1) * (s + 2 * j)
     u = 1.0 / w
-    tail = w * (1.0 / (s - 1)) + 0.5 + u * _horner(u * u, coefficients[::-1])
+    tail = w * (1.0 / (s - 1)) + 0.5 + u * horner(u * u, _euler_maclaurin(s))
     return total + pw.pow(w, -s) * tail
 
 
-def _cot_derivative(n: int) -> list:
+@functools.lru_cache(maxsize=None)
+def _euler_maclaurin(s: int) -> tuple:
+    """``B_2j / (2j)! * s (s+1) ... (s+2j-2)`` for j = 12 ... 1 (a polynomial in ``1/w^2``)."""
+    coefficients, rising = [], Fraction(s)
+    for j, bernoulli in enumerate(_BERNOULLI, start=1):
+        coefficients.append(float(bernoulli / math.factorial(2 * j) * rising))
+        rising *= (s + 2 * j - 1) * (s + 2 * j)
+    return tuple(reversed(coefficients))
+
+
+@functools.lru_cache(maxsize=None)
+def _cot_derivative(n: int) -> tuple:
     """Integer coefficients (highest power first) of P_n with ``d^n/dz^n cot z = P_n(cot z)``."""
     p = [1, 0]  # P_0(c) = c, lowest power last
     for _ in range(n):
@@ -138,7 +143,7 @@ def _cot_derivative(n: int) -> list:
             product[i] -= c
             product[i + 2] -= c
         p = product
-    return p
+    return tuple(float(c) for c in p)
 
 
 def _polygamma_positive(n: int, x: Tensor) -> Tensor:
@@ -153,7 +158,7 @@ def _polygamma(n: int, x: Tensor) -> Tensor:
     direct = _polygamma_positive(n, pw.where(positive, x, 1.0))
     cot = 1.0 / pw.tan(math.pi * (x - pw.round(x)))
     reflected = _polygamma_positive(n, pw.where(positive, 1.0, 1.0 - x)) * ((-1.0) ** n) \
-        - _horner(cot, [float(c) for c in _cot_derivative(n)]) * math.pi ** (n + 1)
+        - horner(cot, _cot_derivative(n)) * math.pi ** (n + 1)
     result = pw.where(positive, direct, reflected)
     pole = math.inf if n % 2 else -math.inf
     result = pw.where(pw.le(x, 0.0) & pw.eq(x, pw.floor(x)), pole, result)
