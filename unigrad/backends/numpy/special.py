@@ -249,11 +249,6 @@ _HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
 
 
-def _lgamma_two_plus(t):
-    """``lgamma(2 + t)`` for ``|t| <= 1/2``, from ``t`` itself (``2 + t`` would round it)."""
-    return t * _horner(t, C.LGAMMA_NEAR_TWO)
-
-
 def _lgamma_stirling(y):
     z = 1.0 / (y * y)
     log_y = np.log(y)
@@ -261,25 +256,25 @@ def _lgamma_stirling(y):
     return y * (log_y - 1.0) - 0.5 * log_y + _HALF_LOG_TWO_PI + _horner(z, C.STIRLING) / y
 
 
-def _lgamma_shifted_down(y):
-    """``2.5 <= y < 7``: ``lgamma(u) + log(u (u+1) ... (y-1))`` with ``u = y - n`` in [1.5, 2.5)."""
-    n = np.floor(y - 1.5)
-    u = y - n
-    product = u.copy()
-    for k in range(1, 5):
-        product *= np.where(n > k, u + k, 1.0)
-    return _lgamma_two_plus(u - 2.0) + np.log(product)
+def _lgamma_near(y):
+    """``0 < y < 7`` by recurrence to ``u = y - n`` in [1.5, 2.5): ``lgamma(u) + log(u (u+1) ...
+    (y-1))`` for n > 0, ``lgamma(y + 1) - log(y)`` and ``lgamma(y + 2) - log(y (y+1))`` for n = -1,
+    -2. ``t = y - (n + 2) = u - 2`` is exact, so the zeros at 1 and 2 keep full relative accuracy."""
+    n = np.clip(np.floor(y - 1.5), -2.0, 5.0)
+    t = y - (n + 2.0)
+    u = t + 2.0
+    # u (u+1) ... (u+n-1) for n > 0 and 1 otherwise; masks multiply (cheaper than where)
+    factors = np.ones_like(y)
+    for k in range(5):
+        factors *= 1.0 + (n > k) * (u + (k - 1.0))
+    below = y * (1.0 + (n < -1.0) * y)  # y (y+1) for n = -2, y for n = -1
+    return t * _horner(t, C.LGAMMA_NEAR_TWO) + np.log(factors) - (n < 0.0) * np.log(below)
 
 
 def _lgamma_positive(y):
-    """lgamma for ``y >= 0.5`` (and inf, NaN)."""
-    low, high = y < 1.5, y >= 2.5
-    stirling = y >= 7.0
-    return _piecewise(y, [
-        (low, lambda v: _lgamma_two_plus(v - 1.0) - np.log(v)),  # lgamma(v + 1) - log v
-        (~low & ~high, lambda v: _lgamma_two_plus(v - 2.0)),
-        (high & ~stirling, _lgamma_shifted_down),
-        (stirling | np.isnan(y), _lgamma_stirling)])
+    """lgamma for ``y > 0`` (and inf, NaN)."""
+    near = y < 7.0
+    return _piecewise(y, [(near, _lgamma_near), (~near, _lgamma_stirling)])
 
 
 def _sin_pi_abs(x):
@@ -288,17 +283,13 @@ def _sin_pi_abs(x):
 
 
 def _lgamma64(x):
-    positive = x >= 0.5
-    small = (x > 0.0) & ~positive
+    positive = x > 0.0
 
     def reflected(v):  # x <= 0: lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x); poles are inf
         value = _LOG_PI - np.log(_sin_pi_abs(v)) - _lgamma_positive(1.0 - v)
         return np.where(v == np.floor(v), np.inf, value)
 
-    result = _piecewise(x, [
-        (positive | np.isnan(x), _lgamma_positive),
-        (small, lambda v: _lgamma_two_plus(v) - np.log(v * (v + 1.0))),  # lgamma(v + 2) - ...
-        (~positive & ~small & ~np.isnan(x), reflected)])
+    result = _piecewise(x, [(positive | np.isnan(x), _lgamma_positive), (~positive & ~np.isnan(x), reflected)])
     return np.where(np.isinf(x), np.inf, result)
 
 
