@@ -130,6 +130,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_data_more.py",
     "test_nn_init.py",
     "test_nn_utils.py",
+    "test_pointwise_math.py",
 ]
 
 

@@ -10,6 +10,8 @@ import math as _math
 
 __version__ = "0.1.0"
 
+import math as _math  # noqa: E402
+
 from . import autograd, backends  # noqa: E402
 from .api import methods as _methods  # noqa: E402,F401  (attaches Tensor methods)
 from .api.creation import (  # noqa: E402
@@ -109,6 +111,7 @@ from .api.ops.statistics import aminmax, corrcoef, cov, nanmean, nansum, std_mea
 from .api.ops.strided import as_strided, as_strided_scatter, narrow_copy, ravel  # noqa: E402
 from .api.ops.strided import COPIES as _COPIES  # noqa: E402
 from . import linalg  # noqa: E402
+from .api.pointwise_api import *  # noqa: E402,F401,F403  (element-wise math: functions, methods, aliases)
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402
@@ -131,6 +134,8 @@ from .serialization import load, save  # noqa: E402
 from . import compiler, jit, multiprocessing, random, testing, version  # noqa: E402
 from .compiler import compile  # noqa: E402
 from .amp import GradScaler  # noqa: E402
+
+from . import special  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
 globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)

@@ -50,6 +50,7 @@ GPU = {
     **{name: "fp32" for name in _LOSSES + (
         "exp", "expm1", "log", "log10", "log1p", "log2", "pow", "rpow", "rdiv", "reciprocal",
         "rsqrt", "tan", "softplus", "layer_norm", "group_norm", "norm", "normalize",
+        "acos", "asin", "cosh", "sinh", "erfinv",
         "cosine_similarity", "logsumexp", "sum", "prod", "cumsum", "softmax", "log_softmax",
         "softmin")},
     "binary_cross_entropy": "banned",
@@ -57,7 +58,7 @@ GPU = {
     **{name: "fp32" for name in ("cumprod", "dist", "pdist", "cdist", "renorm")},
     **{name: "promote" for name in ("cross", "vdot")},
     **{name: "promote" for name in ("addcdiv", "addcmul", "dot", "bilinear", "scatter_add",
-                                      "tensordot")},
+                                      "tensordot", "atan2")},
 }
 
 

@@ -25,7 +25,9 @@ _BITS = np.dtype(np.uint16)
 #: primitives whose result has the operands' dtype (rounded back to bfloat16)
 VALUE_PRIMITIVES = ("neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf",
                     "floor", "round", "add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                    "remainder", "where", "max", "min", "matmul", "sigmoid", "softmax", "log_softmax")
+                    "remainder", "where", "max", "min", "matmul", "sigmoid", "softmax", "log_softmax",
+                    "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "erfc",
+                    "erfinv", "lgamma", "digamma")
 #: primitives whose result dtype does not follow the operands (bool, int64, the requested dtype)
 OTHER_PRIMITIVES = ("eq", "lt", "argmax", "sum", "prod")
 

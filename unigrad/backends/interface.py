@@ -410,8 +410,41 @@ class Backend(abc.ABC):
     #: buffer object is saved as a storage of its own (values and strides survive, sharing does not)
     storage_position = None
 
+    # ----- optional element-wise primitives (None: the frontend composes them) -----------------
+    # Each takes floating buffers and an optional ``out`` like the unary primitives above, and
+    # returns ``x``'s dtype (16-bit floats may be computed in float32 and rounded once).
+    #: ``asin(x, out=None)``, ``acos(x, out=None)``: arcsine in [-pi/2, pi/2], arccosine in
+    #: [0, pi]; NaN outside [-1, 1]
+    asin = None
+    acos = None
+    #: ``atan(x, out=None) -> Buffer``: the arctangent, in [-pi/2, pi/2]
+    atan = None
+    #: ``atan2(a, b, out=None) -> Buffer``: the angle of the point ``(b, a)``, in [-pi, pi], as C's
+    #: ``atan2`` (signed zeros: ``atan2(+-0, -0) = +-pi``; ``atan2(inf, inf) = pi/4``); ``b`` may be
+    #: a Python float
+    atan2 = None
+    #: ``sinh``, ``cosh``, ``asinh``, ``acosh``, ``atanh`` ``(x, out=None) -> Buffer``: the
+    #: hyperbolic functions and their inverses (``acosh`` NaN below 1, ``atanh`` +-inf at +-1 and
+    #: NaN beyond); sinh and cosh finite wherever their value is
+    sinh = None
+    cosh = None
+    asinh = None
+    acosh = None
+    atanh = None
+    #: ``erfc(x, out=None) -> Buffer``: ``1 - erf(x)`` with relative accuracy where erf is near 1
+    #: (down to underflow, about x = 26.5 in float64)
+    erfc = None
+    #: ``erfinv(x, out=None) -> Buffer``: the inverse of erf on (-1, 1); +-inf at +-1, NaN outside
+    erfinv = None
+    #: ``lgamma(x, out=None) -> Buffer``: ``log |Gamma(x)|``; +inf at 0, -1, -2, ... and at +-inf
+    lgamma = None
+    #: ``digamma(x, out=None) -> Buffer``: ``d/dx log Gamma(x)``; -inf at +0, +inf at -0, NaN at
+    #: the negative integers and at -inf
+    digamma = None
+
 
 REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))
 OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid", "max_pool", "fold", "scatter_reduce")
 #: primitives a backend may leave as None; the frontend then uses a composite of required ones
-OPTIONAL_PRIMITIVES = ("sort",)
+OPTIONAL_PRIMITIVES = ("sort", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh",
+                       "erfc", "erfinv", "lgamma", "digamma")

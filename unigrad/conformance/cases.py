@@ -410,3 +410,4 @@ CASES += _shape_linalg
 from .cases_nn_utils import CASES as _nn_utils, MODULE_CASES as _nn_utils_modules  # noqa: E402
 CASES += _nn_utils
 MODULE_CASES += _nn_utils_modules
+from .cases_pointwise_math import CASES as _pointwise_math; CASES += _pointwise_math  # noqa: E402,E702

@@ -501,15 +501,16 @@ def run_optional_primitives(device, dtype, seed):
     """Optional primitives agree exactly with the frontend's composite of required primitives
     (each switched off in turn to get the composite)."""
     result = table.Result("optional_primitives.vs_composite", "fast_path", dtype, "-", seed, "passed",
-                          primitives=OPTIONAL_PRIMITIVES,
+                          primitives=("sort",),
                           reproducer=f"unigrad conformance --device {device} --op '^optional_primitives' --dtype {dtype}")
     backend = registry.get_backend(unigrad.device(device))
     rng = np.random.default_rng(seed)
     x = unigrad.tensor(rng.standard_normal((5, 9)) * 5, dtype=getattr(unigrad, dtype), device=device)
+    checks = _optional_primitive_checks(x)  # the element-wise ones have cases of their own
     for name in OPTIONAL_PRIMITIVES:
-        if getattr(backend, name, None) is None:
+        if name not in checks or getattr(backend, name, None) is None:
             continue
-        check = _optional_primitive_checks(x)[name]
+        check = checks[name]
         ours = [_to_numpy(t) for t in check(x)]
         own = vars(backend).get(name, _NOT_SET)
         setattr(backend, name, None)
@@ -575,7 +576,7 @@ def plan(device, dtypes=None, op=None):
         add("fast_paths.vs_composite", dtype, "-", _job(run_fast_paths, device, dtype, 0), "fast_path",
             ("log_softmax", "softmax", "sigmoid"))
         add("optional_primitives.vs_composite", dtype, "-", _job(run_optional_primitives, device, dtype, 0),
-            "fast_path", OPTIONAL_PRIMITIVES)
+            "fast_path", ("sort",))
         add("checkpoint.round_trip", dtype, "-", _job(run_checkpoint, device, dtype, 0), "semantics",
             ("as_strided", "to_numpy", "from_numpy"))
     return jobs, skips

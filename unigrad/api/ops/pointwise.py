@@ -196,19 +196,35 @@ def square(x: Tensor) -> Tensor:
     return mul(x, x)
 
 
-@autocast_op("log2")
-def log2(x: Tensor) -> Tensor:
-    return log(x) * (1.0 / math.log(2.0))
+def _scaled_log(base: float, name: str):
+    scale = 1.0 / math.log(base)
+
+    def op(x: Tensor) -> Tensor:
+        x = float_operand(x)
+        b = x._backend
+        out = _new(x, b.mul(b.log(x._buf), scalar_for(scale, x._dtype)))
+        if x._requires_grad and grad_state.enabled:
+            out._attach(name, lambda g: (g / (x * math.log(base)),), (x,), (x,))
+        return out
+
+    op.__name__ = name[:5].lower()
+    return op
 
 
-@autocast_op("log10")
-def log10(x: Tensor) -> Tensor:
-    return log(x) * (1.0 / math.log(10.0))
+log2 = autocast_op("log2")(_scaled_log(2.0, "Log2Backward0"))
+log10 = autocast_op("log10")(_scaled_log(10.0, "Log10Backward0"))
 
 
 @autocast_op("tan")
 def tan(x: Tensor) -> Tensor:
-    return sin(x) / cos(x)
+    """``sin(x) / cos(x)``."""
+    x = float_operand(x)
+    b = x._backend
+    out = _new(x, b.div(b.sin(x._buf), b.cos(x._buf)))
+    if x._requires_grad and grad_state.enabled:
+        y = _saved(out)
+        out._attach("TanBackward0", lambda g: (g * (y * y + 1),), (x,), (y,))
+    return out
 
 
 # ----- binary --------------------------------------------------------------------------------------

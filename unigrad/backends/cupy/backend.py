@@ -249,6 +249,36 @@ class CupyBackend(ArrayModuleBackend):
         from cupyx.scipy import special
         return special.erf(x, out=out) if out is not None else special.erf(x)
 
+    # ----- optional special functions: cupyx.scipy.special's kernels (atan, atan2 are CuPy's) ---
+    def _scipy_special(self, name, x, out):
+        """``cupyx.scipy.special.<name>`` of ``x`` in ``x``'s dtype (float16 computed in float32)."""
+        from cupyx.scipy import special
+        result = getattr(special, name)(x.astype(self.xp.float32) if x.dtype == self.xp.float16 else x)
+        return self._into(result, x.dtype, out)
+
+    def _into(self, result, dtype, out):
+        if result.dtype != dtype:
+            result = result.astype(dtype)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    def erfc(self, x, out=None):
+        return self._scipy_special("erfc", x, out)
+
+    def erfinv(self, x, out=None):
+        return self._scipy_special("erfinv", x, out)
+
+    def lgamma(self, x, out=None):
+        values = self._scipy_special("gammaln", x, None)
+        # SciPy's gammaln(-inf) is -inf; PyTorch's lgamma (and C's) is +inf there
+        return self._into(self.xp.where(self.xp.isinf(x), self.xp.asarray(self.xp.inf, values.dtype), values),
+                          x.dtype, out)
+
+    def digamma(self, x, out=None):
+        return self._scipy_special("digamma", x, out)
+
     def dlpack(self, x):
         return x  # CuPy arrays export device memory directly
 

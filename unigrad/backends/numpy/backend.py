@@ -143,11 +143,7 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.tanh(x, out=out))
 
     def erf(self, x, out=None):
-        result = special.erf(self.xp, x)
-        if out is None:
-            return result
-        self.xp.copyto(out, result)
-        return out
+        return special.erf(x, out)  # NumPy-only: the CuPy backend overrides the special functions
 
     def floor(self, x, out=None):
         return _array(self.xp.floor(x, out=out))
@@ -178,6 +174,46 @@ class ArrayModuleBackend(Backend):
 
     def remainder(self, a, b, out=None):
         return _array(self.xp.remainder(a, _operand(a, b), out=out))
+
+    # optional element-wise primitives
+    def asin(self, x, out=None):
+        return _array(self.xp.arcsin(x, out=out))
+
+    def acos(self, x, out=None):
+        return _array(self.xp.arccos(x, out=out))
+
+    def atan(self, x, out=None):
+        return _array(self.xp.arctan(x, out=out))
+
+    def sinh(self, x, out=None):
+        return _array(self.xp.sinh(x, out=out))
+
+    def cosh(self, x, out=None):
+        return _array(self.xp.cosh(x, out=out))
+
+    def asinh(self, x, out=None):
+        return _array(self.xp.arcsinh(x, out=out))
+
+    def acosh(self, x, out=None):
+        return _array(self.xp.arccosh(x, out=out))
+
+    def atanh(self, x, out=None):
+        return _array(self.xp.arctanh(x, out=out))
+
+    def atan2(self, a, b, out=None):
+        return _array(self.xp.arctan2(a, _operand(a, b), out=out))
+
+    def erfc(self, x, out=None):
+        return special.erfc(x, out)
+
+    def erfinv(self, x, out=None):
+        return special.erfinv(x, out)
+
+    def lgamma(self, x, out=None):
+        return special.lgamma(x, out)
+
+    def digamma(self, x, out=None):
+        return special.digamma(x, out)
 
     def eq(self, a, b):
         return _array(self.xp.equal(a, b))
@@ -391,6 +427,15 @@ def _binary(function):
     return primitive
 
 
+def _special(function):
+    """A special function of ``special`` whose large result goes into a cached block."""
+    def primitive(self, x, out=None):
+        if out is None and x.nbytes >= _LARGE:
+            out = self._blocks.empty(x.shape, x.dtype)
+        return function(x, out)
+    return primitive
+
+
 class NumpyBackend(ArrayModuleBackend):
     """Device ``"cpu"``: host memory, NumPy kernels (OpenBLAS for matmul)."""
 
@@ -423,6 +468,10 @@ class NumpyBackend(ArrayModuleBackend):
     sqrt, sin, cos, tanh, floor, round = (_unary(f) for f in (np.sqrt, np.sin, np.cos, np.tanh, np.floor, np.round))
     add, sub, mul, div = (_binary(f) for f in (np.add, np.subtract, np.multiply, np.true_divide))
     pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
+    asin, acos, atan, atan2 = _unary(np.arcsin), _unary(np.arccos), _unary(np.arctan), _binary(np.arctan2)
+    sinh, cosh, asinh, acosh, atanh = (_unary(f) for f in (np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh))
+    erf, erfc, erfinv = (_special(f) for f in (special.erf, special.erfc, special.erfinv))
+    lgamma, digamma = _special(special.lgamma), _special(special.digamma)
 
     def matmul(self, a, b):
         # a large product (judged by a's rows, cheaply) goes into a cached block

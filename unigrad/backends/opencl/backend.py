@@ -311,6 +311,18 @@ class OpenCLBackend(Backend):
     erf = _unary('erf')
     floor = _unary('floor')
     round = _unary('round')
+    asin = _unary('asin')
+    acos = _unary('acos')
+    atan = _unary('atan')
+    sinh = _unary('sinh')
+    cosh = _unary('cosh')
+    asinh = _unary('asinh')
+    acosh = _unary('acosh')
+    atanh = _unary('atanh')
+    erfc = _unary('erfc')
+    erfinv = _unary('erfinv')
+    lgamma = _unary('lgamma')
+    digamma = _unary('digamma')
 
     add = _binary('add')
     sub = _binary('sub')
@@ -320,6 +332,7 @@ class OpenCLBackend(Backend):
     maximum = _binary('maximum')
     minimum = _binary('minimum')
     remainder = _binary('remainder')
+    atan2 = _binary('atan2')
 
     def eq(self, a, b):
         return self._map("eq", None, [a, b], np.bool_)
@@ -490,6 +503,9 @@ class OpenCLBackend(Backend):
 
 _FLOAT_UNARY = ("copy", "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf",
                 "floor", "round", "sigmoid")
+#: the optional element-wise primitives build as programs of their own, only when one is used
+_SPECIAL_UNARY = ("erfc", "erfinv", "lgamma", "digamma")
+_INVERSE_UNARY = ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh")
 _INT_UNARY = ("copy", "neg", "abs")
 _FLOAT_BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "remainder")
 _INT_BINARY = ("add", "sub", "mul", "pow", "maximum", "minimum", "remainder", "bitwise_and")
@@ -504,6 +520,9 @@ def _family(op: str, out_dtype, spec) -> tuple:
         return ("eq", "lt")
     if op in ("where", "ne_zero") or not same_type:
         return (op,)
+    for optional in (_SPECIAL_UNARY, _INVERSE_UNARY):
+        if op in optional:
+            return optional if kind == "f" and len(spec) == 1 else (op,)
     table = {1: (_FLOAT_UNARY if kind == "f" else _INT_UNARY),
              2: (_FLOAT_BINARY if kind == "f" else _BOOL_BINARY if kind == "b" else _INT_BINARY)}
     family = table.get(len(spec), ())

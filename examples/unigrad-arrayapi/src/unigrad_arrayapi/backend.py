@@ -253,6 +253,35 @@ class ArrayApiBackend(Backend):
         tail = (1.0 - erfc) * xp.sign(work)
         return xp.astype(xp.where(magnitude < 2.0, series, tail), values.dtype)
 
+    # optional primitives the standard covers; erfc, erfinv, lgamma and digamma (which it lacks)
+    # stay None, so the frontend computes them with its composites
+    def asin(self, x, out=None):
+        return self._unary(self.xp.asin, x, out)
+
+    def acos(self, x, out=None):
+        return self._unary(self.xp.acos, x, out)
+
+    def atan(self, x, out=None):
+        return self._unary(self.xp.atan, x, out)
+
+    def sinh(self, x, out=None):
+        return self._unary(self.xp.sinh, x, out)
+
+    def cosh(self, x, out=None):
+        return self._unary(self.xp.cosh, x, out)
+
+    def asinh(self, x, out=None):
+        return self._unary(self.xp.asinh, x, out)
+
+    def acosh(self, x, out=None):
+        return self._unary(self.xp.acosh, x, out)
+
+    def atanh(self, x, out=None):
+        return self._unary(self.xp.atanh, x, out)
+
+    def atan2(self, a, b, out=None):
+        return self._binary(lambda x, y: self.xp.atan2(x, self._as_array(y, x)), a, b, out)
+
     def _binary(self, fn, a, b, out=None):
         return self._result(fn(self._values(a), self._operand(b, a)), out)
 
