@@ -128,6 +128,17 @@ from .nn.functional import (  # noqa: E402,F401  (torch.conv2d, torch.pixel_shuf
 from . import amp  # noqa: E402
 from . import distributed  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
+from .amp import (  # noqa: E402
+    get_autocast_cpu_dtype, get_autocast_gpu_dtype, is_autocast_cache_enabled, is_autocast_cpu_enabled,
+    set_autocast_cache_enabled, set_autocast_cpu_dtype, set_autocast_cpu_enabled, set_autocast_dtype,
+    set_autocast_enabled, set_autocast_gpu_dtype,
+)
+from .amp import clear_autocast_cache  # noqa: E402
+from .api.ops.signal_windows import (  # noqa: E402
+    bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window,
+)
+from .api.ops.histograms import histogram, histogramdd  # noqa: E402
+from .api.ops.numerical_gradient import gradient  # noqa: E402
 from . import utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
@@ -136,6 +147,7 @@ from .compiler import compile  # noqa: E402
 from .amp import GradScaler  # noqa: E402
 
 from . import special  # noqa: E402
+from .api.aten_functions import *  # noqa: E402,F401,F403  (torch.dropout, torch.embedding, ...)
 
 multiply, subtract, divide, negative = mul, sub, div, neg
 globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)

@@ -6,7 +6,7 @@ from ..autograd.node import edge_of
 from . import creation, dtypes
 from .autocast_state import autocast_op
 from .device import device as Device
-from .ops import indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh, windows
+from .ops import histograms, indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh, windows
 from .ops import counting, quantiles, random_fills, sampling, sorting, uniqueness
 from . import tensor_utils
 from .ops.support import Tensor, cast_tensor
@@ -210,6 +210,7 @@ METHODS = {
     "mode": sorting.mode, "quantile": quantiles.quantile, "nanquantile": quantiles.nanquantile,
     "unique": uniqueness.unique, "unique_consecutive": uniqueness.unique_consecutive,
     "histc": counting.histc, "bincount": counting.bincount, "multinomial": sampling.multinomial,
+    "histogram": histograms.histogram,
     # movement
     "view": sh.view, "view_as": sh.view_as, "reshape": sh.reshape, "reshape_as": sh.reshape_as,
     "flatten": sh.flatten, "unflatten": sh.unflatten, "permute": sh.permute,

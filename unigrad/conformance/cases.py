@@ -411,3 +411,4 @@ from .cases_nn_utils import CASES as _nn_utils, MODULE_CASES as _nn_utils_module
 CASES += _nn_utils
 MODULE_CASES += _nn_utils_modules
 from .cases_pointwise_math import CASES as _pointwise_math; CASES += _pointwise_math  # noqa: E402,E702
+from .cases_signal import CASES as _signal; CASES += _signal  # noqa: E402,E702
