@@ -228,11 +228,20 @@ def tan(x: Tensor) -> Tensor:
 
 
 # ----- binary --------------------------------------------------------------------------------------
+def _scaled(y, alpha, dtype):
+    """``alpha * y`` in the result's dtype (after promotion, as PyTorch scales ``other``)."""
+    if isinstance(alpha, float) and not dtype.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if y.__class__ is Tensor:
+        return mul(y, alpha)
+    return scalar_for(y * alpha, dtype)
+
+
 def add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
-    if alpha != 1:
-        b = mul(b, alpha)
     x, y, dtype = binary_operands(a, b, "add")
+    if alpha != 1:
+        y = _scaled(y, alpha, dtype)
     out = _new(x, call_binary(x._backend.add, x, y, "add"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
@@ -245,9 +254,9 @@ def add(a, b, *, alpha=1) -> Tensor:
 
 def sub(a, b, *, alpha=1) -> Tensor:
     """``a - alpha * b``."""
-    if alpha != 1:
-        b = mul(b, alpha)
     x, y, dtype = binary_operands(a, b, "sub")
+    if alpha != 1:
+        y = _scaled(y, alpha, dtype)
     if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
             a.__class__ is Tensor and a._dtype is dtypes.bool) or (
             b.__class__ is Tensor and b._dtype is dtypes.bool):
