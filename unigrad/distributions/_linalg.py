@@ -160,19 +160,50 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     return X
 
 
+def _solve_with_factor(B: Tensor, L: Tensor) -> Tensor:
+    """``(L L^H)^-1 B`` by two triangular solves (no graph)."""
+    with no_grad():
+        Y = solve_triangular(L.detach(), B.detach(), upper=False)
+        return solve_triangular(_mT(L.detach()), Y, upper=True)
+
+
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
-    """``X`` with ``(L L^H) X = B`` from the Cholesky factor ``L`` (``torch.cholesky_solve``)."""
-    if upper:
-        L = _mT(L)
-    Y = solve_triangular(L, B, upper=False)
-    return solve_triangular(_mT(L), Y, upper=True)
+    """``X`` with ``(L L^H) X = B`` from the Cholesky factor ``L`` (``torch.cholesky_solve``).
+    Its gradient in the factor is PyTorch's, a full matrix (as if ``L L^H`` were formed from
+    all of ``L``)."""
+    factor = _mT(L) if upper else L
+    X = _solve_with_factor(B, factor)
+    if grad_state.enabled and (B._requires_grad or L._requires_grad):
+        saved = _saved(X)
+        sb, sl = tuple(B.shape), tuple(L.shape)
+        need_b, need_l = B._requires_grad, L._requires_grad
+
+        def backward(g):
+            grad_b = cholesky_solve(g, L, upper)
+            grad_l = None
+            if need_l:
+                common = grad_b @ _mT(saved)
+                common = common + _mT(common)
+                grad_l = sum_to_shape(-(L @ common) if upper else -(common @ L), sl)
+            return (sum_to_shape(grad_b, sb) if need_b else None), grad_l
+        X._attach("CholeskySolveBackward0", backward, (B, L), (B, L, saved))
+    return X
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
-    """``(L L^H)^-1`` from the Cholesky factor ``L`` (``torch.cholesky_inverse``)."""
+    """``(L L^H)^-1`` from the Cholesky factor ``L`` (``torch.cholesky_inverse``), with
+    PyTorch's full-matrix gradient in ``L``."""
     n = L.shape[-1]
-    identity = creation.eye(n, dtype=L.dtype, device=L.device)
-    return cholesky_solve(sh.expand(identity, tuple(L.shape)), L, upper)
+    identity = sh.expand(creation.eye(n, dtype=L.dtype, device=L.device), tuple(L.shape))
+    inverse = _solve_with_factor(identity, _mT(L) if upper else L)
+    if L._requires_grad and grad_state.enabled:
+        saved = _saved(inverse)
+
+        def backward(g):
+            common = saved @ ((g + _mT(g)) @ saved)
+            return (-(L @ common) if upper else -(common @ L),)
+        inverse._attach("CholeskyInverseBackward0", backward, (L,), (L, saved))
+    return inverse
 
 
 # ----- shapes ------------------------------------------------------------------------------------

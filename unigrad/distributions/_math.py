@@ -324,15 +324,20 @@ def xlogy(x, y) -> Tensor:
     with no_grad():
         xd, yd = x.detach(), y.detach()
         product = pw.mul(xd, pw.log(yd if yd.dtype.is_floating_point else float_operand(yd)))
-        out = pw.where((xd == 0) & ~pw.isnan(yd), product * 0.0, product)
+        out = pw.where((xd == 0) & ~pw.isnan(yd), xd * 0.0, product)
     out = out.detach()
     if grad_state.enabled and (x._requires_grad or y._requires_grad):
         sx, sy = tuple(x.shape), tuple(y.shape)
         need_x, need_y = x._requires_grad, y._requires_grad
 
         def backward(g):
-            gx = sum_to_shape(g * xlogy(pw.ne(x, 0).to(g.dtype), y), sx) if need_x else None
-            gy = sum_to_shape(g * x / y, sy) if need_y else None
+            # PyTorch's rule: xlogy(g, y), and 0 where x == 0 and y <= 0 (xlogy is not
+            # differentiable there; see its note on pytorch/pytorch#80770).
+            gx = gy = None
+            if need_x:
+                gx = sum_to_shape(pw.where((x == 0) & (y <= 0), 0.0, xlogy(g, y)), sx)
+            if need_y:
+                gy = sum_to_shape(g * x / y, sy)
             return gx, gy
         out._attach("XlogyBackward0", backward, (x, y), (x, y))
     return out
@@ -358,26 +363,30 @@ def _gammainc_values(a: Tensor, x: Tensor) -> Tensor:
     pkm2, qkm2, pkm1, qkm1 = fx * 0.0 + 1.0, fx, fx + 1.0, z * fx
     answer = pkm1 / qkm1
     eps = 1.1102230246251565e-16 if a.dtype is dtypes.float64 else 5.960464477539063e-08
+    # Each element stops changing once its own term falls below eps (later iterations would
+    # only add rounding noise); the loop ends when every element has.
+    series_live, fraction_live = series, fraction
     iteration = 0
     while iteration < _GAMMAINC_MAX_ITERATIONS:
         for _ in range(_GAMMAINC_CHECK_EVERY):
             r = r + 1.0
             c = c * sx / r
-            total = total + c
+            total = pw.where(series_live, total + c, total)
+            series_live = series_live & (c / total > eps)
             count, y, z = count + 1.0, y + 1.0, z + 2.0
             yc = y * count
             pk = pkm1 * z - pkm2 * yc
             qk = qkm1 * z - qkm2 * yc
             ratio = pk / pw.where(qk != 0, qk, 1.0)
             change = pw.where(qk != 0, pw.abs((answer - ratio) / ratio), 1.0)
-            answer = pw.where(qk != 0, ratio, answer)
+            answer = pw.where(fraction_live & (qk != 0), ratio, answer)
+            fraction_live = fraction_live & (change > eps)
             pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
             big = pw.abs(pk) > 4.503599627370496e15
             rescale = pw.where(big, 2.220446049250313e-16, pk * 0.0 + 1.0)
             pkm2, pkm1, qkm2, qkm1 = pkm2 * rescale, pkm1 * rescale, qkm2 * rescale, qkm1 * rescale
         iteration += _GAMMAINC_CHECK_EVERY
-        pending = (series & (c / total > eps)) | (fraction & (change > eps))
-        if not bool(red.any(pending)):
+        if not bool(red.any(series_live | fraction_live)):
             break
     lower = pw.exp(log_prefactor) * total / sa
     upper = pw.exp(log_prefactor) * answer
@@ -406,7 +415,7 @@ def gammainc(a, x) -> Tensor:
 
         def backward(g):
             if need_a:
-                raise RuntimeError("the derivative for 'igamma: input' is not implemented.")
+                raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
             density = pw.exp((a - 1.0) * pw.log(x) - x - lgamma(a))
             return None, sum_to_shape(g * density, sx)
         out._attach("IgammaBackward0", backward, (a, x), (a, x))

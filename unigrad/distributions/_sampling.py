@@ -131,7 +131,7 @@ def _standard_gamma_grad_values(alpha: Tensor, x: Tensor) -> Tensor:
     gamma_cdf = pow_x_alpha * series1
     gamma_cdf_alpha = (pw.log(x) - _digamma_values(alpha)) * gamma_cdf - pow_x_alpha * series2
     small = -gamma_cdf_alpha / gamma_pdf
-    small = pw.where(pw.isnan(small), small * 0.0, small)
+    small = pw.where(pw.isnan(small), x * 0.0, small)
     # Rice saddle point expansion for large alpha.
     near = (0.9 * alpha <= x) & (x <= 1.1 * alpha)
     numer_1 = 1.0 + 24.0 * alpha * (1.0 + 12.0 * alpha)
@@ -200,7 +200,7 @@ def _beta_grad_alpha_small(x, alpha, beta, digamma_alpha, digamma_total):
         denom = alpha + i
         series = series + numer / denom * (factor + 1.0 / denom)
     result = x * _pow(1.0 - x, -beta) * series
-    return pw.where(pw.isnan(result), result * 0.0, result)
+    return pw.where(pw.isnan(result), x * 0.0, result)
 
 
 def _beta_grad_beta_small(x, alpha, beta, digamma_total, digamma_beta):
@@ -215,7 +215,7 @@ def _beta_grad_beta_small(x, alpha, beta, digamma_total, digamma_beta):
         betas = betas * (beta - i)
         series = series + numer / (alpha + i) * (dbetas + factor * betas)
     result = -_pow(1.0 - x, 1.0 - beta) * series
-    return pw.where(pw.isnan(result), result * 0.0, result)
+    return pw.where(pw.isnan(result), x * 0.0, result)
 
 
 def _beta_grad_alpha_mid(x, alpha, beta):

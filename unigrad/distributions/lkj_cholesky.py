@@ -38,11 +38,14 @@ class LKJCholesky(Distribution):
         (self.concentration,) = broadcast_all(concentration)
         batch_shape = self.concentration.size()
         event_shape = Size((dim, dim))
-        # Vectorised Beta draws of the onion method (Sec. 3.2 of the LKJ paper).
+        # Vectorised Beta draws of the onion method (Sec. 3.2 of the LKJ paper): row i >= 1 has
+        # squared off-diagonal norm y_i ~ Beta(i / 2, eta + (dim - 2) / 2 - (i - 1) / 2). (PyTorch
+        # 2.13 draws Beta(i - 1/2, ...), which skews every row after the second: its off-diagonal
+        # correlations are not exchangeable, as the LKJ density requires.)
         marginal_conc = self.concentration + 0.5 * (self.dim - 2)
         offset = creation.arange(self.dim - 1, dtype=self.concentration.dtype, device=self.concentration.device)
         offset = sh.cat([offset.new_zeros((1,)), offset])
-        beta_conc1 = offset + 0.5
+        beta_conc1 = 0.5 * sh.cat([offset.new_ones((1,)), offset[1:] + 1])  # row 0 is unused
         beta_conc0 = marginal_conc.unsqueeze(-1) - 0.5 * offset
         self._beta = Beta(beta_conc1, beta_conc0)
         super().__init__(batch_shape, event_shape, validate_args)
