@@ -116,6 +116,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_examples.py",
     "test_sorting.py",
     "test_nn_spatial.py",
+    "test_distributions.py",
 ]
 
 
