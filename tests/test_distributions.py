@@ -67,8 +67,9 @@ def _corr_cholesky(rng, batch, n):
 
 class Spec:
     def __init__(self, name, build, params, value, props=_PROPS, entropy=True, cdf=False, icdf=False,
-                 discrete=False, rsample=None, enumerate=False, event_ndim=0):
+                 discrete=False, rsample=None, enumerate=False, event_ndim=0, float64=True):
         self.name, self.build, self.params, self.value = name, build, params, value
+        self.float64 = float64  # False: PyTorch itself fails in float64
         self.props, self.entropy, self.cdf, self.icdf = props, entropy, cdf, icdf
         self.discrete, self.enumerate, self.event_ndim = discrete, enumerate, event_ndim
         self.rsample = rsample
@@ -170,6 +171,12 @@ SPECS = [
          lambda r, p, s: r.uniform(-math.pi, math.pi, s), props=("mean", "variance", "mode"), entropy=False),
     Spec("Weibull", lambda D, a, b: D.Weibull(a, b), lambda r, s: [_pos(r, s), _pos(r, s, 0.5, 4)],
          lambda r, p, s: _pos(r, s, 0.05, 6), cdf=True, icdf=True),
+    Spec("InverseGamma", lambda D, a, b: D.InverseGamma(a, b), lambda r, s: [_pos(r, s, 0.5, 8), _pos(r, s)],
+         lambda r, p, s: _pos(r, s, 0.05, 6), cdf=True),
+    Spec("GeneralizedPareto", lambda D, a, b, c: D.GeneralizedPareto(a, b, c),
+         lambda r, s: [_real(r, s), _pos(r, s), np.where(r.uniform(size=s) < 0.25, 0.0, r.uniform(-0.6, 0.8, s))],
+         lambda r, p, s: p[0] + p[1] * r.uniform(0.01, 0.6, s), cdf=True, icdf=True,
+         float64=False),  # PyTorch's isclose(concentration, tensor(0.0)) mixes float64 and float32
     Spec("Wishart", lambda D, df, c: D.Wishart(df, covariance_matrix=c),
          lambda r, s: [3 + _pos(r, s, 0.5, 4), _spd(r, s, 3)], lambda r, p, s: _spd(r, s, 3, 1.0), event_ndim=2),
     Spec("LKJCholesky", lambda D, c: D.LKJCholesky(3, c), lambda r, s: [_pos(r, s, 0.3, 4)],
@@ -202,11 +209,11 @@ def _draw(spec, seed, batch):
 
 def _gammainc_differentiable(spec):
     # PyTorch's gammainc has no derivative in its first argument: keep the shape fixed.
-    return spec.name not in ("Gamma", "Chi2")
+    return spec.name not in ("Gamma", "Chi2", "InverseGamma")
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(seed=st.integers(0, 2 ** 31))
 def test_methods_and_gradients_match_torch(spec, seed):
     """log_prob (and its gradient in the value), moments, entropy, cdf and icdf with the
@@ -222,6 +229,11 @@ def test_methods_and_gradients_match_torch(spec, seed):
         return _evaluate(lib, spec, ps, tensors[len(params)], tensors[len(params) + 1])
 
     value = value if spec.name.startswith("Categorical") else np.asarray(value, dtype=np.float64)
+    if not spec.float64:
+        arrays, value, quantiles = ([a.astype(np.float32) for a in arrays], value.astype(np.float32),
+                                    quantiles.astype(np.float32))
+        check(fn, *arrays, value, quantiles, rtol=2e-4, atol=2e-5)
+        return
     check(fn, *arrays, value, quantiles, rtol=1e-6, atol=1e-8)
 
 
@@ -255,7 +267,7 @@ def test_sample_shapes(spec, batch):
     assert tuple(ours.batch_shape) == tuple(theirs.batch_shape)
     assert tuple(ours.event_shape) == tuple(theirs.event_shape)
     assert ours.has_rsample == theirs.has_rsample
-    for sample_shape in [(), (4,), (2, 3)]:
+    for sample_shape in [(), (2, 3)]:
         expected = tuple(sample_shape) + tuple(theirs.batch_shape) + tuple(theirs.event_shape)
         assert tuple(ours.sample(sample_shape).shape) == expected
         if ours.has_rsample:
@@ -299,7 +311,8 @@ def _dkw_check(samples, cdf, grid):
 
 
 _CONTINUOUS_CDF = ["Normal", "Uniform", "Cauchy", "Chi2", "ContinuousBernoulli", "Exponential", "Gamma", "Gumbel",
-                   "HalfCauchy", "HalfNormal", "Kumaraswamy", "Laplace", "LogNormal", "Pareto", "Weibull"]
+                   "HalfCauchy", "HalfNormal", "Kumaraswamy", "Laplace", "LogNormal", "Pareto", "Weibull",
+                   "InverseGamma", "GeneralizedPareto"]
 
 
 @pytest.mark.parametrize("name", _CONTINUOUS_CDF)
@@ -309,9 +322,10 @@ def test_continuous_samples_follow_the_cdf(name):
     params, _, _ = _draw(spec, 11, (3,))
     unigrad.manual_seed(2024)
     samples = spec.build(D, *[unigrad.tensor(p) for p in params]).sample((_N,)).numpy()
-    theirs = spec.build(torch.distributions, *[torch.tensor(p) for p in params])
+    oracle_dtype = torch.float64 if spec.float64 else torch.float32
+    theirs = spec.build(torch.distributions, *[torch.tensor(p, dtype=oracle_dtype) for p in params])
     grid = np.quantile(samples, np.linspace(0.005, 0.995, 60), axis=0)
-    cdf = theirs.cdf(torch.tensor(grid)).numpy()
+    cdf = theirs.cdf(torch.tensor(grid, dtype=oracle_dtype)).numpy()
     assert _dkw_check(samples, cdf, grid) < _DKW
 
 
@@ -592,7 +606,8 @@ def test_validation_messages_name_the_parameter_and_constraint():
                                          r"Normal\(loc: unigrad.Size\(\[2\]\), scale: unigrad.Size\(\[2\]\)\) "
                                          r"to satisfy the constraint GreaterThan\(lower_bound=0.0\)"):
         D.Normal(unigrad.tensor([0.0, 1.0]), unigrad.tensor([1.0, -1.0]))
-    with pytest.raises(ValueError, match=r"to be within the support \(IntegerInterval\(lower_bound=0, upper_bound=1\)\)"):
+    support = r"to be within the support \(IntegerInterval\(lower_bound=0, upper_bound=1\)\)"
+    with pytest.raises(ValueError, match=support):
         D.Categorical(logits=unigrad.zeros(2)).log_prob(unigrad.tensor([2]))
 
 
@@ -768,7 +783,8 @@ def test_transforms_match_torch(name, build, kind):
     theirs = build(torch.distributions.transforms, torch)
     shape = tuple(x.shape)
     assert tuple(ours.forward_shape(shape)) == tuple(theirs.forward_shape(shape))
-    assert tuple(ours.inverse_shape(ours.forward_shape(shape))) == tuple(theirs.inverse_shape(theirs.forward_shape(shape)))
+    forward = ours.forward_shape(shape)
+    assert tuple(ours.inverse_shape(forward)) == tuple(theirs.inverse_shape(theirs.forward_shape(shape)))
     assert ours.bijective == theirs.bijective
     assert ours.domain.event_dim == theirs.domain.event_dim and ours.codomain.event_dim == theirs.codomain.event_dim
     assert repr(ours).replace("unigrad", "torch").split("(")[0] == repr(theirs).split("(")[0]
@@ -799,10 +815,11 @@ def test_constraint_registries_match_torch(constraint, registry):
     """The registered transform maps unconstrained values into the constraint's set, as PyTorch's."""
     def make(lib):
         C = lib.distributions.constraints
-        return {"greater_than": C.greater_than(lib.tensor(1.5)), "less_than": C.less_than(2.0),
+        made = {"greater_than": C.greater_than(lib.tensor(1.5)), "less_than": C.less_than(2.0),
                 "interval": C.interval(lib.tensor(-1.0), lib.tensor(3.0)),
                 "cat": C.cat([C.positive, C.real], -1, [1, 2]),
-                "stack": C.stack([C.positive, C.unit_interval, C.real], -1)}.get(constraint, getattr(C, constraint, None))
+                "stack": C.stack([C.positive, C.unit_interval, C.real], -1)}
+        return made.get(constraint, getattr(C, constraint, None))
 
     if registry == "biject_to" and constraint in ("lower_cholesky", "positive_definite"):
         with pytest.raises(NotImplementedError, match="Cannot transform"):
@@ -851,6 +868,7 @@ def test_constraints_match_torch():
 _wide = st.floats(-30, 30, allow_nan=False).filter(lambda v: abs(v - round(v)) > 1e-3 or v > 0)
 
 
+@settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 2 ** 31))
 def test_gamma_family_matches_torch(seed):
     """lgamma, digamma, polygamma (n = 1..3) and mvlgamma in float64 with first and second
@@ -890,6 +908,7 @@ def test_gamma_family_special_values():
     assert _math.lgamma(ints).dtype == unigrad.float32
 
 
+@settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2 ** 31))
 def test_erfinv_atan_xlogy_match_torch(seed):
     """float64 to rounding, including the tails of erfinv (1 - y down to 1e-16)."""

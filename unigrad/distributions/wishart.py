@@ -157,7 +157,8 @@ class Wishart(ExponentialFamily):
     def variance(self):
         V = self.covariance_matrix  # batch_shape + event_shape
         diag_V = V.diagonal(0, -2, -1)
-        return self.df.view(tuple(self._batch_shape) + (1, 1)) * (V.pow(2) + diag_V.unsqueeze(-1) * diag_V.unsqueeze(-2))
+        outer = diag_V.unsqueeze(-1) * diag_V.unsqueeze(-2)
+        return self.df.view(tuple(self._batch_shape) + (1, 1)) * (V.pow(2) + outer)
 
     def _bartlett_sampling(self, sample_shape=Size()):
         p = self._event_shape[-1]
