@@ -16,7 +16,7 @@ Example (a REINFORCE-style score function)::
     loss = -m.log_prob(action) * reward
     loss.backward()
 """
-from . import constraints, transforms
+from . import constraints, transforms  # noqa: F401  (torch.distributions.constraints)
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 from ..api import dtypes
 from ..api.ops import pointwise as pw
@@ -164,11 +165,11 @@ def _hurwitz_zeta_values(s: float, q: Tensor) -> Tensor:
     return total
 
 
+@lru_cache(maxsize=None)
 def _cot_derivative(n: int) -> tuple:
     """Integer coefficients (highest power first) of ``P_n`` with ``d^n/dx^n cot(pi x) =
     pi^n P_n(cot(pi x))``: ``P_0(c) = c``, ``P_{n+1}(c) = -(1 + c^2) P_n'(c)``."""
-    poly = [1, 0]  # c, by ascending powers below
-    poly = poly[::-1]
+    poly = [0, 1]  # P_0(c) = c, by ascending powers
     for _ in range(n):
         derivative = [k * poly[k] for k in range(1, len(poly))] or [0]
         nxt = [0] * (len(derivative) + 2)

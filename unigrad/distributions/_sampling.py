@@ -296,7 +296,6 @@ def _dirichlet_grad_values(x: Tensor, alpha: Tensor, total: Tensor) -> Tensor:
     beta = total - alpha
     boundary = total * x * (1.0 - x)
     digamma_alpha = _digamma_values(alpha)
-    digamma_beta = _digamma_values(beta)
     digamma_total = _digamma_values(total)
     near_zero = (x <= 0.5) & (boundary < 2.5)
     near_one = (x >= 0.5) & (boundary < 0.75) & ~near_zero
@@ -339,7 +338,6 @@ def _inverse_cdf_search(u: Tensor, first: Tensor, ratio, limit: Tensor, name: st
     p = first
     cdf = first
     pending = (u > cdf) & (k < limit)
-    iteration = 0
     for _ in _rounds(name):
         for _ in range(_INVERSE_CDF_CHECK_EVERY):
             step = pending & (u > cdf) & (k < limit) & (p > 0)
@@ -347,7 +345,6 @@ def _inverse_cdf_search(u: Tensor, first: Tensor, ratio, limit: Tensor, name: st
             k = pw.where(step, k + 1.0, k)
             cdf = pw.where(step, cdf + p, cdf)
             pending = step
-        iteration += 1
         if _done(pending):
             break
     return k

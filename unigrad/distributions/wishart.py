@@ -7,7 +7,6 @@ import warnings
 
 from ..api import creation, dtypes
 from ..api.ops import pointwise as pw
-from ..api.ops import shape as sh
 from ..api.ops.support import broadcast_shapes
 from ..api.tensor import Size
 from . import constraints
