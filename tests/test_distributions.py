@@ -428,6 +428,18 @@ def test_lkj_samples_are_correlation_cholesky_factors(dim, eta):
             assert _mean_within(corr[:, i, j] ** 2, second, spread)
 
 
+def test_wishart_redraws_only_singular_samples():
+    """Ordinary samples are positive-definite and draw no warning (PyTorch 2.13 warns always);
+    with df just above dim - 1 singular draws happen, are redrawn, and warned about."""
+    unigrad.manual_seed(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        samples = D.Wishart(unigrad.tensor([6.0, 9.0]), covariance_matrix=unigrad.eye(3)).rsample((200,))
+    assert bool(D.constraints.positive_definite.check(samples).all())
+    with pytest.warns(UserWarning, match="Singular sample detected."):
+        D.Wishart(unigrad.tensor(2.001), covariance_matrix=unigrad.eye(3)).rsample((500,))
+
+
 def test_relaxed_samples_stay_on_their_supports():
     unigrad.manual_seed(1)
     x = D.RelaxedOneHotCategorical(unigrad.tensor(0.5), probs=unigrad.tensor([0.2, 0.3, 0.5])).rsample((500,))

@@ -198,8 +198,9 @@ class Wishart(ExponentialFamily):
 
     def _singular(self, sample):
         singular = ~self.support.check(sample)
-        if self._batch_shape:
-            singular = singular.amax(self._batch_dims)
+        if self._batch_shape:  # any singular batch member marks the whole sample
+            kept = tuple(singular.shape[: singular.dim() - len(self._batch_shape)])
+            singular = singular.reshape(kept + (-1,)).any(-1)
         return singular
 
     def log_prob(self, value):
