@@ -623,6 +623,20 @@ def test_validation_messages_name_the_parameter_and_constraint():
         D.Categorical(logits=unigrad.zeros(2)).log_prob(unigrad.tensor([2]))
 
 
+def test_reprs_match_torch():
+    for make in (lambda L: L.distributions.Normal(0.0, 1.0), lambda L: L.distributions.Gamma(L.tensor([2.0]), 3.0),
+                 lambda L: L.distributions.Categorical(logits=L.zeros(2, 3)),
+                 lambda L: L.distributions.Independent(L.distributions.Normal(L.zeros(3), 1.0), 1),
+                 lambda L: L.distributions.MixtureSameFamily(L.distributions.Categorical(L.ones(2)),
+                                                             L.distributions.Normal(L.zeros(2), L.ones(2))),
+                 lambda L: L.distributions.LKJCholesky(3, 0.5)):
+        assert repr(make(unigrad)).replace("unigrad.", "torch.") == repr(make(torch))
+    assert repr(D.transforms.ComposeTransform([D.transforms.ExpTransform(), D.transforms.AffineTransform(0, 2)])) == \
+        repr(torch.distributions.transforms.ComposeTransform([torch.distributions.transforms.ExpTransform(),
+                                                              torch.distributions.transforms.AffineTransform(0, 2)]))
+    assert repr(D.constraints.independent(D.constraints.positive, 1)) == "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)"
+
+
 def test_validate_args_switches():
     bad = unigrad.tensor([-1.0])
     D.Normal(0.0, bad, validate_args=False)  # no check

@@ -190,6 +190,12 @@ class Distribution:
 
     def __repr__(self) -> str:
         names = [k for k in self.arg_constraints if k in self.__dict__]
-        args = ", ".join(f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
-                         for p in names)
-        return f"{self.__class__.__name__}({args})"
+        return f"{self.__class__.__name__}({', '.join(f'{p}: {_brief(self.__dict__[p])}' for p in names)})"
+
+
+def _brief(value) -> str:
+    """A parameter as PyTorch's repr shows it: the number of a 0-d tensor (as torch's
+    ``Tensor.__format__`` gives it), a one-element tensor, or the shape."""
+    if value.numel() != 1:
+        return str(value.size())
+    return str(value.item()) if value.dim() == 0 else str(value)
