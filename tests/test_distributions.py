@@ -498,6 +498,13 @@ def test_gamma_rsample_gradient_is_torchs_standard_gamma_grad():
     assert_close(r.grad, torch.tensor(-(x.detach().numpy() / rate).sum(0)), rtol=1e-9)
 
 
+def test_second_derivative_of_gamma_samples_is_not_implemented_as_in_torch():
+    a = unigrad.tensor([2.0], requires_grad=True)
+    (g,) = unigrad.autograd.grad([D.Gamma(a, 1.0).rsample().sum()], [a], create_graph=True)
+    with pytest.raises(NotImplementedError, match="the derivative for '_standard_gamma_grad' is not implemented."):
+        g.sum().backward()
+
+
 @given(seed=st.integers(0, 2 ** 31))
 def test_standard_gamma_grad_matches_torch(seed):
     rng = np.random.default_rng(seed)

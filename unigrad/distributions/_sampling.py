@@ -105,7 +105,7 @@ def _not_differentiable(name: str, out: Tensor, inputs) -> Tensor:
     """Mark ``out`` as having no derivative: backward through it raises, as in PyTorch."""
     if grad_state.enabled and any(t._requires_grad for t in inputs):
         def backward(g):
-            raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+            raise NotImplementedError(f"the derivative for '{name}' is not implemented.")
         out._attach(f"{name.lstrip('_').title().replace('_', '')}Backward0", backward, tuple(inputs))
     return out
 
