@@ -412,3 +412,4 @@ CASES += _nn_utils
 MODULE_CASES += _nn_utils_modules
 from .cases_pointwise_math import CASES as _pointwise_math; CASES += _pointwise_math  # noqa: E402,E702
 from .cases_signal import CASES as _signal; CASES += _signal  # noqa: E402,E702
+from .cases_distributions import CASES as _distributions; CASES += _distributions  # noqa: E402,E702
