@@ -11,6 +11,7 @@ def test_argmax_of_a_bool_tensor():
     x = unigrad.tensor([[False, True, True], [False, False, False]], device="arrayapi")
     assert x.argmax().item() == 1
     assert x.argmax(1).tolist() == [1, 0]
+    assert x.amax().item() is True and x.amin(1).tolist() == [False, False]
 
 
 def test_scatter_add_keeps_float32_precision_with_large_running_sums():

@@ -18,7 +18,7 @@ from ..api.ops import pointwise as pw
 from ..api.ops import reduction as red
 from ..api.ops.support import Tensor, grad_state
 from ..autograd.grad_mode import no_grad
-from ._math import _digamma_values, _lgamma_values, work_dtype
+from ._math import digamma, lgamma, work_dtype
 
 _MAX_ROUNDS = 10000  # a correct sampler stops after a handful; this only guards against bugs
 _INVERSE_CDF_CHECK_EVERY = 8
@@ -129,7 +129,7 @@ def _standard_gamma_grad_values(alpha: Tensor, x: Tensor) -> Tensor:
     pow_x_alpha = pw.pow(x, alpha)
     gamma_pdf = pw.pow(x, alpha - 1.0) * pw.exp(-x)
     gamma_cdf = pow_x_alpha * series1
-    gamma_cdf_alpha = (pw.log(x) - _digamma_values(alpha)) * gamma_cdf - pow_x_alpha * series2
+    gamma_cdf_alpha = (pw.log(x) - digamma(alpha)) * gamma_cdf - pow_x_alpha * series2
     small = -gamma_cdf_alpha / gamma_pdf
     small = pw.where(pw.isnan(small), x * 0.0, small)
     # Rice saddle point expansion for large alpha.
@@ -295,8 +295,8 @@ def _dirichlet_grad_values(x: Tensor, alpha: Tensor, total: Tensor) -> Tensor:
     # PyTorch's dirichlet_grad_one: -(d/dalpha cdf(x; alpha, total - alpha)) / pdf / (1 - x).
     beta = total - alpha
     boundary = total * x * (1.0 - x)
-    digamma_alpha = _digamma_values(alpha)
-    digamma_total = _digamma_values(total)
+    digamma_alpha = digamma(alpha)
+    digamma_total = digamma(total)
     near_zero = (x <= 0.5) & (boundary < 2.5)
     near_one = (x >= 0.5) & (boundary < 0.75) & ~near_zero
     both_large = (alpha > 6.0) & (beta > 6.0) & ~near_zero & ~near_one
@@ -382,7 +382,7 @@ def poisson(rate: Tensor) -> Tensor:
                 quick = (us >= 0.07) & (v <= vr)
                 reject = (k < 0) | ((us < 0.013) & (v > us))
                 log_accept = (pw.log(v) + pw.log(invalpha) - pw.log(a / (us * us) + b)
-                              <= -big_lam + k * loglam - _lgamma_values(pw.where(k >= 0, k, k * 0.0) + 1.0))
+                              <= -big_lam + k * loglam - lgamma(pw.where(k >= 0, k, k * 0.0) + 1.0))
                 accept = quick | (~reject & log_accept)
                 result = pw.where(pending & accept, k, result)
                 pending = pending & ~accept

@@ -340,16 +340,24 @@ class ArrayApiBackend(Backend):
         values = self.xp.astype(self._values(x), self._dtype(dtype))
         return self._wrap(self.xp.prod(values, axis=tuple(axes), keepdims=keepdims, dtype=self._dtype(dtype)))
 
+    def _numeric(self, x):
+        """``x``'s values; bool as uint8, since the standard's max/min/argmax take numbers only."""
+        values = self._values(x)
+        return self.xp.astype(values, self.xp.uint8) if values.dtype == self.xp.bool else values
+
+    def _extreme(self, reduce, x, axes, keepdims):
+        values = self._values(x)
+        result = reduce(self._numeric(x), axis=tuple(axes), keepdims=keepdims)
+        return self._wrap(self.xp.astype(result, self.xp.bool) if values.dtype == self.xp.bool else result)
+
     def max(self, x, axes, keepdims):
-        return self._wrap(self.xp.max(self._values(x), axis=tuple(axes), keepdims=keepdims))
+        return self._extreme(self.xp.max, x, axes, keepdims)
 
     def min(self, x, axes, keepdims):
-        return self._wrap(self.xp.min(self._values(x), axis=tuple(axes), keepdims=keepdims))
+        return self._extreme(self.xp.min, x, axes, keepdims)
 
     def argmax(self, x, axis, keepdims):
-        values = self._values(x)
-        if values.dtype == self.xp.bool:  # the standard's argmax takes numeric arrays only
-            values = self.xp.astype(values, self.xp.uint8)
+        values = self._numeric(x)
         result = self.xp.argmax(values, axis=axis, keepdims=keepdims)
         return self._wrap(self.xp.astype(result, self.xp.int64))
 
