@@ -148,7 +148,8 @@ def run_parity_modules(device: str) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"tests/{m}" for m in PARITY_MODULES)],
         cwd=root, env=env, capture_output=True, text=True, timeout=1500)
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+    failures = "\n".join(line for line in completed.stdout.splitlines() if line.startswith(("FAILED", "ERROR")))
+    assert completed.returncode == 0, failures + "\n" + completed.stdout[-4000:] + completed.stderr[-2000:]
     assert " passed" in completed.stdout
 
 

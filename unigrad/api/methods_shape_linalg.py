@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .ops import (index_ops, inplace, linalg, matrices, norms, products, rearrange, scans,
                   shape as sh, splits, statistics, strided)
-from .ops.support import Tensor, sum_to_shape
+from .ops.support import Tensor
 
 # Tensor methods with the same arguments as the torch.* functions (self first).
 METHODS = {
@@ -39,8 +39,6 @@ METHODS = {
     "ravel": strided.ravel, "narrow_copy": strided.narrow_copy, "as_strided": strided.as_strided,
     "as_strided_scatter": strided.as_strided_scatter,
     "new_empty_strided": strided.new_empty_strided,
-    "sum_to_size": lambda self, *size: sum_to_shape(
-        self, tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else tuple(size)),
     "adjoint": lambda self: sh.transpose(self, -2, -1),
     # in-place view ops (they change the layout, not the values)
     "t_": strided.t_, "transpose_": strided.transpose_, "swapaxes_": strided.swapaxes_,
