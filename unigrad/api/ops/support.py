@@ -142,14 +142,15 @@ def call_binary(primitive, x: Tensor, y, op: str):
     if y.__class__ is not Tensor:
         return primitive(x._buf, y)
     xb, yb = x._buf, y._buf
-    if xb.shape == yb.shape:
-        return primitive(xb, yb)
     if x._backend.native_broadcasting:
         try:
             return primitive(xb, yb)
         except ValueError:
-            broadcast_shapes(xb.shape, yb.shape, op=op)  # raises the explanatory error
+            if xb.shape != yb.shape:
+                broadcast_shapes(xb.shape, yb.shape, op=op)  # raises the explanatory error
             raise
+    if xb.shape == yb.shape:
+        return primitive(xb, yb)
     shape = broadcast_shapes(xb.shape, yb.shape, op=op)
     return primitive(expand_buf(x, shape), expand_buf(y, shape))
 

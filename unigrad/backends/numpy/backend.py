@@ -405,10 +405,16 @@ class ArrayModuleBackend(Backend):
         return xp.divide(e, xp.add.reduce(e, axis=axis, keepdims=True), out=e)
 
 
+_ndarray = np.ndarray
+
+
 def _unary(function):
     """An element-wise primitive of ``x`` whose large result goes into a cached block."""
     def primitive(self, x, out=None):
-        if out is None and x.nbytes >= _LARGE:
+        if out is None:
+            if x.nbytes < _LARGE:  # the per-op hot path: one ufunc call, no keyword
+                result = function(x)
+                return result if result.__class__ is _ndarray else np.asarray(result)
             out = self._blocks.empty(x.shape, x.dtype)
         return _array(function(x, out=out))
     return primitive
@@ -418,12 +424,17 @@ def _binary(function):
     """An element-wise primitive of ``a`` and ``b`` whose large result (``a``'s dtype, the only
     one the frontend asks for) goes into a cached block."""
     def primitive(self, a, b, out=None):
-        if out is None and a.nbytes >= _LARGE and (b.dtype == a.dtype if b.__class__ is np.ndarray else
-                                                   b.__class__ is not float or a.dtype.kind not in "iub"):
-            shape = a.shape if b.__class__ is not np.ndarray or b.shape == a.shape else \
+        if b.__class__ is float and a.dtype is _BFLOAT16:
+            b = _BFLOAT16.type(b)  # see _operand
+        if out is None:
+            if a.nbytes < _LARGE or not (b.dtype == a.dtype if b.__class__ is _ndarray else
+                                         b.__class__ is not float or a.dtype.kind not in "iub"):
+                result = function(a, b)  # the per-op hot path: one ufunc call, no keyword
+                return result if result.__class__ is _ndarray else np.asarray(result)
+            shape = a.shape if b.__class__ is not _ndarray or b.shape == a.shape else \
                 np.broadcast_shapes(a.shape, b.shape)
             out = self._blocks.empty(shape, a.dtype)
-        return _array(function(a, _operand(a, b), out=out))
+        return _array(function(a, b, out=out))
     return primitive
 
 
