@@ -74,7 +74,14 @@ class Node:
     def __init__(self, name: str, backward_fn, inputs, saved=()) -> None:
         self._name = name
         self.backward_fn = backward_fn
-        self._next = tuple([edge_of(t) for t in inputs])
+        edges = []  # edge_of per input, with the common cases inline (this runs once per op)
+        for t in inputs:
+            if t is None or not t._requires_grad:
+                edges.append(None)
+            else:
+                node = t.grad_fn
+                edges.append(node if node is not None else t._grad_accumulator or edge_of(t))
+        self._next = tuple(edges)
         if saved:
             self.saved = tuple([(t, t._version[0]) for t in saved])
             self._packed = pack_saved(saved) if saved_tensors_hooks_stack else None
