@@ -300,9 +300,7 @@ def _rounded_div(a, b, mode: str) -> Tensor:
     if dtype.is_floating_point:
         q = div(x, y)
         return floor(q) if mode == "floor" else trunc(q)
-    if (y.__class__ is not Tensor and y == 0) or (y.__class__ is Tensor and bool((y == 0).any())):
-        raise ZeroDivisionError("ZeroDivisionError: integer division by zero")
-    r = remainder(x, y)  # has the sign of y, so x - r is an exact multiple of y
+    r = remainder(x, y)  # raises PyTorch's RuntimeError for a zero divisor  # has the sign of y, so x - r is an exact multiple of y
     floored = _integer_exact_div(x - r, y, dtype)
     if mode == "floor":
         return floored
@@ -322,9 +320,22 @@ def floor_divide(a, b) -> Tensor:
     return div(a, b, rounding_mode="floor")
 
 
+def _check_integer_divisor(x: Tensor, y) -> None:
+    """An integer zero divisor raises ``RuntimeError: ZeroDivisionError``, as in PyTorch. A backend
+    with ``deferred_division_checks`` flags zero elements of a tensor divisor on the device (no
+    host round trip) and raises at the next synchronisation."""
+    if y.__class__ is not Tensor:
+        if y == 0 and x.numel():
+            raise RuntimeError("ZeroDivisionError")
+    elif not y._backend.deferred_division_checks and x.numel() and not y._host().all():
+        raise RuntimeError("ZeroDivisionError")
+
+
 def remainder(a, b) -> Tensor:
     """``a - floor(a / b) * b`` (the sign of ``b``), like Python's ``%``."""
     x, y, dtype = binary_operands(a, b, "remainder")
+    if not dtype.is_floating_point:
+        _check_integer_divisor(x, y)
     out = _new(x, call_binary(x._backend.remainder, x, y, "remainder"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
