@@ -70,6 +70,7 @@ from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocas
 from . import utils  # noqa: E402
 from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
+from .api.errors import OutOfMemoryError  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
 allclose = Tensor.allclose

@@ -21,18 +21,23 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p, grad in grads_of(group):
+            params_grads = list(grads_of(group))
+            # momentum buffers are read before and stored after the loop, as PyTorch does (which
+            # decides what a parameter listed twice in a group gets)
+            buffers = [self.state[p].get("momentum_buffer") for p, _ in params_grads] if momentum else ()
+            for i, (p, grad) in enumerate(params_grads):
                 if maximize:
                     grad = -grad
                 if decay != 0:
                     grad = grad.add(p, alpha=decay)
                 if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
+                    buf = buffers[i]
                     if buf is None:
-                        buf = state["momentum_buffer"] = grad.clone()
+                        buf = buffers[i] = grad.clone()
                     else:
                         buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                     grad = grad.add(buf, alpha=momentum) if nesterov else buf
                 p.add_(grad, alpha=-lr)
+            for (p, _), buf in zip(params_grads, buffers):
+                self.state[p]["momentum_buffer"] = buf
         return loss

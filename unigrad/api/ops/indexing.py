@@ -297,6 +297,8 @@ def _parse(x: Tensor, key) -> _ParsedKey:
                 positions.append(len(new_shape) - 1)
                 advanced.append(wrapped)
                 dim += 1
+        elif isinstance(item, str):  # PyTorch tries to make an index tensor of it: a TypeError
+            raise TypeError(f"new(): invalid data type 'str' (a string is not a valid index: {item!r})")
         else:
             raise IndexError(
                 f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "

@@ -295,7 +295,7 @@ true_divide = div
 def _rounded_div(a, b, mode: str) -> Tensor:
     x, y, dtype = binary_operands(a, b, "div")
     if mode not in ("trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {mode!r}")
     if dtype.is_floating_point:
         q = div(x, y)
@@ -516,8 +516,8 @@ def logical_xor(a, b) -> Tensor:
 
 
 def _check_integral(dtype, op):
-    if dtype.is_floating_point:
-        raise RuntimeError(f"\"{op}\" not implemented for '{dtype.name}' (bool and integer dtypes only)")
+    if dtype.is_floating_point:  # PyTorch's dispatch error: a NotImplementedError
+        raise NotImplementedError(f"\"{op}\" not implemented for '{dtype.name}' (bool and integer dtypes only)")
 
 
 def bitwise_and(a, b) -> Tensor:
@@ -548,6 +548,14 @@ def bitwise_xor(a, b) -> Tensor:
     # a ^ b == (a | b) - (a & b) == a + b - 2 (a & b)
     both = bk.bitwise_and(xb, yb)
     return _new(x, bk.sub(bk.sub(bk.add(xb, yb), both), both), dtype)
+
+
+def invert(x: Tensor) -> Tensor:
+    """``~x``: ``bitwise_not``, which the operator refuses (TypeError) for floating tensors."""
+    if x._dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors "
+                        f"(got {x._dtype.name})")
+    return bitwise_not(x)
 
 
 def bitwise_not(x: Tensor) -> Tensor:
@@ -582,6 +590,9 @@ def where(condition: Tensor, a, b) -> Tensor:
     if condition.__class__ is not Tensor:
         raise TypeError("where(): condition must be a bool Tensor")
     if condition._dtype is not dtypes.bool:
+        if condition._dtype is not dtypes.uint8:  # uint8 is deprecated in PyTorch, still accepted
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
+                               f"dtype {condition._dtype.name}")
         condition = ne(condition, 0)
     if a.__class__ is not Tensor and b.__class__ is not Tensor:
         dtype = dtypes.result_type(a, b)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
 from ...api.ops import pointwise as pw, reduction as red
+from ...api.ops.support import values_checked_on_host
 from ...api.tensor import Tensor
 from .activation import log_softmax
 
@@ -50,6 +51,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
 @autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     diff = pw.abs(input - target)
     if beta == 0.0:
         loss = diff
@@ -60,11 +63,25 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
 
 @autocast_op("huber_loss")
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     diff = pw.abs(input - target)
     loss = pw.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+def _check_class_weight(weight, classes: int) -> None:
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes "
+                           f"but got weight tensor of shape: {list(weight.shape)}")
+
+
+def _check_probabilities(t: Tensor, what: str) -> None:
+    """PyTorch's CPU check that BCE's input and target lie in [0, 1] (see values_checked_on_host)."""
+    if values_checked_on_host(t) and t.numel() and not ((t >= 0) & (t <= 1)).all().item():
+        raise RuntimeError(f"all elements of {what} should be between 0 and 1")
 
 
 def _class_last(x: Tensor) -> Tensor:
@@ -81,9 +98,13 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     reduction = _legacy(size_average, reduce, reduction)
     if target.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+    if input.ndim == 2 and target.shape[:1] != input.shape[:1]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.ndim else 0}).")
     if input.ndim >= 2 and target.shape != input.shape[:1] + input.shape[2:]:
-        raise ValueError(f"Expected target size {list(input.shape[:1] + input.shape[2:])}, got "
-                         f"{list(target.shape)}")
+        raise RuntimeError(f"Expected target size {list(input.shape[:1] + input.shape[2:])}, got "
+                           f"{list(target.shape)}")
+    _check_class_weight(weight, input.shape[1] if input.ndim >= 2 else input.shape[0])
     logp = _class_last(input)
     flat = target.reshape(-1).long()
     valid = flat != ignore_index
@@ -110,7 +131,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     """``nll_loss(log_softmax(input))`` for class indices, or the soft-target cross-entropy for
     class probabilities; optional ``weight``, ``ignore_index`` and ``label_smoothing``."""
     reduction = _legacy(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.ndim >= 2 else 0
+    _check_class_weight(weight, input.shape[class_dim])
     logp = log_softmax(input, class_dim)
     classes = input.shape[class_dim]
     if target.dtype.is_floating_point:
@@ -166,6 +190,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
         raise ValueError(f"Using a target size ({list(target.shape)}) that is different to the "
                          f"input size ({list(input.shape)}) is deprecated. Please ensure they have "
                          "the same size.")
+    _check_probabilities(input.detach(), "input")
+    _check_probabilities(target.detach(), "target")
     log_x = pw.clamp(pw.log(input), min=-100.0)
     log_1mx = pw.clamp(pw.log(1.0 - input), min=-100.0)
     loss = -(target * log_x + (1.0 - target) * log_1mx)

@@ -1,0 +1,68 @@
+"""Every bad call of ``bad_input_cases.CASES`` raises the exception type PyTorch raises, on cpu and
+opencl, and leaves every pre-existing tensor unchanged; when torch is installed, each row's type is
+first checked against torch itself (so the table cannot drift from PyTorch)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import unigrad
+
+from bad_input_cases import CASES, fixtures
+
+try:
+    import torch
+except ImportError:  # the table still runs; only the check of the table against torch is skipped
+    torch = None
+
+DEVICES = ["cpu"] + (["opencl"] if "opencl" in unigrad.backends.available() else [])
+IDS = [case.name for case in CASES]
+
+
+def builtin_base(error_type: type) -> type:
+    """The first built-in class in ``error_type``'s MRO (torch's own errors derive from them)."""
+    return next(k for k in error_type.__mro__ if k.__module__ == "builtins")
+
+
+def snapshot(tensors: dict) -> dict:
+    return {name: (tuple(t.shape), str(t.dtype), np.array(t.detach().tolist()), t._version[0])
+            for name, t in tensors.items()}
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_torch_raises_the_tabled_type(case):
+    tensors = fixtures(torch, "cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception) as caught:
+            case.call(torch, "cpu", tensors)
+    assert builtin_base(type(caught.value)) is case.error, f"torch raised {caught.value!r}"
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_unigrad_raises_pytorchs_type_and_keeps_every_tensor(case, device):
+    tensors = fixtures(unigrad, device)
+    before = snapshot(tensors)
+    backend = unigrad.backends.get_backend(device)
+    deferred_device = backend.deferred_index_checks
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if case.host_checked and deferred_device:
+            try:  # documented: such devices skip PyTorch's CPU value checks
+                case.call(unigrad, device, tensors)
+                backend.synchronize()
+            except case.error:
+                pass
+        else:
+            with pytest.raises(case.error):
+                case.call(unigrad, device, tensors)
+                backend.synchronize()  # where the deferred errors of such devices surface
+    after = snapshot(tensors)
+    for name, (shape, dtype, values, version) in before.items():
+        if name == case.writes and deferred_device:
+            continue  # documented: in-range elements may have been written before the error surfaced
+        assert after[name][:2] == (shape, dtype), name
+        np.testing.assert_array_equal(after[name][2], values, err_msg=name)
+        assert after[name][3] == version, f"{name}'s version counter moved"
