@@ -359,6 +359,126 @@ CASES = [
         _Range(), num_workers=1, multiprocessing_context="bogus"), ValueError),
     Bad("DataLoader drop_last unbatched", lambda lib, d, t: lib.utils.data.DataLoader(
         _Range(), batch_size=None, drop_last=True), ValueError),
+    # ----- more nn layers -------------------------------------------------------------------
+    Bad("Conv2d negative out_channels", lambda lib, d, t: lib.nn.Conv2d(2, -1, 3), RuntimeError),
+    Bad("Conv2d dilation 0", lambda lib, d, t: _module(lib, d, lambda nn: nn.Conv2d(2, 2, 3, dilation=0))(t["img"]),
+        RuntimeError),
+    Bad("Conv2d negative padding", lambda lib, d, t: _module(lib, d, lambda nn: nn.Conv2d(2, 2, 3, padding=-1))(
+        t["img"]), RuntimeError),
+    Bad("Conv2d bad padding_mode", lambda lib, d, t: lib.nn.Conv2d(2, 2, 3, padding_mode="mirror"), ValueError),
+    Bad("conv2d 3-d weight", lambda lib, d, t: lib.nn.functional.conv2d(t["img"], t["seq"]), RuntimeError),
+    Bad("conv2d bias size", lambda lib, d, t: lib.nn.functional.conv2d(
+        t["img"], lib.ones(2, 2, 3, 3, device=d), bias=lib.ones(3, device=d)), RuntimeError),
+    Bad("ConvTranspose2d output_padding", lambda lib, d, t: _module(
+        lib, d, lambda nn: nn.ConvTranspose2d(2, 2, 3, stride=1, output_padding=2))(t["img"]), RuntimeError),
+    Bad("MaxPool2d stride 0", lambda lib, d, t: lib.nn.MaxPool2d(2, stride=0)(t["img"]), RuntimeError),
+    Bad("MaxPool2d 2-d input", lambda lib, d, t: lib.nn.MaxPool2d(2)(t["x"]), RuntimeError),
+    Bad("AvgPool2d padding too big", lambda lib, d, t: lib.nn.AvgPool2d(2, padding=2)(t["img"]), RuntimeError),
+    Bad("interpolate bilinear on 3-d", lambda lib, d, t: lib.nn.functional.interpolate(
+        t["seq"], scale_factor=2, mode="bilinear"), NotImplementedError),
+    Bad("interpolate align_corners nearest", lambda lib, d, t: lib.nn.functional.interpolate(
+        t["img"], scale_factor=2, mode="nearest", align_corners=True), ValueError),
+    Bad("BatchNorm2d 2-d input", lambda lib, d, t: _module(lib, d, lambda nn: nn.BatchNorm2d(3))(t["x"]), ValueError),
+    Bad("BatchNorm1d 4-d input", lambda lib, d, t: _module(lib, d, lambda nn: nn.BatchNorm1d(2))(t["img"]),
+        ValueError),
+    Bad("GroupNorm groups", lambda lib, d, t: lib.nn.GroupNorm(3, 4), ValueError),
+    Bad("GroupNorm channels", lambda lib, d, t: _module(lib, d, lambda nn: nn.GroupNorm(2, 4))(t["img"]),
+        RuntimeError),
+    Bad("Embedding padding_idx", lambda lib, d, t: lib.nn.Embedding(3, 2, padding_idx=5), AssertionError),
+    Bad("Linear 0-d input", lambda lib, d, t: _module(lib, d, lambda nn: nn.Linear(1, 2))(t["v"][0]), RuntimeError),
+    Bad("RNN num_layers 0", lambda lib, d, t: lib.nn.RNN(3, 2, num_layers=0), ValueError),
+    Bad("RNN hidden_size 0", lambda lib, d, t: lib.nn.RNN(3, 0), ValueError),
+    Bad("LSTM dropout > 1", lambda lib, d, t: lib.nn.LSTM(3, 2, dropout=1.5), ValueError),
+    Bad("RNN 1-d input", lambda lib, d, t: _module(lib, d, lambda nn: nn.RNN(3, 2))(t["v"]), ValueError),
+    Bad("GRU h0 batch", lambda lib, d, t: _module(lib, d, lambda nn: nn.GRU(3, 2))(
+        t["seq"], lib.zeros(1, 4, 2, device=d)), RuntimeError),
+    Bad("MultiheadAttention heads", lambda lib, d, t: lib.nn.MultiheadAttention(5, 2), AssertionError),
+    Bad("Dropout negative p", lambda lib, d, t: lib.nn.Dropout(-0.1), ValueError),
+    Bad("dropout p 2", lambda lib, d, t: lib.nn.functional.dropout(t["x"], 2.0), ValueError),
+    Bad("ModuleList index", lambda lib, d, t: lib.nn.ModuleList([lib.nn.ReLU()])[2], IndexError),
+    Bad("ModuleDict key", lambda lib, d, t: lib.nn.ModuleDict({"a": lib.nn.ReLU()})["b"], KeyError),
+    Bad("register_buffer dotted", lambda lib, d, t: lib.nn.Module().register_buffer("a.b", t["v"]), KeyError),
+    Bad("register_parameter tensor", lambda lib, d, t: lib.nn.Module().register_parameter("w", t["v"]), TypeError),
+    Bad("get_submodule missing", lambda lib, d, t: lib.nn.Linear(2, 2).get_submodule("nope"), AttributeError),
+    Bad("Module.to int dtype", lambda lib, d, t: lib.nn.Linear(2, 2).to(lib.int64), TypeError),
+    Bad("load_state_dict unexpected", lambda lib, d, t: lib.nn.Linear(2, 2).load_state_dict(
+        dict(lib.nn.Linear(2, 2).state_dict(), extra=lib.zeros(1))), RuntimeError),
+    Bad("linear shapes", lambda lib, d, t: lib.nn.functional.linear(t["x"], t["x"][:, :2]), RuntimeError),
+    Bad("cosine_similarity shapes", lambda lib, d, t: lib.nn.functional.cosine_similarity(t["x"], t["v"][:2]),
+        RuntimeError),
+    Bad("gelu bad approximate", lambda lib, d, t: lib.nn.functional.gelu(t["x"], approximate="fast"), RuntimeError),
+    # ----- more losses ----------------------------------------------------------------------
+    Bad("l1_loss not broadcastable", lambda lib, d, t: lib.nn.functional.l1_loss(t["x"], t["v"][:2]), RuntimeError),
+    Bad("kl_div shapes", lambda lib, d, t: lib.nn.functional.kl_div(t["x"], t["v"][:2], reduction="sum"),
+        RuntimeError),
+    Bad("MSELoss bad reduction", lambda lib, d, t: lib.nn.MSELoss(reduction="bogus")(t["v"], t["v"]), ValueError),
+    Bad("cross_entropy soft target shape", lambda lib, d, t: lib.nn.functional.cross_entropy(t["x"], t["x"][:, :2]),
+        RuntimeError),
+    # ----- more optimizers ------------------------------------------------------------------
+    Bad("Adam negative lr", lambda lib, d, t: lib.optim.Adam([t["leaf"]], lr=-0.1), ValueError),
+    Bad("Adam second beta", lambda lib, d, t: lib.optim.Adam([t["leaf"]], betas=(0.9, 1.0)), ValueError),
+    Bad("AdamW negative weight decay", lambda lib, d, t: lib.optim.AdamW([t["leaf"]], weight_decay=-1.0), ValueError),
+    Bad("RMSprop negative alpha", lambda lib, d, t: lib.optim.RMSprop([t["leaf"]], alpha=-1.0), ValueError),
+    Bad("RMSprop negative momentum", lambda lib, d, t: lib.optim.RMSprop([t["leaf"]], momentum=-1.0), ValueError),
+    Bad("Adagrad negative lr_decay", lambda lib, d, t: lib.optim.Adagrad([t["leaf"]], lr_decay=-1.0), ValueError),
+    Bad("Adagrad negative accumulator", lambda lib, d, t: lib.optim.Adagrad(
+        [t["leaf"]], initial_accumulator_value=-1.0), ValueError),
+    Bad("param group set", lambda lib, d, t: lib.optim.SGD([{"params": {t["leaf"]}}], lr=0.1), TypeError),
+    Bad("add_param_group not a dict", lambda lib, d, t: lib.optim.SGD([t["leaf"]], lr=0.1).add_param_group(
+        [t["leaf"]]), TypeError),
+    Bad("optimizer load_state_dict groups", lambda lib, d, t: lib.optim.SGD([t["leaf"]], lr=0.1).load_state_dict(
+        {"state": {}, "param_groups": []}), ValueError),
+    Bad("scheduler without optimizer", lambda lib, d, t: lib.optim.lr_scheduler.StepLR(object(), 1), TypeError),
+    Bad("LambdaLR lambdas count", lambda lib, d, t: lib.optim.lr_scheduler.LambdaLR(
+        lib.optim.SGD([t["leaf"]], lr=0.1), [lambda e: 1.0, lambda e: 1.0]), ValueError),
+    # ----- more data loading ----------------------------------------------------------------
+    Bad("DataLoader negative batch_size", lambda lib, d, t: lib.utils.data.DataLoader(_Range(), batch_size=-2),
+        ValueError),
+    Bad("DataLoader persistent without workers", lambda lib, d, t: lib.utils.data.DataLoader(
+        _Range(), persistent_workers=True), ValueError),
+    Bad("DataLoader negative prefetch", lambda lib, d, t: lib.utils.data.DataLoader(
+        _Range(), num_workers=1, prefetch_factor=-1), ValueError),
+    Bad("DataLoader context without workers", lambda lib, d, t: lib.utils.data.DataLoader(
+        _Range(), multiprocessing_context="spawn"), ValueError),
+    Bad("DataLoader set batch_size", lambda lib, d, t: setattr(lib.utils.data.DataLoader(_Range()), "batch_size", 2),
+        ValueError),
+    Bad("DataLoader batch_sampler and batch_size", lambda lib, d, t: lib.utils.data.DataLoader(
+        _Range(), batch_size=2, batch_sampler=[[0, 1]]), ValueError),
+    # ----- more creation, conversion, views -------------------------------------------------
+    Bad("linspace float steps", lambda lib, d, t: lib.linspace(0, 1, 2.5, device=d), TypeError),
+    Bad("eye negative columns", lambda lib, d, t: lib.eye(2, -1, device=d), RuntimeError),
+    Bad("stack dim out of range", lambda lib, d, t: lib.stack([t["x"], t["x"]], 5), IndexError),
+    Bad("cat 0-d", lambda lib, d, t: lib.cat([t["v"], t["v"][0]]), RuntimeError),
+    Bad("multinomial 3-d", lambda lib, d, t: lib.multinomial(t["seq"].abs(), 1), RuntimeError),
+    Bad("bool of empty", lambda lib, d, t: bool(t["empty"]), RuntimeError),
+    Bad("item of empty", lambda lib, d, t: t["empty"].item(), RuntimeError),
+    Bad("requires_grad_(False) on non-leaf", lambda lib, d, t: (t["leaf"] * 2).requires_grad_(False), RuntimeError),
+    Bad("backward gradient shape", lambda lib, d, t: (t["leaf"] * 2).backward(lib.ones(5, device=d)), RuntimeError),
+    Bad("retain_grad without grad", lambda lib, d, t: t["v"].retain_grad(), RuntimeError),
+    Bad("register_hook without grad", lambda lib, d, t: t["v"].register_hook(lambda g: g), RuntimeError),
+    Bad("unfold step 0", lambda lib, d, t: t["v"].unfold(0, 2, 0), RuntimeError),
+    Bad("movedim out of range", lambda lib, d, t: t["x"].movedim(0, 5), IndexError),
+    Bad("permute out of range", lambda lib, d, t: t["x"].permute(0, 2), IndexError),
+    Bad("chunk negative", lambda lib, d, t: t["x"].chunk(-1), RuntimeError),
+    Bad("slice step 0", lambda lib, d, t: t["x"][::0], ValueError),
+    # ----- more reductions and element-wise -------------------------------------------------
+    Bad("topk negative", lambda lib, d, t: t["v"].topk(-1), RuntimeError),
+    Bad("median dim out of range", lambda lib, d, t: t["x"].median(5), IndexError),
+    Bad("quantile q > 1", lambda lib, d, t: t["v"].quantile(2.0), RuntimeError),
+    Bad("cumsum without dim", lambda lib, d, t: t["x"].cumsum(), TypeError),
+    Bad("var dim out of range", lambda lib, d, t: t["x"].var(5), IndexError),
+    Bad("argmax dim out of range", lambda lib, d, t: t["x"].argmax(5), IndexError),
+    Bad("bincount negative", lambda lib, d, t: lib.bincount(t["i"] - 3), RuntimeError),
+    Bad("outer 2-d", lambda lib, d, t: lib.outer(t["x"], t["v"]), RuntimeError),
+    Bad("bmm batch mismatch", lambda lib, d, t: lib.bmm(t["seq"], t["seq"]), RuntimeError),
+    Bad("clamp tensor bounds shape", lambda lib, d, t: t["x"].clamp(min=t["v"][:2]), RuntimeError),
+    Bad("logical_and shapes", lambda lib, d, t: lib.logical_and(t["x"], t["v"][:2]), RuntimeError),
+    Bad("masked_fill value tensor", lambda lib, d, t: t["v"].masked_fill(t["mask"], t["v"]), RuntimeError),
+    Bad("fill_ with a vector", lambda lib, d, t: t["x"].clone().fill_(t["v"]), RuntimeError),
+    Bad("int add float alpha", lambda lib, d, t: t["i"].add(1, alpha=0.5), RuntimeError),
+    Bad("int div_", lambda lib, d, t: t["i"].div_(2), RuntimeError),
+    Bad("bool add_", lambda lib, d, t: t["mask"].add_(1), RuntimeError),
+    Bad("int sqrt_", lambda lib, d, t: t["i"].sqrt_(), RuntimeError),
     # ----- serialization --------------------------------------------------------------------
     Bad("save a lambda", lambda lib, d, t: lib.save(lambda: 1, io.BytesIO()), AttributeError),
 ]

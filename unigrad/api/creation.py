@@ -329,7 +329,9 @@ def _number(value):
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     start, end = _number(start), _number(end)
-    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dtype = _dtype_argument(dtype, "linspace") if dtype is not None else dtypes.get_default_dtype()
+    if steps.__class__ is bool or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dev, backend = placement(device)

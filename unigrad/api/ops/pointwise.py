@@ -212,9 +212,17 @@ def tan(x: Tensor) -> Tensor:
 
 
 # ----- binary --------------------------------------------------------------------------------------
+def _check_alpha(a, b, alpha) -> None:
+    """PyTorch refuses a float ``alpha`` when both operands are integral."""
+    if isinstance(alpha, float) and all(
+            not (v._dtype.is_floating_point if v.__class__ is Tensor else isinstance(v, float)) for v in (a, b)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
 def add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
     if alpha != 1:
+        _check_alpha(a, b, alpha)
         b = mul(b, alpha)
     x, y, dtype = binary_operands(a, b, "add")
     out = _new(x, call_binary(x._backend.add, x, y, "add"), dtype)
@@ -230,6 +238,7 @@ def add(a, b, *, alpha=1) -> Tensor:
 def sub(a, b, *, alpha=1) -> Tensor:
     """``a - alpha * b``."""
     if alpha != 1:
+        _check_alpha(a, b, alpha)
         b = mul(b, alpha)
     x, y, dtype = binary_operands(a, b, "sub")
     if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
