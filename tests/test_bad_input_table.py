@@ -66,3 +66,20 @@ def test_unigrad_raises_pytorchs_type_and_keeps_every_tensor(case, device):
         assert after[name][:2] == (shape, dtype), name
         np.testing.assert_array_equal(after[name][2], values, err_msg=name)
         assert after[name][3] == version, f"{name}'s version counter moved"
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("name, kwargs", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1))])
+def test_a_repeated_parameter_warns_and_trains_as_pytorch(name, kwargs):
+    results = []
+    for lib in (torch, unigrad):
+        p = lib.tensor([1.0, -2.0], requires_grad=True)
+        q = lib.tensor([0.5], requires_grad=True)
+        with pytest.warns(UserWarning, match="duplicate parameters"):
+            optimizer = getattr(lib.optim, name)([p, q, p], **kwargs)
+        for _ in range(3):
+            optimizer.zero_grad()
+            ((p * p).sum() + q * p[0]).sum().backward()
+            optimizer.step()
+        results.append(np.concatenate([p.detach().numpy(), q.detach().numpy()]))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-6)
