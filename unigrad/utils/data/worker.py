@@ -46,13 +46,15 @@ class KeyErrorMessage(str):
 
 
 class ExceptionWrapper:
-    """An exception and its traceback text, picklable, to re-raise in another process."""
+    """An exception and its traceback text, picklable, to re-raise in another process.
+    ``fatal``: the worker cannot go on (its ``worker_init_fn`` failed), so the loader stops."""
 
-    def __init__(self, exc_info=None, where: str = "in background") -> None:
+    def __init__(self, exc_info=None, where: str = "in background", fatal: bool = False) -> None:
         exc_info = exc_info or sys.exc_info()
         self.exc_type = exc_info[0]
         self.exc_msg = "".join(traceback.format_exception(*exc_info))
         self.where = where
+        self.fatal = fatal
 
     def message(self) -> str:
         return f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
@@ -60,16 +62,18 @@ class ExceptionWrapper:
     def reraise(self):
         """Raise the wrapped exception here: its own type where it can be built from the message
         (as PyTorch does), else a RuntimeError with the same text."""
+        raise self._rebuilt()  # built elsewhere: no frame of ours holds it (no reference cycle)
+
+    def _rebuilt(self) -> BaseException:
         msg = self.message()
         if self.exc_type is KeyError:
-            msg = KeyErrorMessage(msg)
-        elif getattr(self.exc_type, "message", None):
-            raise self.exc_type(message=msg)
+            return KeyError(KeyErrorMessage(msg))
+        if getattr(self.exc_type, "message", None):
+            return self.exc_type(message=msg)
         try:
-            exception = self.exc_type(msg)
+            return self.exc_type(msg)
         except Exception:
-            raise RuntimeError(msg) from None
-        raise exception
+            return RuntimeError(msg)
 
 
 class IterableDatasetStopIteration:
@@ -151,11 +155,7 @@ def _put(result_queue, task_id, data, where: str) -> None:
         else:
             reason = (f"the batch made {where} could not be sent to the main process (it must be "
                       f"picklable): {type(error).__name__}: {error}")
-        try:
-            raise RuntimeError(reason) from None
-        except RuntimeError:
-            fallback = ExceptionWrapper(where=where)
-    result_queue.put((task_id, fallback))
+    result_queue.put((task_id, ExceptionWrapper((RuntimeError, RuntimeError(reason), None), where)))
 
 
 def worker_loop(config: dict, worker_id: int, index_reader, result_queue) -> None:
@@ -172,8 +172,7 @@ def worker_loop(config: dict, worker_id: int, index_reader, result_queue) -> Non
                 config["worker_init_fn"](worker_id)
             fetcher = _make_fetcher(config)
         except Exception:
-            init_error = ExceptionWrapper(where=where)
-            init_error.fatal = True  # every task of this worker would fail: the main process stops
+            init_error = ExceptionWrapper(where=where, fatal=True)
         iteration_ended = False
         while True:
             if not index_reader.poll(PARENT_CHECK_INTERVAL):
@@ -189,8 +188,7 @@ def worker_loop(config: dict, worker_id: int, index_reader, result_queue) -> Non
                     try:
                         fetcher = _make_fetcher(config)
                     except Exception:
-                        init_error = ExceptionWrapper(where=where)
-                        init_error.fatal = True
+                        init_error = ExceptionWrapper(where=where, fatal=True)
                 result_queue.put((task, None))
                 continue
             if iteration_ended:

@@ -145,7 +145,7 @@ class MultiProcessingDataLoaderIter:
     def _process(self, data):
         self._try_put_index()
         if isinstance(data, ExceptionWrapper):
-            if getattr(data, "fatal", False):
+            if data.fatal:
                 self._shutdown(kill=True)
             data.reraise()
         return data
