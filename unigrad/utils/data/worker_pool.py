@@ -10,7 +10,6 @@ other workers are shut down; ``timeout`` bounds each wait.
 from __future__ import annotations
 
 import itertools
-import os
 import signal
 import time
 from multiprocessing import connection
