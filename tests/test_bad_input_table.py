@@ -83,3 +83,12 @@ def test_a_repeated_parameter_warns_and_trains_as_pytorch(name, kwargs):
             optimizer.step()
         results.append(np.concatenate([p.detach().numpy(), q.detach().numpy()]))
     np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_an_allocation_failure_is_an_out_of_memory_error(device):
+    with pytest.raises(unigrad.OutOfMemoryError, match="allocate") as caught:
+        unigrad.empty(2 ** 40, device=device)
+    assert isinstance(caught.value, RuntimeError) and isinstance(caught.value, MemoryError)
+    assert unigrad.cuda.OutOfMemoryError is unigrad.OutOfMemoryError
+    assert unigrad.ones(2, device=device).sum().item() == 2.0  # the device still works
