@@ -149,6 +149,7 @@ from .amp import GradScaler  # noqa: E402
 from . import special  # noqa: E402
 from .api.aten_functions import *  # noqa: E402,F401,F403  (torch.dropout, torch.embedding, ...)
 from . import distributions  # noqa: E402
+from .api.errors import OutOfMemoryError  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
 globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)

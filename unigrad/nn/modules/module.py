@@ -290,6 +290,11 @@ class Module:
 
     def to(self, *args, **kwargs) -> "Module":
         """Move and/or cast parameters and buffers (floating ones only for a dtype)."""
+        wanted = next((a for a in args if _is_dtype(a)), kwargs.get("dtype"))
+        if wanted is not None and not wanted.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={wanted}")
+
         def convert(t: Tensor) -> Tensor:
             moved = t.to(*[a for a in args if not _is_dtype(a)], **{k: v for k, v in kwargs.items()
                                                                     if k == "device"})
