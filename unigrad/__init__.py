@@ -129,6 +129,7 @@ from . import amp  # noqa: E402
 from . import distributed  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402
 from . import utils  # noqa: E402
+from . import __future__  # noqa: E402,F401  (torch.__future__ flags)
 from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 from . import compiler, jit, multiprocessing, random, testing, version  # noqa: E402
