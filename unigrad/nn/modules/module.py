@@ -198,6 +198,8 @@ def _forward_unimplemented(self, *input: Any) -> None:
 
 
 def _typename(value) -> str:
+    if isinstance(value, Buffer):
+        value = value.data
     if isinstance(value, Tensor):
         return value.type()
     module = type(value).__module__
@@ -874,12 +876,7 @@ class Module:
     def _assign_buffer(self, name: str, value) -> None:
         """``module.<name> = value`` for a ``Buffer`` or an existing buffer's name."""
         if isinstance(value, Buffer):
-            if "_buffers" not in self.__dict__:
-                raise AttributeError("cannot assign buffer before Module.__init__() call")
             persistent, value = value.persistent, value.data
-            # a plain attribute, parameter or module of that name gives way to the buffer
-            for registry in (self.__dict__, self._parameters, self._modules):
-                registry.pop(name, None)
         else:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
@@ -1304,7 +1301,7 @@ def _as_tensor_like(value, param):
     from ...api.creation import tensor as make_tensor
     try:
         return make_tensor(value, dtype=param.dtype, device=param.device)
-    except (TypeError, ValueError, RuntimeError):
+    except (TypeError, ValueError, RuntimeError, BufferError):
         return None
 
 
