@@ -131,6 +131,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_nn_init.py",
     "test_nn_utils.py",
     "test_pointwise_math.py",
+    "test_module_api_more.py",
 ]
 
 
