@@ -683,6 +683,24 @@ def test_call_paths_and_missing_forward_and_init_arguments():
     assert ours == theirs
 
 
+def test_call_runs_hooks_poked_into_the_dicts_and_overridden_call_impl():
+    def scenario(lib):
+        calls = []
+
+        class Traced(lib.nn.Linear):
+            def _call_impl(self, *args, **kwargs):
+                calls.append("call_impl")
+                return super()._call_impl(*args, **kwargs)
+
+        Traced(1, 1)(lib.ones(1, 1))
+        plain = lib.nn.Linear(1, 1)
+        plain._forward_hooks[-1] = lambda m, args, out: calls.append("poked")  # as libraries do
+        plain(lib.ones(1, 1))
+        return calls
+    ours, theirs = _both(scenario)
+    assert ours == theirs == ["call_impl", "poked"]
+
+
 def test_submodule_parameter_buffer_access_and_errors():
     def scenario(lib):
         model = _mlp(lib)

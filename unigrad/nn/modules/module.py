@@ -682,6 +682,12 @@ class Module:
     def _wrapped_call_impl(self, *args, **kwargs):
         if self._compiled_call_impl is not None:
             return self._compiled_call_impl(*args, **kwargs)
+        # the hot case, without a second call frame: no hook at all and _call_impl not replaced
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_pre_hooks
+                or self._backward_hooks or _global_forward_pre_hooks or _global_forward_hooks
+                or _global_backward_pre_hooks or _global_backward_hooks) \
+                and type(self)._call_impl is _default_call_impl:
+            return self.forward(*args, **kwargs)
         return self._call_impl(*args, **kwargs)
 
     def _call_impl(self, *args, **kwargs):
@@ -1288,6 +1294,10 @@ class Module:
         """``torch.compile`` this module's ``__call__`` in place (unigrad runs it eagerly)."""
         from ...compiler import compile as compile_
         self._compiled_call_impl = compile_(self._call_impl, *args, **kwargs)
+
+
+# Module.__call__ goes straight to forward while _call_impl is this one and no hook is registered
+_default_call_impl = Module._call_impl
 
 
 # ----- helpers ------------------------------------------------------------------------------------
