@@ -814,12 +814,16 @@ def test_apply_converts_grads_and_honours_future_flags():
             model.double()
             swapped = (model.weight is kept, str(kept.dtype).split(".")[-1], kept.requires_grad,
                        str(kept.grad.dtype).split(".")[-1])
+            source = {k: v + 2 if v.is_floating_point() else v for k, v in model.state_dict().items()}
+            model.load_state_dict(source)
+            model.load_state_dict(source, assign=True)
+            swapped += (model.weight is kept, _np(kept).tolist(), isinstance(kept, lib.nn.Parameter))
         finally:
             lib.__future__.set_swap_module_params_on_conversion(False)
         return default, overwritten, swapped, lib.__future__.get_swap_module_params_on_conversion()
     ours, theirs = _both(scenario)
     assert ours == theirs == ((True, True, True, "int64"), (False, True, "float32", True),
-                              (True, "float64", True, "float64"), False)
+                              (True, "float64", True, "float64", True, [3.0, 3.0], True), False)
 
 
 def test_to_variants_and_dtype_rules():
@@ -1085,3 +1089,23 @@ def test_container_is_deprecated():
         with pytest.warns(FutureWarning, match="`nn.Container` is deprecated"):
             holder = lib.nn.Container(a=lib.nn.ReLU())
         assert list(holder._modules) == ["a"]
+
+
+def test_utils_swap_tensors_and_hooks_module():
+    def scenario(lib):
+        a = lib.ones(2, requires_grad=True)
+        (a * 1).sum().backward()
+        b = lib.zeros(3, dtype=lib.float64)
+        lib.utils.swap_tensors(a, b)
+        hooks = OrderedDict()
+        handle = lib.utils.hooks.RemovableHandle(hooks)
+        hooks[handle.id] = "hook"
+        restored_hooks, restored = pickle.loads(pickle.dumps((hooks, handle)))
+        restored.remove()
+        (b * 2).sum().backward()  # into b's (swapped-in) .grad, not a's
+        return (tuple(a.shape), str(a.dtype).split(".")[-1], a.requires_grad, tuple(b.shape), b.requires_grad,
+                len(restored_hooks), len(hooks), a.grad, _np(b.grad).tolist())
+    ours, theirs = _both(scenario)
+    assert ours == theirs == ((3,), "float64", False, (2,), True, 0, 1, None, [2.0, 2.0])
+    with pytest.raises(TypeError, match="Expected two Tensors"):
+        unigrad.utils.swap_tensors(unigrad.ones(1), 1)

@@ -5,8 +5,9 @@ from ..api.tensor import Tensor
 
 __all__ = ["swap_tensors"]
 
-# every slot a tensor's state lives in (its weak references stay with the object)
-_STATE_SLOTS = tuple(name for name in Tensor.__slots__ if name != "__weakref__")
+# every slot a tensor's state lives in; weak references stay with the object, and the gradient
+# accumulator (which points back at its tensor object) is made afresh for each
+_STATE_SLOTS = tuple(name for name in Tensor.__slots__ if name not in ("__weakref__", "_grad_accumulator"))
 _MISSING = object()
 
 
@@ -19,6 +20,7 @@ def swap_tensors(t1: Tensor, t2: Tensor) -> None:
         first, second = getattr(t1, name, _MISSING), getattr(t2, name, _MISSING)
         _set(t1, name, second)
         _set(t2, name, first)
+    t1._grad_accumulator = t2._grad_accumulator = None
     cls1, cls2 = type(t1), type(t2)
     if cls1 is not cls2:
         t1.__class__, t2.__class__ = cls2, cls1
