@@ -190,6 +190,13 @@ def _is_advanced(item) -> bool:
     return False
 
 
+def has_advanced(key) -> bool:
+    """Whether ``key`` holds an advanced index (a tensor, an array or a sequence)."""
+    if not isinstance(key, tuple):
+        return _is_advanced(key)
+    return any(_is_advanced(item) for item in key)
+
+
 def _as_index_tensor(item, like: Tensor) -> Tensor:
     if isinstance(item, Tensor):
         check_device(like, item, "index")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ...autograd import views
 from ..autocast_state import autocast_op
 from .support import (Tensor, broadcast_shapes, cast_tensor, check_device, contiguous_strides,
                       grad_state, normalize_dims, sum_to_shape, wrap_dim)
@@ -19,14 +20,25 @@ def make_view(x: Tensor, shape, strides, offset: int, name: str, backward, repla
     ``x`` (used for the view's gradient and for in-place updates through the view)."""
     out = Tensor._make(x._backend.as_strided(x._buf, tuple(shape), tuple(strides), offset),
                        x._dtype, x._device, x._backend)
-    out._version = x._version
-    if x._base is None:
-        out._base, out._view_fn = x, replay
+    version = out._version = x._version
+    base = x._base
+    if base is None:
+        base = out._base = x
+        out._view_fn = replay
+        creation = None
     else:
         parent = x._view_fn
-        out._base, out._view_fn = x._base, (lambda t: replay(parent(t)))
-    if x._requires_grad and grad_state.enabled:
-        out._attach(name, backward, (x,))
+        out._base, out._view_fn = base, (lambda t: replay(parent(t)))
+        creation = x._view_creation
+    out._view_version = version[0]
+    if grad_state.enabled:
+        out._view_creation = creation if creation is None else views.creation_in_mode(creation)
+        if x._requires_grad:
+            out._attach(name, backward, (x,))
+    else:
+        out._view_creation = views.creation_in_mode(creation)
+    if not base._requires_grad and x._dtype.is_floating_point:
+        views.register_view(version, out)
     return out
 
 
@@ -354,8 +366,19 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
 
 
 def unbind(x: Tensor, dim: int = 0):
+    """The slices along ``dim`` (views; one multi-output op, as PyTorch's)."""
     d = wrap_dim(dim, x.ndim)
-    return tuple(select(x, d, i) for i in range(x._buf.shape[d]))
+    return _multi_output(tuple(select(x, d, i) for i in range(x._buf.shape[d])), "UnbindBackward0")
+
+
+def _multi_output(pieces: tuple, name: str) -> tuple:
+    """``pieces`` as the outputs of one op returning several views: named like its node, and
+    refused for in-place ops under autograd (PyTorch's multi-output views)."""
+    for i, piece in enumerate(pieces):
+        views.as_multi_output(piece, i)
+        if piece._grad_fn is not None:
+            piece._grad_fn._name = name
+    return pieces
 
 
 def split(x: Tensor, split_size_or_sections, dim: int = 0):
@@ -376,7 +399,8 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0):
     for length in sections:
         pieces.append(narrow(x, d, start, length))
         start += length
-    return tuple(pieces)
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+    return _multi_output(tuple(pieces), name)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0):

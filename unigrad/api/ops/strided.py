@@ -200,9 +200,10 @@ def _inplace_view(x: Tensor, make, name: str) -> Tensor:
     x._buf = view._buf
     if x._base is not None:
         x._view_fn = view._view_fn
-    if view.grad_fn is not None:
-        view.grad_fn._name = name
-        x.grad_fn, x._requires_grad = view.grad_fn, True
+    node = view._grad_fn
+    if node is not None:
+        node._name = name
+        x.grad_fn, x._requires_grad = node, True
     return x
 
 
