@@ -102,6 +102,13 @@ def _retains_grad(self: Tensor) -> bool:
 
 
 def _detach_(self: Tensor) -> Tensor:
+    if self._base is not None:
+        raise RuntimeError(
+            "Can't detach views in-place. Use detach() instead. If you are using "
+            "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as "
+            "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
+            "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+            "function in torch/optim/optimizer.py as the solution.")
     self.grad_fn = None
     self._requires_grad = False
     return self
@@ -149,7 +156,10 @@ def _reverse(function):
 
 @autocast_op("rdiv")
 def _rdiv(self: Tensor, other) -> Tensor:
-    """``other / self`` (PyTorch's CUDA autocast lists run it in float32)."""
+    """``other / self``: ``self.reciprocal() * other`` as in PyTorch (whose CUDA autocast lists
+    run it in float32)."""
+    if other.__class__ in (int, float):
+        return pw.mul(pw.reciprocal(self), other)
     return pw.div(other, self)
 
 
@@ -237,7 +247,7 @@ METHODS = {
     "geometric_": random_fills.geometric_, "log_normal_": random_fills.log_normal_,
     "cauchy_": random_fills.cauchy_,
     # operators
-    "__add__": pw.add, "__radd__": pw.add, "__sub__": pw.sub, "__rsub__": _reverse(pw.sub),
+    "__add__": pw.add, "__radd__": pw.add, "__sub__": pw.sub, "__rsub__": pw.rsub,
     "__mul__": pw.mul, "__rmul__": pw.mul, "__truediv__": pw.div, "__rtruediv__": _rdiv,
     "__floordiv__": pw.floor_divide, "__rfloordiv__": _reverse(pw.floor_divide),
     "__mod__": pw.remainder, "__rmod__": _reverse(pw.remainder), "__pow__": pw.pow,

@@ -40,13 +40,16 @@ def multi_output(index: int) -> tuple:
     return ("multi_output", index)
 
 
-def creation_in_mode(parent):
-    """The creation of a new view of a tensor whose own creation is ``parent`` (None for a base),
-    by PyTorch's propagation rule: a view of a special view is special in the same way."""
+def creation_in_mode(parent, name: str = ""):
+    """The creation of a new view (made by the op whose node is called ``name``) of a tensor
+    whose own creation is ``parent`` (None for a base), by PyTorch's propagation rule: a view of
+    a special view is special in the same way."""
     if _grad_state.enabled:
         if parent is None or parent is INFERENCE_MODE:
             return parent
-        return _MULTI_OUTPUT_INHERITED if parent[0] == "multi_output" else parent
+        if parent[0] == "multi_output":
+            return _MULTI_OUTPUT_INHERITED
+        return (parent[0], 0, name)  # a view of a no-grad view: its errors name this view's op
     if parent is INFERENCE_MODE:
         return parent
     return INFERENCE_MODE if _grad_state.inference else NO_GRAD_MODE
@@ -100,23 +103,25 @@ LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place 
 LEAF_VIEW_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 
 
-def _op_name(node) -> str:
-    return re.sub(r"Backward\d*$", "", node.name().rpartition("::")[2])
+def _op_name(node_name: str) -> str:
+    return re.sub(r"Backward\d*$", "", node_name.rpartition("::")[2])
 
 
 def _rebase_message(view, creation, indirect: bool) -> str:
-    kind, index = creation
+    kind, index = creation[:2]
     node = view._grad_fn
+    made_by = _op_name(node.name()) if node is not None else (
+        _op_name(creation[2]) if len(creation) > 2 else None)
     modified = "its base or another view of its base has been" if indirect else "is being"
-    if kind in ("no_grad", "inference") or node is None:
-        prefix = (f"Output {index} of {_op_name(node)} is a view of a view which was created in"
-                  if node is not None else "A view was created in")
+    if kind in ("no_grad", "inference") or made_by is None:
+        prefix = (f"Output {index} of {made_by} is a view of a view which was created in"
+                  if made_by is not None else "A view was created in")
         if kind == "inference":
             message = f"{prefix} inference mode and {modified} modified inplace in normal mode."
         else:
             message = f"{prefix} no_grad mode and {modified} modified inplace with grad mode enabled."
     else:
-        message = f"Output {index} of {_op_name(node)} is a view and {modified} modified inplace."
+        message = f"Output {index} of {made_by} is a view and {modified} modified inplace."
     return message + _SUFFIX[kind]
 
 

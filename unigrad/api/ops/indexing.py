@@ -255,13 +255,16 @@ def _parse(x: Tensor, key) -> _ParsedKey:
     shape, strides = x._buf.shape, x._backend.strides(x._buf)
     new_shape, new_strides, offset = [], [], 0
     advanced, positions = [], []
+    steps = []  # PyTorch's view ops for the basic items, in order: (name, dim of the result, args)
     dim = 0
     for item in expanded:
         if item is None:
+            steps.append(("UnsqueezeBackward0", len(new_shape), ()))
             new_shape.append(1)
             new_strides.append(0)
         elif isinstance(item, (bool, np.bool_)):
             # x[True] adds a dim; x[False] adds an empty dim (as in PyTorch and NumPy)
+            steps.append(("UnsqueezeBackward0", len(new_shape), ()))
             new_shape.append(1 if item else 0)
             new_strides.append(0)
         elif isinstance(item, numbers.Integral) and not isinstance(item, Tensor):
@@ -270,12 +273,15 @@ def _parse(x: Tensor, key) -> _ParsedKey:
             if not -size <= index < size:
                 raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
             offset += (index % size) * strides[dim]
+            steps.append(("SelectBackward0", len(new_shape), (index % size,)))
             dim += 1
         elif isinstance(item, slice):
             start, stop, step = item.indices(shape[dim]) if item.step != 0 else (0, 0, 0)
             if step == 0:
                 raise ValueError("slice step cannot be zero")
             length = len(range(start, stop, step))
+            if length != shape[dim] or step != 1:
+                steps.append(("SliceBackward0", len(new_shape), (start, step, length)))
             new_shape.append(length)
             new_strides.append(strides[dim] * step)
             if length:
@@ -321,10 +327,63 @@ def _parse(x: Tensor, key) -> _ParsedKey:
                 f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                 f"are valid indices (got {type(item).__name__})")
     key_copy = tuple(expanded)
-    view = sh._general_view(x, tuple(new_shape), tuple(new_strides), offset, "SliceBackward0",
-                            lambda t: _parse(t, key_copy).view)
+    view = _basic_view(x, tuple(new_shape), tuple(new_strides), offset, steps,
+                       lambda t: _parse(t, key_copy).view)
     adjacent = all(b - a == 1 for a, b in zip(positions, positions[1:]))
     return _ParsedKey(view, list(zip(positions, advanced)), adjacent)
+
+
+def _basic_view(x: Tensor, shape, strides, offset: int, steps, replay) -> Tensor:
+    """The view a basic key makes: one tensor, whose history is PyTorch's chain of
+    ``SelectBackward0`` / ``SliceBackward0`` / ``UnsqueezeBackward0`` nodes (``AliasBackward0``
+    when the key selects everything)."""
+    in_shape = x._buf.shape
+    if not steps:
+        return sh.make_view(x, shape, strides, offset, "AliasBackward0", _identity, replay)
+    if len(steps) == 1 and steps[0][0] == "UnsqueezeBackward0":
+        return sh.make_view(x, shape, strides, offset, "UnsqueezeBackward0",
+                            lambda g: (g.reshape(in_shape),), replay)
+    view = sh.make_view(x, shape, strides, offset, steps[-1][0],
+                        lambda g: (sh.view_scatter(g, replay, in_shape),), replay)
+    if len(steps) > 1 and view._grad_fn is not None:
+        view._grad_fn = _step_nodes(x, steps)
+    return view
+
+
+def _identity(g):
+    return (g,)
+
+
+def _step_nodes(x: Tensor, steps):
+    """One node per step of a basic key, the first over ``x``'s history; returns the last."""
+    from ...autograd.node import Node, edge_of
+    edge, shape = edge_of(x), list(x._buf.shape)
+    for name, d, args in steps:
+        in_shape = tuple(shape)
+        if name == "UnsqueezeBackward0":
+            shape.insert(d, 1)
+            backward = (lambda in_shape: lambda g: (g.reshape(in_shape),))(in_shape)
+        else:
+            if name == "SelectBackward0":
+                del shape[d]
+                apply = (lambda d, i: lambda t: sh.select(t, d, i))(d, *args)
+            else:
+                shape[d] = args[2]
+                apply = (lambda d, start, step, length: lambda t: _sliced(t, d, start, step, length))(d, *args)
+            backward = (lambda apply, in_shape: lambda g: (sh.view_scatter(g, apply, in_shape),))(apply, in_shape)
+        node = Node(name, backward, ())
+        node._next = (edge,)
+        edge = node
+    return edge
+
+
+def _sliced(t: Tensor, d: int, start: int, step: int, length: int) -> Tensor:
+    """``t[(slice(None),) * d + (slice(start, ..., step),)]`` (``length`` elements)."""
+    shape, strides = list(t._buf.shape), list(t._backend.strides(t._buf))
+    offset = start * strides[d] if length else 0
+    shape[d], strides[d] = length, strides[d] * step
+    return sh._general_view(t, tuple(shape), tuple(strides), offset, "SliceBackward0",
+                            lambda u: _sliced(u, d, start, step, length))
 
 
 def _linear_index(parsed: _ParsedKey):

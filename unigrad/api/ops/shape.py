@@ -32,7 +32,7 @@ def make_view(x: Tensor, shape, strides, offset: int, name: str, backward, repla
         creation = x._view_creation
     out._view_version = version[0]
     if grad_state.enabled:
-        out._view_creation = creation if creation is None else views.creation_in_mode(creation)
+        out._view_creation = creation if creation is None else views.creation_in_mode(creation, name)
         if x._requires_grad:
             out._attach(name, backward, (x,))
     else:
@@ -124,10 +124,10 @@ def view(x: Tensor, *shape) -> Tensor:
     return _reshape_view(x, shape, strides)
 
 
-def _reshape_view(x: Tensor, shape, strides) -> Tensor:
+def _reshape_view(x: Tensor, shape, strides, name: str = "ViewBackward0") -> Tensor:
     in_shape = x._buf.shape
-    return make_view(x, shape, strides, 0, "ViewBackward0",
-                     lambda g: (g.reshape(in_shape),), lambda t: t.view(shape))
+    return make_view(x, shape, strides, 0, name, lambda g: (g.reshape(in_shape),),
+                     lambda t: t.view(shape))
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
@@ -136,8 +136,8 @@ def reshape(x: Tensor, *shape) -> Tensor:
     if shape == x._buf.shape:
         return _alias(x)
     strides = _view_strides(x._buf.shape, x._backend.strides(x._buf), shape)
-    if strides is None:
-        return _reshape_view(contiguous(x), shape, contiguous_strides(shape))
+    if strides is None:  # a copy, reshaped: PyTorch's _unsafe_view of a clone
+        return _reshape_view(contiguous(x), shape, contiguous_strides(shape), "UnsafeViewBackward0")
     return _reshape_view(x, shape, strides)
 
 
@@ -177,7 +177,10 @@ def reshape_as(x: Tensor, other: Tensor) -> Tensor:
 # ----- permutations ------------------------------------------------------------------------------
 def permute(x: Tensor, *dims) -> Tensor:
     """Reorder dimensions (a view)."""
-    dims = _shape_arg(dims)
+    return _permuted(x, _shape_arg(dims), "PermuteBackward0")
+
+
+def _permuted(x: Tensor, dims, name: str) -> Tensor:
     n = x.ndim
     order = tuple(wrap_dim(d, n) for d in dims)
     if len(order) != n or len(set(order)) != n:
@@ -189,19 +192,22 @@ def permute(x: Tensor, *dims) -> Tensor:
     for i, d in enumerate(order):
         inverse[d] = i
     return make_view(x, tuple(shape[d] for d in order), tuple(strides[d] for d in order), 0,
-                     "PermuteBackward0", lambda g: (permute(g, inverse),),
-                     lambda t: permute(t, order))
+                     name, lambda g: (permute(g, inverse),), lambda t: permute(t, order))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions (a view)."""
+    return _swapped(x, dim0, dim1, "TransposeBackward0")
+
+
+def _swapped(x: Tensor, dim0: int, dim1: int, name: str) -> Tensor:
     n = x.ndim
     if n == 0:
         return _alias(x)
     order = list(range(n))
     a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     order[a], order[b] = order[b], order[a]
-    return permute(x, order)
+    return _permuted(x, order, name)
 
 
 swapaxes = swapdims = transpose
@@ -211,7 +217,7 @@ def t(x: Tensor) -> Tensor:
     """Transpose a tensor of at most 2 dims."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else _alias(x)
+    return _swapped(x, 0, 1, "TBackward0") if x.ndim == 2 else _alias(x)
 
 
 def movedim(x: Tensor, source, destination) -> Tensor:
@@ -317,7 +323,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     strides = x._backend.strides(x._buf)
     shape = list(x._buf.shape)
     shape[d] = length
-    return _general_view(x, shape, strides, start * strides[d], "NarrowBackward0",
+    return _general_view(x, shape, strides, start * strides[d], "SliceBackward0",
                          lambda t: narrow(t, d, start, length))
 
 
