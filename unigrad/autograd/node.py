@@ -157,6 +157,14 @@ class Node:
         return f"<{self._name.rpartition('::')[2]} object at {id(self):#x}>"
 
 
+def node_over(name: str, backward_fn, edges, saved=()) -> Node:
+    """A node whose inputs are given as edges (nodes or None), for nodes that stand between
+    others without a tensor of their own (PyTorch's view nodes around a fused kernel)."""
+    node = Node(name, backward_fn, (), saved)
+    node._next = tuple(edges)
+    return node
+
+
 class AccumulateGrad(Node):
     """The node of a leaf tensor that requires grad: backward adds into ``variable.grad``."""
 
