@@ -201,6 +201,7 @@ METHODS = {
     "multiply": pw.mul, "div": pw.div, "divide": pw.div, "true_divide": pw.div,
     "floor_divide": pw.floor_divide, "remainder": pw.remainder, "fmod": pw.fmod, "pow": pw.pow,
     "maximum": pw.maximum, "minimum": pw.minimum, "clamp": pw.clamp, "clip": pw.clamp,
+    "clamp_min": pw.clamp_min, "clamp_max": pw.clamp_max,
     "where": lambda self, condition, other: pw.where(condition, self, other), "lerp": pw.lerp,
     "addcmul": pw.addcmul, "addcdiv": pw.addcdiv,
     "eq": pw.eq, "ne": pw.ne, "lt": pw.lt, "le": pw.le, "gt": pw.gt, "ge": pw.ge,
@@ -266,6 +267,7 @@ METHODS.update(tensor_utils.METHODS)  # memory queries, flags, legacy constructo
 INPLACE_OF = {
     "add_": pw.add, "sub_": pw.sub, "mul_": pw.mul, "div_": pw.div, "pow_": pw.pow,
     "clamp_": pw.clamp, "clip_": pw.clamp, "neg_": pw.neg, "abs_": pw.abs, "exp_": pw.exp,
+    "clamp_min_": pw.clamp_min, "clamp_max_": pw.clamp_max,
     "log_": pw.log, "sqrt_": pw.sqrt, "sigmoid_": pw.sigmoid, "tanh_": pw.tanh, "relu_": pw.relu,
     "floor_": pw.floor, "ceil_": pw.ceil, "round_": pw.round, "trunc_": pw.trunc,
     "sign_": pw.sign, "reciprocal_": pw.reciprocal, "remainder_": pw.remainder,

@@ -12,6 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..autocast_state import autocast_op
 from . import shape as sh
+from ...autograd.composite import present
 from ...autograd.grad_mode import no_grad
 from .pointwise import where
 from .support import (Tensor, check_device, contiguous_strides, grad_state, scalar_for,
@@ -136,7 +137,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     d = wrap_dim(dim, x.ndim)
     key = [slice(None)] * x.ndim
     key[d] = index.reshape(-1)
-    return getitem(x, tuple(key))
+    return present(getitem(x, tuple(key)), "IndexSelectBackward0", (x,))
 
 
 def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
@@ -168,8 +169,22 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
         value = scalar_for(value, x._dtype)
     if mask._dtype is not dtypes.bool:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
-    result = where(mask, value, x) if isinstance(value, Tensor) else where(mask.logical_not(), x, value)
-    return result if result._buf.shape == x._buf.shape else result.expand(x._buf.shape)
+    result = sh._untracked(x, lambda: where(mask, value, x) if isinstance(value, Tensor)
+                           else where(mask.logical_not(), x, value))
+    if result._buf.shape != x._buf.shape:
+        result = sh._untracked(x, lambda: result.expand(x._buf.shape))
+    tensor_value = value if isinstance(value, Tensor) else None
+    need_x, need_value = x._requires_grad, tensor_value is not None and tensor_value._requires_grad
+    if grad_state.enabled and (need_x or need_value):
+        shape = x._buf.shape
+
+        def backward(g):
+            gx = sum_to_shape(where(mask, 0.0, g), shape) if need_x else None
+            gv = where(mask, g, 0.0).sum() if need_value else None
+            return (gx, gv) if tensor_value is not None else (gx,)
+        result._attach("MaskedFillBackward0", backward,
+                       (x, tensor_value) if tensor_value is not None else (x,))
+    return result
 
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:
@@ -434,7 +449,17 @@ def getitem(x: Tensor, key) -> Tensor:
     picked = gather(flat, 0, index) if rows else Tensor._make(
         x._backend.full((count, inner), 0, x._dtype), x._dtype, x._device, x._backend)
     result = sh.reshape(picked, batch + tuple(rest_shape))
-    return _place_batch(result, parsed, len(batch))
+    return present(_fresh_result(_place_batch(result, parsed, len(batch))), "IndexBackward0", (x,))
+
+
+def _fresh_result(t: Tensor) -> Tensor:
+    """``t`` (a view of an intermediate result nothing else holds) as a tensor of its own, with
+    its history: advanced indexing returns a new tensor, not a view, as in PyTorch."""
+    if t._base is None:
+        return t
+    out = Tensor._make(t._buf, t._dtype, t._device, t._backend)
+    out._grad_fn, out._requires_grad = t.grad_fn, t._requires_grad
+    return out
 
 
 def index_put(x: Tensor, key, value) -> Tensor:

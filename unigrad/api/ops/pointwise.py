@@ -488,6 +488,22 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
 clip = clamp
 
 
+def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002
+    """``max(x, min)`` with PyTorch's clamp gradient rule."""
+    return _named_clamp(clamp(x, min=min), "ClampMinBackward0", min)
+
+
+def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
+    """``min(x, max)`` with PyTorch's clamp gradient rule."""
+    return _named_clamp(clamp(x, max=max), "ClampMaxBackward0", max)
+
+
+def _named_clamp(out: Tensor, name: str, bound) -> Tensor:
+    if out._grad_fn is not None and not isinstance(bound, Tensor):
+        out._grad_fn._name = name
+    return out
+
+
 
 # ----- comparisons and logic (no gradient) ----------------------------------------------------
 def _compare(a, b, op: str):

@@ -349,9 +349,26 @@ def flip(x: Tensor, *dims) -> Tensor:
         if shape[d] > 0:
             offset += (shape[d] - 1) * strides[d]
         strides[d] = -strides[d]
-    flipped = make_view(x, shape, strides, offset, "FlipBackward0",
-                        lambda g: (flip(g, dims),), lambda t: flip(t, dims))
-    return clone(flipped)  # torch.flip returns a copy: in-place ops on it must not reach x
+    # torch.flip returns a copy (in-place ops on it must not reach x): copied from a reversed
+    # view, as one node
+    out = _untracked(x, lambda: clone(make_view(x, shape, strides, offset, "FlipBackward0", None,
+                                                lambda t: flip(t, dims))))
+    if x._requires_grad and grad_state.enabled:
+        out._attach("FlipBackward0", lambda g: (flip(g, dims),), (x,))
+    return out
+
+
+def _untracked(x: Tensor, compute):
+    """``compute()`` with no graph recorded, as a fresh tensor (to attach one node to)."""
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        out = compute()
+    finally:
+        grad_state.enabled = enabled
+    if out._base is not None or out is x:
+        out = Tensor._make(out._buf, out._dtype, out._device, out._backend)
+    return out
 
 
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
@@ -501,7 +518,12 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} at entry 0 and {list(t._buf.shape)} at entry {i}")
     d = wrap_dim(dim, len(shape) + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    out = _untracked(tensors[0], lambda: cat([unsqueeze(t, d) for t in tensors], d))
+    if grad_state.enabled and any(t._requires_grad for t in tensors):
+        dtypes_in = [t._dtype for t in tensors]
+        out._attach("StackBackward0", lambda g: tuple(
+            cast_tensor(select(g, d, i), dtype) for i, dtype in enumerate(dtypes_in)), tensors)
+    return out
 
 
 def hstack(tensors) -> Tensor:
@@ -525,7 +547,12 @@ def repeat(x: Tensor, *sizes) -> Tensor:
         interleaved += [1, s]
         target += [r, s]
         final.append(r * s)
-    return reshape(expand(reshape(x, interleaved), target), final)
+    out = _untracked(x, lambda: reshape(expand(reshape(x, interleaved), target), final))
+    if x._requires_grad and grad_state.enabled:
+        in_shape, tiles = x._buf.shape, tuple(range(0, 2 * len(sizes), 2))
+        out._attach("RepeatBackward0", lambda g: (
+            reshape(g.reshape(target).sum(tiles), in_shape),), (x,))
+    return out
 
 
 def tile(x: Tensor, dims) -> Tensor:
@@ -541,7 +568,11 @@ def _triangle(x: Tensor, diagonal: int, upper: bool) -> Tensor:
     c = arange(cols, device=x._device).reshape(1, cols)
     mask = ge(c - r, diagonal) if upper else le(c - r, diagonal)
     from .support import scalar_for
-    return where(mask, x, scalar_for(0, x._dtype))
+    out = _untracked(x, lambda: where(mask, x, scalar_for(0, x._dtype)))
+    if x._requires_grad and grad_state.enabled:
+        out._attach("TriuBackward0" if upper else "TrilBackward0",
+                    lambda g: (_triangle(g, diagonal, upper),), (x,))
+    return out
 
 
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
