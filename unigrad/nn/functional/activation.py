@@ -8,6 +8,7 @@ import numpy as np
 from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
 from ...api.ops import inplace as inplace_ops, pointwise as pw, reduction as red, shape as sh
+from ...api.ops.support import sum_to_shape
 from ...api.tensor import Tensor
 from ...autograd.grad_mode import _state as _grad, is_grad_enabled, no_grad
 
@@ -205,7 +206,29 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
         slope = weight.reshape(())
     else:
         slope = weight.reshape((channels,) + (1,) * (x.ndim - 2))
-    return pw.where(x > 0, x, x * slope)
+    return _prelu_node(x, slope)
+
+
+def _prelu_node(x: Tensor, slope: Tensor) -> Tensor:
+    """``where(x > 0, x, slope x)`` as one node over ``x`` and the reshaped weight
+    (PyTorch's PreluKernelBackward0)."""
+    enabled = _grad.enabled
+    _grad.enabled = False
+    try:
+        out = pw.where(x > 0, x, x * slope)
+    finally:
+        _grad.enabled = enabled
+    need_x, need_slope = x._requires_grad, slope._requires_grad
+    if enabled and (need_x or need_slope):
+        shape = slope._buf.shape
+
+        def backward(g):
+            positive = x > 0
+            gx = pw.where(positive, g, g * slope) if need_x else None
+            gs = sum_to_shape(pw.where(positive, 0.0, g * x), shape) if need_slope else None
+            return gx, gs
+        out._attach("PreluKernelBackward0", backward, (x, slope), (x, slope))
+    return out
 
 
 def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
