@@ -316,3 +316,16 @@ def test_as_strided_after_as_strided_inplace_on_a_root():
         late = root.as_strided((2, 2), (3, 1), 4)
         return root * 1, early * 1, late * 1
     check(fn, A)
+
+
+def test_retain_grad_follows_the_tensor_through_inplace_ops():
+    grads = []
+    for lib in (unigrad, torch):
+        a = lib.tensor(A, requires_grad=True)
+        b = a * 1
+        b.retain_grad()
+        b.mul_(2)
+        b[1].add_(3)  # the base's history becomes CopySlices
+        (b * lib.tensor(A)).sum().backward()
+        grads.append((b.grad, a.grad))
+    assert_close(grads[0], grads[1])

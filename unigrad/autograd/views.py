@@ -159,7 +159,8 @@ def view_grad_fn(view):
     creation = view._view_creation
     if creation is not None:
         raise RuntimeError(_rebase_message(view, creation, True))
-    node = _replayed(view, base)
+    old, node = view._grad_fn, _replayed(view, base)
+    _move_retained(view, old, node)
     view._grad_fn = node
     view._requires_grad = view._requires_grad or node is not None
     view._view_version = view._version[0]
@@ -191,16 +192,29 @@ def rebase(x, new) -> None:
     node) ``x``'s history; for a view, its base's."""
     base = x._base
     if base is None:
-        x._grad_fn = _node_of(new)
+        old, x._grad_fn = x._grad_fn, _node_of(new)
+        _move_retained(x, old, x._grad_fn)
         if not x._requires_grad:
             x._requires_grad = True
             _storage_requires_grad(x)
         return
-    base._grad_fn = CopySlices(base, x, new)
+    old, base._grad_fn = base._grad_fn, CopySlices(base, x, new)
+    _move_retained(base, old, base._grad_fn)
     if not base._requires_grad:
         base._requires_grad = True
         _storage_requires_grad(base)
     x._requires_grad = True  # its grad_fn is regenerated over the CopySlices on next use
+
+
+def _move_retained(tensor, old, new) -> None:
+    """``retain_grad()`` follows the tensor to its new history, as in PyTorch."""
+    retained = old._retained if old is not None else None
+    if not retained or new is None:
+        return
+    for ref in list(retained):
+        if ref() is tensor:
+            retained.remove(ref)
+            new.retain_for(tensor)
 
 
 def _node_of(new):
