@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import weakref
 
+from ..api import dtypes
 from .grad_mode import _state as _grad_state
 from .node import Node, edge_of
 
@@ -246,10 +247,10 @@ class CopySlices(Node):
         def backward(g):
             if _grad_state.enabled:  # create_graph: stay differentiable in g
                 from ..api.ops.pointwise import where
-                region = _zeros_laid_out(g, shape, strides, _bool_dtype())
+                region = _zeros_laid_out(g, shape, strides, dtypes.bool)
                 target = replay(region)
                 target._backend.copy_(target._buf, target._backend.full(target._buf.shape, True,
-                                                                        _bool_dtype()))
+                                                                        dtypes.bool))
                 kept = where(region, 0.0, g) if need_base else None
                 return kept, (replay(g) if need_new else None)
             part = replay(g) if need_new else None
@@ -268,11 +269,6 @@ class CopySlices(Node):
     def next_functions(self) -> tuple:
         base_edge, op = self._next
         return ((base_edge, 0),) + (op.next_functions[1:] if op is not None else ())
-
-
-def _bool_dtype():
-    from ..api import dtypes
-    return dtypes.bool
 
 
 def _zeros_laid_out(like, shape: tuple, strides: tuple, dtype):
