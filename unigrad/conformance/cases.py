@@ -403,4 +403,3 @@ MODULE_CASES += _layer_modules
 from .cases_tensor_utils import CASES as _tensor_utils; CASES += _tensor_utils  # noqa: E402,E702
 from .cases_shape_linalg import CASES as _shape_linalg  # noqa: E402
 CASES += _shape_linalg
-from .cases_clamp_bounds import CASES as _clamp_bounds; CASES += _clamp_bounds  # noqa: E402,E702
