@@ -52,7 +52,7 @@ def edge_of(tensor):
     """The node a gradient for ``tensor`` flows into (its grad_fn, or its AccumulateGrad)."""
     if tensor is None or not tensor._requires_grad:
         return None
-    node = tensor.grad_fn
+    node = tensor._grad_fn if tensor._base is None else tensor.grad_fn  # a view may regenerate it
     if node is not None:
         return node
     accumulator = tensor._grad_accumulator
@@ -79,8 +79,11 @@ class Node:
             if t is None or not t._requires_grad:
                 edges.append(None)
             else:
-                node = t.grad_fn
-                edges.append(node if node is not None else t._grad_accumulator or edge_of(t))
+                if t._base is None:  # (a view's node may need regenerating: edge_of does that)
+                    node = t._grad_fn or t._grad_accumulator
+                    edges.append(node if node is not None else edge_of(t))
+                else:
+                    edges.append(edge_of(t))
         self._next = tuple(edges)
         if saved:
             self.saved = tuple([(t, t._version[0]) for t in saved])
@@ -160,7 +163,16 @@ class Node:
         self._packed = None
 
     def __repr__(self) -> str:
-        return f"<{self._name} object at {id(self):#x}>"
+        # PyTorch's C++ nodes are named "torch::autograd::CopySlices" and shown as "CopySlices"
+        return f"<{self._name.rpartition('::')[2]} object at {id(self):#x}>"
+
+
+def node_over(name: str, backward_fn, edges, saved=()) -> Node:
+    """A node whose inputs are given as edges (nodes or None), for nodes that stand between
+    others without a tensor of their own (PyTorch's view nodes around a fused kernel)."""
+    node = Node(name, backward_fn, (), saved)
+    node._next = tuple(edges)
+    return node
 
 
 class AccumulateGrad(Node):

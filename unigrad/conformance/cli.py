@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from . import report, runner
 
@@ -32,9 +33,43 @@ def _progress_bar(done: int, total: int, result) -> None:
     sys.stderr.flush()
 
 
+def device_problem(device: str) -> str | None:
+    """One line saying why ``device`` cannot be certified (its plugin failed, it is unknown or
+    unavailable), or None when it can."""
+    import unigrad
+    from ..backends import registry
+    from ..plugins import PluginWarning
+    try:
+        dev = unigrad.device(device)
+    except (ValueError, RuntimeError, TypeError) as error:
+        return str(error)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)  # summarised below, in one line
+        infos = {info.name: info for info in registry.registered()}
+        failures = registry.plugin_failures()
+    info = infos.get(dev.type)
+    if info is None:
+        related = {name: why for name, why in failures.items() if dev.type in name} or failures
+        if related:
+            listed = "; ".join(f"plugin {name!r} {why}" for name, why in related.items())
+            return f"no backend for device type {dev.type!r}: {listed}".replace("\n", " ")
+        return f"unknown device type {dev.type!r}; registered device types: {', '.join(infos)}"
+    if not info.available:
+        return f"device type {dev.type!r} (plugin {info.plugin!r}) is unavailable: {info.reason}".replace("\n", " ")
+    try:
+        registry.get_backend(dev)
+    except RuntimeError as error:
+        return str(error).replace("\n", " ")
+    return None
+
+
 def main(argv=None, args=None) -> int:
     if args is None:
         args = build_parser().parse_args(argv)
+    problem = device_problem(args.device)
+    if problem is not None:
+        print(f"unigrad conformance: cannot certify {args.device!r}: {problem}", file=sys.stderr)
+        return 2
     dtypes = [d for item in args.dtype for d in item.split(",")] if args.dtype else None
     results = runner.run(args.device, dtypes, args.op, args.fail_fast,
                          None if args.quiet else _progress_bar)

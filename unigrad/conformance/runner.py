@@ -584,7 +584,13 @@ def plan(device, dtypes=None, op=None):
 
 def _job(fn, *args):
     def job():
-        return fn(*args)
+        # every case runs with each primitive's result checked against the interface's promise
+        # (shapes, dtypes), so a wrong shape is reported at the primitive that made it
+        previous = registry.set_backend_checks(True)
+        try:
+            return fn(*args)
+        finally:
+            registry.set_backend_checks(previous)
     return job
 
 
