@@ -438,6 +438,18 @@ def _binary(function):
     return primitive
 
 
+def _comparison(function):
+    """A comparison of ``a`` and ``b`` whose large bool result goes into a cached block."""
+    def primitive(self, a, b):
+        if a.size < _LARGE:  # (one byte per element)
+            result = function(a, b)
+            return result if result.__class__ is _ndarray else np.asarray(result)
+        shape = a.shape if b.__class__ is not _ndarray or b.shape == a.shape else \
+            np.broadcast_shapes(a.shape, b.shape)
+        return function(a, b, out=self._blocks.empty(shape, np.bool_))
+    return primitive
+
+
 def _special(function):
     """A special function of ``special`` whose large result goes into a cached block."""
     def primitive(self, x, out=None):
@@ -478,6 +490,7 @@ class NumpyBackend(ArrayModuleBackend):
     log, log1p, expm1 = (_unary(f) for f in (np.log, np.log1p, np.expm1))
     sqrt, sin, cos, tanh, floor, round = (_unary(f) for f in (np.sqrt, np.sin, np.cos, np.tanh, np.floor, np.round))
     add, sub, mul, div = (_binary(f) for f in (np.add, np.subtract, np.multiply, np.true_divide))
+    eq, lt = _comparison(np.equal), _comparison(np.less)
     pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
     asin, acos, atan, atan2 = _unary(np.arcsin), _unary(np.arccos), _unary(np.arctan), _binary(np.arctan2)
     sinh, cosh, asinh, acosh, atanh = (_unary(f) for f in (np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh))
@@ -498,14 +511,23 @@ class NumpyBackend(ArrayModuleBackend):
         if bits is None or a.dtype == bool or a.size < 4096:
             return super().where(condition, a, b)
         # A branch-free select on the bit patterns (exact for NaN, inf and -0): NumPy's where
-        # branches per element and costs several times more on an unpredictable condition.
+        # branches per element and costs several times more on an unpredictable condition. The
+        # mask and the result come from the cache of large blocks (no page faults per call).
         xp = self.xp
-        mask = xp.multiply(condition, bits(_ALL_ONES[bits]), dtype=bits)  # all ones where true
-        a_bits, b_bits = a.view(bits), xp.asarray(b, dtype=a.dtype).view(bits)
+        b_array = xp.asarray(b, dtype=a.dtype)
+        shape = condition.shape if condition.shape == a.shape and b_array.ndim == 0 else \
+            xp.broadcast_shapes(condition.shape, a.shape, b_array.shape)
+        mask = self._blocks.empty(condition.shape, bits)
+        xp.multiply(condition, bits(_ALL_ONES[bits]), out=mask)  # all ones where true
+        out = self._blocks.empty(shape, a.dtype)
+        out_bits, a_bits, b_bits = out.view(bits), a.view(bits), b_array.view(bits)
         if b_bits.ndim == 0 and not b_bits:  # the other value is +0
-            return xp.bitwise_and(a_bits, mask).view(a.dtype)
-        out = xp.bitwise_and(xp.bitwise_xor(a_bits, b_bits), mask)
-        return xp.bitwise_xor(out, b_bits, out=out).view(a.dtype)
+            xp.bitwise_and(a_bits, mask, out=out_bits)
+            return out
+        xp.bitwise_xor(a_bits, b_bits, out=out_bits)
+        xp.bitwise_and(out_bits, mask, out=out_bits)
+        xp.bitwise_xor(out_bits, b_bits, out=out_bits)
+        return out
 
     def from_numpy(self, array):
         return np.array(array, order="C", copy=True)

@@ -74,7 +74,11 @@ def hardtanh_(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
 
 @_with_inplace
 def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
-    return _one_node(x, "LeakyReluBackward0", lambda t: pw.where(t > 0, t, t * negative_slope),
+    if x._dtype.is_floating_point and 0 < negative_slope <= 1:  # (0 * inf would be NaN)
+        compute = lambda t: pw.maximum(t, t * negative_slope)  # noqa: E731  (two passes, no select)
+    else:
+        compute = lambda t: pw.where(t > 0, t, t * negative_slope)  # noqa: E731
+    return _one_node(x, "LeakyReluBackward0", compute,
                      backward=lambda g, t: pw.where(t > 0, g, g * negative_slope))
 
 
