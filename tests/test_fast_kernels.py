@@ -262,3 +262,12 @@ def test_a_callers_gradient_is_never_accumulated_into():
         (a + 0).backward(seed)
         (a + 0).backward(lib.ones(3))
         assert seed.tolist() == [1.0, 1.0, 1.0] and a.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_random_bits_chunked_generation_keeps_the_stream():
+    from unigrad.backends.numpy import philox
+    for count in (1, 5, 32769, 40001):
+        for offset in (0, 4, 400):
+            whole = philox.random_bits(np, 99, offset, count)
+            for chunk in (3, 8192):
+                np.testing.assert_array_equal(philox.random_bits(np, 99, offset, count, chunk_blocks=chunk), whole)

@@ -506,6 +506,10 @@ class NumpyBackend(ArrayModuleBackend):
             return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
         return super().matmul(a, b)
 
+    def random_bits(self, seed, offset, count):
+        # 8192 blocks at a time: the rounds' temporaries (about 300 KiB) stay in cache
+        return philox.random_bits(np, seed, offset, count, chunk_blocks=8192)
+
     def where(self, condition, a, b):
         bits = _SELECT_BITS.get(a.dtype.itemsize)
         if bits is None or a.dtype == bool or a.size < 4096:
