@@ -424,8 +424,8 @@ def main() -> None:
         parser.add_argument("--profile", help="profile unigrad's step of this workload instead")
         parser.add_argument("--steps", type=int, default=3, help="steps to profile")
         parser.add_argument("--wall", action="store_true",
-                            help="time wall-clock seconds (default: this process's CPU time, which "
-                                 "other processes' load on a shared machine does not inflate)")
+                            help="time wall-clock seconds (default here: this process's CPU time, "
+                                 "which other processes' load on a shared machine does not inflate)")
 
     args, torch = bench_arguments(__doc__, 5, extra)
     import unigrad
