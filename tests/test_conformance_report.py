@@ -169,3 +169,24 @@ def test_the_cli_without_a_terminal_keeps_stderr_short():
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "\r" not in completed.stderr and len(completed.stderr.splitlines()) <= 2
+
+
+# ----- certificates --------------------------------------------------------------------------------
+def test_certificates_page_from_json_reports(matrix_report, tmp_path):
+    from unigrad.conformance import certificates
+    _, report, _ = matrix_report
+    source = tmp_path / "report.json"
+    source.write_text(json.dumps(report))
+    target = tmp_path / "certificates.md"
+    assert certificates.main([str(source), "--output", str(target)]) == 0
+    page = target.read_text()
+    cpu, plugin = report["devices"]
+    assert f"| cpu | certified | {cpu['summary']['passed']} | 0 | 0 |" in page
+    assert "## cpu: built-in NumPy backend" in page and cpu["backend"]["hardware"] in page
+    assert f"| date | {report['created']} |" in page and "seed 3" in page
+    assert f"**not certified**: {plugin['summary']['failed']} failed" in page
+    assert "Suspects: confirmed exp;" in page
+    # a built-in backend without a report is named, with the command that would certify it
+    assert "| cuda | not certified by this version |" in page
+    assert "unigrad conformance --device cuda --json cuda.json" in page
+    assert "| opencl | not certified by this version |" in page
