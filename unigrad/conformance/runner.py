@@ -16,11 +16,11 @@ from ..api.ops import reduction
 from ..backends import registry
 from ..backends.interface import OPTIONAL_FAST_PATHS, OPTIONAL_PRIMITIVES
 from . import cases as table
+from . import formatting as fmt
 from . import usage
 from .checkpoints import run_checkpoint
 from .diagnosis import diagnose
 from .primitives import PRIMITIVE_CASES, Host
-from . import formatting as fmt
 from .tolerances import EPS, tolerance
 
 REFERENCE_DEVICE = "cpu"
@@ -607,8 +607,8 @@ def plan(device, dtypes=None, op=None, seed=0):
                                       f"device {device} declares no {dtype} support",
                                       primitives=tuple(primitives), subject=tuple(subject)))
             return
-        job = _job(job, device, (name, group, dtype, label, tuple(primitives), seed), tuple(subject))
-        jobs.append((f"{name}[{dtype},{label}]", job))
+        jobs.append((f"{name}[{dtype},{label}]",
+                     _Job(job, device, (name, group, dtype, label, tuple(primitives), seed), tuple(subject))))
 
     for entry in PRIMITIVE_CASES:
         subject = subject_of(entry)
@@ -681,10 +681,6 @@ class _Job:
             else:
                 result.message += f" (and contract: {detail})"
         return result
-
-
-def _job(fn, device, meta, subject=()):
-    return _Job(fn, device, meta, subject)
 
 
 def run(device, dtypes=None, op=None, fail_fast=False, progress=None, seed=0):
