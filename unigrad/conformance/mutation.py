@@ -155,7 +155,7 @@ def mutant(primitive: str, kind: str | None, base: type = NumpyBackend) -> type:
         result = original(self, *args, **kwargs)
         if kind is None or result is NotImplemented:
             return result
-        if primitive in IN_PLACE:
+        if primitive in IN_PLACE or result is None:
             _in_place(primitive, kind, args[0])
             return result
         out = kwargs.get("out")

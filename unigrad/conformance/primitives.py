@@ -314,6 +314,33 @@ def _max_pool(backend, rng, dtype):
     return tuple(outs), (x,), reference
 
 
+def _scatter_reduce(backend, rng, dtype):
+    """Each reduction, with duplicate indices, untouched targets and a NaN source (which amax and
+    amin propagate). A call the backend declines is expected to be declined again."""
+    x = _rand(rng, (3, 5), dtype)
+    index = rng.integers(0, 5, (3, 4)).astype(np.int64)
+    src = _rand(rng, (3, 4), dtype)
+    src[1, 2] = np.nan
+    outs, declined = [], []
+    for reduce in _SCATTER_REDUCTIONS:
+        target = backend.from_numpy(x)
+        got = backend.scatter_reduce(target, 1, backend.from_numpy(index), backend.from_numpy(src), reduce)
+        declined.append(got is NotImplemented)
+        outs.append(Host(_DECLINED) if got is NotImplemented else target)
+
+    def reference(v, i, s):
+        out = []
+        for reduce, refused in zip(_SCATTER_REDUCTIONS, declined):
+            expected = v.copy()
+            _SCATTER_REDUCTIONS[reduce].at(expected, (np.arange(3)[:, None], i), s)
+            out.append(np.array(_DECLINED) if refused else expected)
+        return tuple(out)
+    return tuple(outs), (x, index, src), reference
+
+
+_SCATTER_REDUCTIONS = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+
+
 def _fold(backend, rng, dtype):
     """Patches ``(N, C, oh, ow, kh, kw)`` read from a permuted (non-contiguous) buffer."""
     shape, kernel, stride, dilation = (2, 3, 6, 5), (2, 3), (2, 1), (1, 1)
@@ -412,4 +439,7 @@ PRIMITIVE_CASES = [
     ("sigmoid", _sigmoid, "transcendental", FLOATS),
     ("max_pool", _max_pool, "exact", FLOATS),
     ("fold", _fold, "reduction", ("float32", "float64")),
+    ("scatter_reduce", _scatter_reduce, "rounded", FLOATS),
 ]
+
+from .cases_optional_primitives import PRIMITIVE_CASES as _optional; PRIMITIVE_CASES += _optional  # noqa: E402,E702

@@ -492,12 +492,16 @@ def _fast_path_cases(x, rng):
         return run
 
     rng_grad = np.random.default_rng(int(rng.integers(1 << 31)))
+    index = rng.integers(0, x.shape[1], x.shape)  # duplicates and untouched slots on purpose
     return {
         "log_softmax": lambda t: [t.log_softmax(1)], "softmax": lambda t: [t.softmax(0)],
         "sigmoid": lambda t: [t.sigmoid()],
         "max_pool": with_grad(lambda t: F.max_pool2d(t, 3, 2, padding=1, return_indices=True), (1, 2, 3, 4)),
         "fold": with_grad(lambda t: F.conv2d(t, unigrad.ones(3, 2, 2, 2, dtype=t.dtype, device=t.device),
                                              stride=1, padding=1), (1, 2, 3, 4)),
+        "scatter_reduce": lambda t: [t.scatter_reduce(1, unigrad.tensor(index, device=t.device), t.flip(1) * 0.5,
+                                                      reduce, include_self=include_self)
+                                     for reduce in ("prod", "amax", "amin") for include_self in (True, False)],
     }
 
 
@@ -558,7 +562,7 @@ def run_optional_primitives(device, dtype, seed, names=None):
     backend = registry.get_backend(unigrad.device(device))
     rng = np.random.default_rng(seed)
     x = unigrad.tensor(rng.standard_normal((5, 9)) * 5, dtype=getattr(unigrad, dtype), device=device)
-    checks = _optional_primitive_checks(x)
+    checks = _optional_primitive_checks(x)  # the element-wise ones have primitive cases of their own
     for name in names:
         if getattr(backend, name, None) is None or name not in checks:
             continue
@@ -642,7 +646,7 @@ def plan(device, dtypes=None, op=None, seed=0):
                 add("fast_paths.vs_composite", dtype, name, partial(run_fast_paths, device, dtype, seed, (name,)),
                     "fast_path", (name,))
         for name in OPTIONAL_PRIMITIVES:
-            if getattr(backend, name, None) is not None:
+            if getattr(backend, name, None) is not None and name in _optional_primitive_checks(None):
                 add("optional_primitives.vs_composite", dtype, name,
                     partial(run_optional_primitives, device, dtype, seed, (name,)), "fast_path", (name,))
         add("checkpoint.round_trip", dtype, "-", partial(run_checkpoint, device, dtype, seed), "semantics",

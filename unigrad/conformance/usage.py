@@ -18,8 +18,9 @@ from ..backends import interface
 
 _NOT_SET = object()
 
-#: primitives that write into their first argument instead of returning a new buffer
-IN_PLACE = ("copy_", "scatter", "scatter_add")
+#: primitives that write into their first argument instead of returning a new buffer (a call
+#: that returns None is treated as in place too)
+IN_PLACE = ("copy_", "scatter", "scatter_add", "scatter_reduce")
 #: primitives whose result may (or must) share memory with an argument
 MAY_ALIAS = IN_PLACE + ("as_strided", "to_numpy", "strides", "from_numpy_shared", "dlpack")
 #: primitives whose buffer arguments are host NumPy arrays, not device buffers
@@ -167,9 +168,11 @@ class ContractMonitor:
         result = bound(*args, **kwargs)
         with paused():
             for (i, a), (_, snapshot) in zip(buffers, before):
+                if i == 0 and result is None:
+                    continue  # an in-place primitive's destination
                 if not _same(self._host(name, a), snapshot):
                     self.violations.append(f"{name} changed its input {i}")
-            if name not in MAY_ALIAS and out is None and before:
+            if name not in MAY_ALIAS and out is None and before and result is not None:
                 try:
                     self._check_aliasing(name, bound, args, kwargs, [i for i, _ in buffers], dict(before))
                 except Exception:  # noqa: BLE001 - a repeat the backend refuses checks nothing
