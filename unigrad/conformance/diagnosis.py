@@ -63,25 +63,45 @@ def _counts(results):
     return used, failed
 
 
+def _direct_evidence(primitive_cases):
+    """``(confirmed, key)``: the primitives whose own case failed, and for any primitive its
+    ordering key among them from the primitive cases alone (smaller first)."""
+    confirmed = {p for r in primitive_cases if r.status in FAILED for p in (getattr(r, "subject", ()) or r.primitives)}
+    p_used, p_failed = _counts(primitive_cases)
+    p_failures = sum(r.status in FAILED for r in primitive_cases) or 1
+
+    def key(p):
+        share_of_failures = p_failed.get(p, 0) / p_failures
+        share_failing = p_failed.get(p, 0) / p_used[p] if p_used.get(p) else 0.0
+        return (-share_of_failures, -share_failing)
+    return confirmed, key
+
+
+def confirmed_leader(primitive_cases) -> str | None:
+    """The first suspect of every run whose primitive cases gave ``primitive_cases``, when those
+    alone decide it: a confirmed primitive strictly ahead of the other confirmed ones on the
+    primitive-case evidence. None when the other cases could change the order (or nothing failed)."""
+    confirmed, key = _direct_evidence([r for r in primitive_cases if r.status != "skipped"])
+    ranked = sorted(confirmed, key=lambda p: (key(p), p))
+    if not ranked or (len(ranked) > 1 and key(ranked[0]) == key(ranked[1])):
+        return None
+    return ranked[0]
+
+
 def diagnose(results) -> Diagnosis:
     """Rank the primitives behind the failures of ``results`` (Results of one device)."""
     ran = [r for r in results if r.status != "skipped"]
     failures = [r for r in ran if r.status in FAILED]
     if not failures:
         return Diagnosis()
-    primitive_cases = [r for r in ran if r.group == "primitive"]
-    confirmed = {p for r in primitive_cases if r.status in FAILED for p in (getattr(r, "subject", ()) or r.primitives)}
+    confirmed, direct_key = _direct_evidence([r for r in ran if r.group == "primitive"])
     used, failed = _counts(ran)
-    p_used, p_failed = _counts(primitive_cases)
-    p_failures = sum(r.status in FAILED for r in primitive_cases) or 1
 
     def ochiai(p):
         return failed.get(p, 0) / math.sqrt(len(failures) * used[p]) if used.get(p) else 0.0
 
     def confirmed_key(p):
-        share_of_failures = p_failed.get(p, 0) / p_failures
-        share_failing = p_failed.get(p, 0) / p_used[p] if p_used.get(p) else 0.0
-        return (-share_of_failures, -share_failing, -ochiai(p), p)
+        return (*direct_key(p), -ochiai(p), p)
 
     inferred = [p for p in failed if p not in confirmed]
     return Diagnosis(sorted(confirmed, key=confirmed_key),

@@ -182,6 +182,8 @@ class Outcome:
     confirmed: list = field(default_factory=list)
     seconds: float = 0.0
     results: list = field(default_factory=list, repr=False)
+    #: True when the primitive cases alone decided the first suspect (the others did not run)
+    decided_early: bool = False
 
     @property
     def localized(self) -> bool:
@@ -226,18 +228,19 @@ class Baseline:
         return [r for r in self.results if r.status in ("failed", "error")]
 
 
-def _run_jobs(jobs, baseline=None, primitive=None):
-    """Results of ``jobs``; with a baseline, a case that never touched ``primitive`` there keeps
-    its baseline result (a deterministic case that does not call the perturbed primitive runs
-    exactly as before, so rerunning it would give the same result)."""
+def _run_jobs(jobs, baseline=None, primitive=None, which=None):
+    """Results of ``jobs`` (those at the positions ``which``, default all); with a baseline, a
+    case that never touched ``primitive`` there keeps its baseline result (a deterministic case
+    that does not call the perturbed primitive runs exactly as before, so rerunning it would give
+    the same result)."""
     results, touched = [], []
-    for i, (label, job) in enumerate(jobs):
+    for i in (range(len(jobs)) if which is None else which):
         if baseline is not None and primitive not in baseline.touched[i]:
             results.append(baseline.results[i])
             touched.append(baseline.touched[i])
             continue
-        results.append(job())
-        touched.append(job.touched)
+        results.append(jobs[i][1]())
+        touched.append(jobs[i][1].touched)
     return results, touched
 
 
@@ -253,11 +256,13 @@ def baseline(op: str | None = None, dtypes=None) -> Baseline:
 
 
 def localize(primitive: str, kind: str | None, op: str | None = None, dtypes=None,
-             reference: Baseline | None = None) -> Outcome:
+             reference: Baseline | None = None, early: bool = False) -> Outcome:
     """Run the suite (or the cases ``op`` selects) on the mutant of ``primitive`` and ``kind``.
     With ``reference`` (the ``baseline()`` of the same selection) only the cases that touched
-    ``primitive`` there are rerun."""
-    from .diagnosis import diagnose
+    ``primitive`` there are rerun. With ``early``, the primitive cases run first, and when they
+    alone decide the first suspect (``diagnosis.confirmed_leader``: the rest of the suite cannot
+    change it) the other cases are not run; the outcome then counts the primitive cases' failures."""
+    from .diagnosis import confirmed_leader, diagnose
     from .runner import plan
 
     started = time.perf_counter()
@@ -268,6 +273,13 @@ def localize(primitive: str, kind: str | None, op: str | None = None, dtypes=Non
         skipped = len(skips)
         shifted = None if reference is None else Baseline(reference.labels, reference.results[skipped:],
                                                             reference.touched[skipped:])
+        if early:
+            direct = [i for i, (_, job) in enumerate(jobs) if job.meta[1] == "primitive"]
+            first, _ = _run_jobs(jobs, shifted, primitive, direct)
+            leader = confirmed_leader(first)
+            if leader is not None:
+                return Outcome(primitive, kind or "unperturbed", sum(r.status in ("failed", "error") for r in first),
+                               [leader], [leader], time.perf_counter() - started, first, True)
         results, _ = _run_jobs(jobs, shifted, primitive)
     results = list(skips) + results
     diagnosis = diagnose(results)
@@ -289,10 +301,11 @@ def targets() -> tuple:
 
 
 def matrix(primitives=None, kinds=None, progress=None, full: bool = False,
-           reference: Baseline | None = None) -> list:
+           reference: Baseline | None = None, early: bool = True) -> list:
     """Outcomes of every applicable (primitive, kind) pair. Unless ``full``, the suite runs once
     unperturbed (or ``reference`` is that run) and each mutant reruns only the cases that touched
-    its primitive."""
+    its primitive; with ``early`` too, it stops after the primitive cases when they decide the
+    first suspect."""
     if not full and reference is None:
         reference = baseline()
         if reference.failed:
@@ -302,7 +315,7 @@ def matrix(primitives=None, kinds=None, progress=None, full: bool = False,
     outcomes = []
     pairs = [(p, k) for p in (primitives or targets()) for k in (kinds or KINDS) if not not_applicable(p, k)]
     for i, (p, k) in enumerate(pairs):
-        outcomes.append(localize(p, k, reference=reference))
+        outcomes.append(localize(p, k, reference=reference, early=early and not full))
         if progress is not None:
             progress(i + 1, len(pairs), outcomes[-1])
     return outcomes
@@ -333,9 +346,12 @@ def main(argv=None) -> int:
                                      description="Localization rate of the conformance suite per perturbation kind.")
     parser.add_argument("--primitive", action="append", help="only these primitives (repeatable)")
     parser.add_argument("--kind", action="append", choices=list(KINDS), help="only these kinds (repeatable)")
+    parser.add_argument("--complete", action="store_true",
+                        help="rank the suspects from every case that calls the perturbed primitive, "
+                             "not only from the primitive cases when those decide the first suspect")
     parser.add_argument("--full", action="store_true",
                         help="run every case for every mutant (default: only the cases that call the "
-                             "perturbed primitive; the others cannot change)")
+                             "perturbed primitive, the others cannot change)")
     args = parser.parse_args(argv)
 
     def progress(done, total, outcome):
@@ -343,7 +359,7 @@ def main(argv=None) -> int:
         print(f"[{done}/{total}] {outcome.primitive} / {outcome.kind}: {outcome.failed} failures, {mark}",
               file=sys.stderr, flush=True)
 
-    outcomes = matrix(args.primitive, args.kind, progress, args.full)
+    outcomes = matrix(args.primitive, args.kind, progress, args.full, early=not args.complete)
     print(rate_table(outcomes))
     return 0 if all(o.localized for o in outcomes) else 1
 
