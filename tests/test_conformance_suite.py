@@ -9,7 +9,6 @@ import sys
 import pytest
 
 import unigrad
-from unigrad.backends.interface import REQUIRED_PRIMITIVES
 from unigrad.conformance import diagnose, mutation, run, suspects
 from unigrad.conformance.cases import Result
 from unigrad.conformance.primitives import PRIMITIVE_CASES

@@ -175,7 +175,9 @@ def html_report(report: dict) -> str:
             results = [c for by_device in cases.values() for c in by_device.get(name, {}).values()]
             bad = sum(c["status"] in FAILED for c in results)
             ran = sum(c["status"] != "skipped" for c in results)
-            per_device.append(f"{html.escape(name)} {ran - bad}/{ran}" + (f" ({bad} failed)" if bad else ""))
+            skipped = len(results) - ran
+            per_device.append(f"{html.escape(name)} {ran - bad}/{ran}" + (f" ({bad} failed)" if bad else "")
+                              + (f" ({skipped} skipped)" if skipped and not ran else ""))
         parts.append(f"<details class='group' data-failed='{failed_here}'{' open' if failed_here else ''}>"
                      f"<summary>{html.escape(group)} &mdash; {len(cases)} cases &middot; {' &middot; '.join(per_device)}"
                      f"</summary><table><thead><tr><th rowspan='2'>case</th><th rowspan='2'>shape class</th>"
