@@ -134,6 +134,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_aten_functions.py",
     "test_signal_histogram.py",
     "test_distributions.py",
+    "test_module_api_more.py",
 ]
 
 

@@ -140,6 +140,7 @@ from .api.ops.signal_windows import (  # noqa: E402
 from .api.ops.histograms import histogram, histogramdd  # noqa: E402
 from .api.ops.numerical_gradient import gradient  # noqa: E402
 from . import utils  # noqa: E402
+from . import __future__  # noqa: E402,F401  (torch.__future__ flags)
 from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 from . import compiler, jit, multiprocessing, random, testing, version  # noqa: E402
@@ -149,6 +150,7 @@ from .amp import GradScaler  # noqa: E402
 from . import special  # noqa: E402
 from .api.aten_functions import *  # noqa: E402,F401,F403  (torch.dropout, torch.embedding, ...)
 from . import distributions  # noqa: E402
+from .api.errors import OutOfMemoryError  # noqa: E402
 
 multiply, subtract, divide, negative = mul, sub, div, neg
 globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)

@@ -244,7 +244,7 @@ METHODS = {
     "__mod__": pw.remainder, "__rmod__": _reverse(pw.remainder), "__pow__": pw.pow,
     "__rpow__": _reverse(pw.pow), "__matmul__": linalg.matmul, "__rmatmul__": _matmul_rhs,
     "__neg__": pw.neg, "__pos__": lambda self: self, "__abs__": pw.abs,
-    "__invert__": pw.bitwise_not, "__and__": pw.bitwise_and, "__rand__": pw.bitwise_and,
+    "__invert__": pw.invert, "__and__": pw.bitwise_and, "__rand__": pw.bitwise_and,
     "__or__": pw.bitwise_or, "__ror__": pw.bitwise_or, "__xor__": pw.bitwise_xor,
     "__rxor__": pw.bitwise_xor, "__eq__": pw.eq, "__ne__": pw.ne, "__lt__": pw.lt,
     "__le__": pw.le, "__gt__": pw.gt, "__ge__": pw.ge,

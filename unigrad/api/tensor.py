@@ -44,7 +44,7 @@ class Tensor:
     same storage, ``_base`` the tensor a view aliases (None for a tensor owning its storage).
     """
 
-    __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "grad", "grad_fn",
+    __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "_grad", "grad_fn",
                  "_version", "_base", "_view_fn", "_grad_accumulator", "_producer", "_is_param",
                  "_inference", "__weakref__")
 
@@ -62,7 +62,7 @@ class Tensor:
         t._device = device
         t._backend = backend
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._version = [0]
         t._base = None
@@ -210,6 +210,19 @@ class Tensor:
         self._device, self._backend = other._device, other._backend
 
     @property
+    def grad(self) -> "Tensor | None":
+        """The gradient ``backward()`` accumulated into this leaf (None until then). Assigning
+        checks the value as PyTorch does: a Tensor (or None) of this tensor's shape, dtype and
+        device."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
+
+    @property
     def _version_number(self) -> int:
         return self._version[0]
 
@@ -266,10 +279,18 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
+        self._check_one_element()
         return float(self.item())
 
     def __int__(self) -> int:
+        self._check_one_element()
         return int(self.item())
+
+    def _check_one_element(self) -> None:
+        # float(t) and int(t) raise ValueError in PyTorch (t.item() raises RuntimeError)
+        if self.numel() != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars (got "
+                             f"{self.numel()} elements, shape {list(self.shape)})")
 
     def __index__(self) -> int:
         if self._dtype.is_floating_point or self.numel() != 1:
@@ -313,6 +334,26 @@ class Tensor:
         if self.grad is not None:
             copied.grad = self.grad.__deepcopy__(memo)
         return copied
+
+
+def _check_assigned_grad(t: Tensor, grad) -> None:
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    if grad is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    if grad._dtype is not t._dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{grad._dtype.name}' to a tensor "
+                           f"with dtype '{t._dtype.name}'. Please ensure that the gradient and the tensor "
+                           f"have the same dtype")
+    if grad._device is not t._device:
+        raise RuntimeError(f"attempting to assign a gradient located on device {grad._device} to a tensor "
+                           f"located on device {t._device}. Please ensure that the gradient and the tensor "
+                           f"are on the same device")
+    if grad._buf.shape != t._buf.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad._buf.shape)}' to a tensor "
+                           f"of size '{list(t._buf.shape)}'. Please ensure that the gradient and the tensor "
+                           f"are the same size")
 
 
 def _rebuild(array, dtype_name, device_name, requires_grad):

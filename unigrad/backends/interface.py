@@ -58,6 +58,10 @@ class Backend(abc.ABC):
     #: at the next host synchronisation (as CUDA does), so the frontend skips its host-side checks,
     #: which would force a device-to-host copy per indexing op
     deferred_index_checks: ClassVar[bool] = False
+    #: the backend's integer ``remainder`` flags zero divisors itself and raises
+    #: ``RuntimeError("ZeroDivisionError...")`` at the next host synchronisation (as
+    #: ``deferred_index_checks``), so the frontend skips its host-side check of tensor divisors
+    deferred_division_checks: ClassVar[bool] = False
     #: which of PyTorch's autocast op lists this device type follows: ``"cuda"`` (matmul and
     #: convolutions in low precision; reductions, softmax, norms, exp/log and losses in float32)
     #: or ``"cpu"`` (the CPU lists: only losses forced to float32); see ``unigrad.amp.policy``
@@ -273,7 +277,9 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def remainder(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
-        """``a - floor(a / b) * b``: the result has the sign of ``b`` (Python's ``%``)."""
+        """``a - floor(a / b) * b``: the result has the sign of ``b`` (Python's ``%``). For integer
+        dtypes ``b`` is never zero, unless the backend sets ``deferred_division_checks``: then it
+        receives zero divisors and must flag them (see ``unigrad/backends/deferred_errors.py``)."""
 
     @abc.abstractmethod
     def eq(self, a: Buffer, b) -> Buffer:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from . import html_report, report, runner
 from .progress import Progress
@@ -34,10 +35,45 @@ def _command(argv) -> list:
     return list(getattr(sys, "orig_argv", sys.argv))
 
 
+def device_problem(device: str) -> str | None:
+    """One line saying why ``device`` cannot be certified (its plugin failed, it is unknown or
+    unavailable), or None when it can."""
+    import unigrad
+    from ..backends import registry
+    from ..plugins import PluginWarning
+    try:
+        dev = unigrad.device(device)
+    except (ValueError, RuntimeError, TypeError) as error:
+        return str(error)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)  # summarised below, in one line
+        infos = {info.name: info for info in registry.registered()}
+        failures = registry.plugin_failures()
+    info = infos.get(dev.type)
+    if info is None:
+        related = {name: why for name, why in failures.items() if dev.type in name} or failures
+        if related:
+            listed = "; ".join(f"plugin {name!r} {why}" for name, why in related.items())
+            return f"no backend for device type {dev.type!r}: {listed}".replace("\n", " ")
+        return f"unknown device type {dev.type!r}; registered device types: {', '.join(infos)}"
+    if not info.available:
+        return f"device type {dev.type!r} (plugin {info.plugin!r}) is unavailable: {info.reason}".replace("\n", " ")
+    try:
+        registry.get_backend(dev)
+    except RuntimeError as error:
+        return str(error).replace("\n", " ")
+    return None
+
+
 def main(argv=None, args=None) -> int:
     if args is None:
         args = build_parser().parse_args(argv)
     devices = args.device or ["cpu"]
+    for device in devices:
+        problem = device_problem(device)
+        if problem is not None:
+            print(f"unigrad conformance: cannot certify {device!r}: {problem}", file=sys.stderr)
+            return 2
     dtypes = [d for item in args.dtype for d in item.split(",")] if args.dtype else None
     runs = []
     for device in devices:

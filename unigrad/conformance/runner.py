@@ -665,15 +665,21 @@ class _Job:
 
     def __call__(self):
         name, group, dtype, label, declared, seed = self.meta
-        backend = registry.get_backend(unigrad.device(self.device))
-        with usage.recording(backend, self.subject) as recorder:
-            try:
-                result = self.fn()
-            except Exception as error:  # a crash is a failure of that case, reported with its trace
-                result = table.Result(name, group, dtype, label, seed, "error",
-                                      f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}",
-                                      primitives=declared, subject=self.subject,
-                                      reproducer=reproducer(self.device, f"^{re.escape(name)}$", dtype, seed))
+        # every case runs with each primitive's result checked against the interface's promise
+        # (shapes, dtypes), so a wrong shape is reported at the primitive that made it
+        previous = registry.set_backend_checks(True)
+        try:
+            backend = registry.get_backend(unigrad.device(self.device))
+            with usage.recording(backend, self.subject) as recorder:
+                try:
+                    result = self.fn()
+                except Exception as error:  # a crash is a failure of that case, reported with its trace
+                    result = table.Result(name, group, dtype, label, seed, "error",
+                                          f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}",
+                                          primitives=declared, subject=self.subject,
+                                          reproducer=reproducer(self.device, f"^{re.escape(name)}$", dtype, seed))
+        finally:
+            registry.set_backend_checks(previous)
         self.touched = frozenset(recorder.touched)
         if recorder.used:
             result.primitives = tuple(sorted(recorder.used))

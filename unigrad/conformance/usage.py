@@ -39,7 +39,9 @@ class Recorder:
     every call of the ``subjects`` against the contract (see ``ContractMonitor``)."""
 
     def __init__(self, backend, subjects: tuple = ()) -> None:
-        self.backend = backend
+        # a checking wrapper (``backends.checked.CheckedBackend``) forwards attribute writes to
+        # the backend it wraps and looks them up there: record on that one
+        self.backend = getattr(backend, "_inner", backend)
         self.used: set = set()
         #: every primitive called on the backend while recording, the paused calls included
         self.touched: set = set()

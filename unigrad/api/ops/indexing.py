@@ -32,19 +32,22 @@ def _check_index(x: Tensor, dim: int, index: Tensor, op: str) -> int:
     return d
 
 
-def _bounds_checked(index: Tensor, size: int, dim: int) -> None:
+def _bounds_checked(index: Tensor, size: int, dim: int, error=IndexError) -> None:
+    """Raise ``error`` (PyTorch's type for the op: IndexError for indexing, RuntimeError for
+    gather/scatter) for an index outside ``[0, size)``; a backend with deferred index checks
+    flags it on the device instead."""
     if index.numel() and not index._backend.deferred_index_checks:
         host = index._host()
         low, high = int(host.min()), int(host.max())
         if low < 0 or high >= size:
             bad = low if low < 0 else high
-            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+            raise error(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (``torch.gather``)."""
     d = _check_index(x, dim, index, "gather")
-    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d)
+    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d, RuntimeError)
     if x.ndim == 0:
         return x.clone().reshape(index._buf.shape)
     return gather_in_range(x, d, index)
@@ -92,7 +95,7 @@ def scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) -
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` with ``src`` added at ``index`` along ``dim`` (duplicates accumulate)."""
     d = _check_index(x, dim, index, "scatter_add")
-    _bounds_checked(index, x._buf.shape[d], d)
+    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d, RuntimeError)
     src = src.to(x._dtype)
     if src._buf.shape != index._buf.shape:
         src = src[tuple(slice(0, n) for n in index._buf.shape)]
@@ -106,7 +109,7 @@ def scatter(x: Tensor, dim: int, index: Tensor, src, reduce=None) -> Tensor:
         from .index_ops import scatter_with_reduce
         return scatter_with_reduce(x, dim, index, src, reduce)
     d = _check_index(x, dim, index, "scatter")
-    _bounds_checked(index, x._buf.shape[d], d)
+    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d, RuntimeError)
     if not isinstance(src, Tensor):
         src = _full_like_index(x, index, src)
     src = src.to(x._dtype)
@@ -309,6 +312,8 @@ def _parse(x: Tensor, key) -> _ParsedKey:
                 positions.append(len(new_shape) - 1)
                 advanced.append(wrapped)
                 dim += 1
+        elif isinstance(item, str):  # PyTorch tries to make an index tensor of it: a TypeError
+            raise TypeError(f"new(): invalid data type 'str' (a string is not a valid index: {item!r})")
         else:
             raise IndexError(
                 f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "

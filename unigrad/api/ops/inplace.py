@@ -104,6 +104,9 @@ def fill_(x: Tensor, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.ndim} dimensions.")
         return copy_(x, value)
+    if not (value.__class__ is int and 0 <= value <= 1):
+        from ..creation import check_fill_value  # creation builds on the ops: imported late
+        value = check_fill_value(value, x._dtype)
     full = x._like(x._backend.full(x._buf.shape, scalar_for(value, x._dtype), x._dtype))
     return commit(x, full, "fill_")
 

@@ -114,6 +114,10 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors."""
+    for name, t in (("self", a), ("vec2", b)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
     return sh.unsqueeze(a, 1) * sh.unsqueeze(b, 0)
 
 

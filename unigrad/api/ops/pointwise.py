@@ -320,14 +320,12 @@ true_divide = div
 def _rounded_div(a, b, mode: str) -> Tensor:
     x, y, dtype = binary_operands(a, b, "div")
     if mode not in ("trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {mode!r}")
     if dtype.is_floating_point:
         q = div(x, y)
         return floor(q) if mode == "floor" else trunc(q)
-    if (y.__class__ is not Tensor and y == 0) or (y.__class__ is Tensor and bool((y == 0).any())):
-        raise ZeroDivisionError("ZeroDivisionError: integer division by zero")
-    r = remainder(x, y)  # has the sign of y, so x - r is an exact multiple of y
+    r = remainder(x, y)  # raises PyTorch's RuntimeError for a zero divisor  # has the sign of y, so x - r is an exact multiple of y
     floored = _integer_exact_div(x - r, y, dtype)
     if mode == "floor":
         return floored
@@ -347,9 +345,22 @@ def floor_divide(a, b) -> Tensor:
     return div(a, b, rounding_mode="floor")
 
 
+def _check_integer_divisor(x: Tensor, y) -> None:
+    """An integer zero divisor raises ``RuntimeError: ZeroDivisionError``, as in PyTorch. A backend
+    with ``deferred_division_checks`` flags zero elements of a tensor divisor on the device (no
+    host round trip) and raises at the next synchronisation."""
+    if y.__class__ is not Tensor:
+        if y == 0 and x.numel():
+            raise RuntimeError("ZeroDivisionError")
+    elif not y._backend.deferred_division_checks and x.numel() and not y._host().all():
+        raise RuntimeError("ZeroDivisionError")
+
+
 def remainder(a, b) -> Tensor:
     """``a - floor(a / b) * b`` (the sign of ``b``), like Python's ``%``."""
     x, y, dtype = binary_operands(a, b, "remainder")
+    if not dtype.is_floating_point:
+        _check_integer_divisor(x, y)
     out = _new(x, call_binary(x._backend.remainder, x, y, "remainder"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
@@ -530,8 +541,8 @@ def logical_xor(a, b) -> Tensor:
 
 
 def _check_integral(dtype, op):
-    if dtype.is_floating_point:
-        raise RuntimeError(f"\"{op}\" not implemented for '{dtype.name}' (bool and integer dtypes only)")
+    if dtype.is_floating_point:  # PyTorch's dispatch error: a NotImplementedError
+        raise NotImplementedError(f"\"{op}\" not implemented for '{dtype.name}' (bool and integer dtypes only)")
 
 
 def bitwise_and(a, b) -> Tensor:
@@ -562,6 +573,14 @@ def bitwise_xor(a, b) -> Tensor:
     # a ^ b == (a | b) - (a & b) == a + b - 2 (a & b)
     both = bk.bitwise_and(xb, yb)
     return _new(x, bk.sub(bk.sub(bk.add(xb, yb), both), both), dtype)
+
+
+def invert(x: Tensor) -> Tensor:
+    """``~x``: ``bitwise_not``, which the operator refuses (TypeError) for floating tensors."""
+    if x._dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors "
+                        f"(got {x._dtype.name})")
+    return bitwise_not(x)
 
 
 def bitwise_not(x: Tensor) -> Tensor:
@@ -596,6 +615,9 @@ def where(condition: Tensor, a, b) -> Tensor:
     if condition.__class__ is not Tensor:
         raise TypeError("where(): condition must be a bool Tensor")
     if condition._dtype is not dtypes.bool:
+        if condition._dtype is not dtypes.uint8:  # uint8 is deprecated in PyTorch, still accepted
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
+                               f"dtype {condition._dtype.name}")
         condition = ne(condition, 0)
     if a.__class__ is not Tensor and b.__class__ is not Tensor:
         dtype = dtypes.result_type(a, b)

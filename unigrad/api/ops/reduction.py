@@ -142,9 +142,12 @@ def _check_nonempty(x: Tensor, dims: tuple, op: str) -> None:
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
 
 
-def _extreme(x: Tensor, dim, keepdim: bool, primitive: str, name: str) -> Tensor:
+def _extreme(x: Tensor, dim, keepdim: bool, primitive: str, name: str, label: str | None = None) -> Tensor:
+    if dim is None and not x.numel():
+        raise RuntimeError(f"{label or primitive}(): Expected reduction dim to be specified for input.numel() "
+                           f"== 0. Specify the reduction dim with the 'dim' argument.")
     dims = normalize_dims(dim, x.ndim)
-    _check_nonempty(x, dims, primitive)
+    _check_nonempty(x, dims, label or primitive)
     out = Tensor._make(getattr(x._backend, primitive)(x._buf, dims, keepdim), x._dtype,
                        x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
@@ -162,12 +165,12 @@ def _extreme(x: Tensor, dim, keepdim: bool, primitive: str, name: str) -> Tensor
 
 def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (all dims if empty); NaN propagates."""
-    return _extreme(x, dim if dim != () else None, keepdim, "max", "AmaxBackward0")
+    return _extreme(x, dim if dim != () else None, keepdim, "max", "AmaxBackward0", "amax")
 
 
 def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (all dims if empty); NaN propagates."""
-    return _extreme(x, dim if dim != () else None, keepdim, "min", "AminBackward0")
+    return _extreme(x, dim if dim != () else None, keepdim, "min", "AminBackward0", "amin")
 
 
 def _with_indices(x: Tensor, dim, keepdim: bool, largest: bool):
@@ -261,6 +264,12 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     return out if keepdim else out.squeeze(dims) if dims else out
 
 
+def _check_floating(x: Tensor, op: str) -> None:
+    """PyTorch's softmax kernels exist for floating dtypes only (pass ``dtype=`` to convert)."""
+    if not x._dtype.is_floating_point:
+        raise NotImplementedError(f'"{op}_lastdim_kernel_impl" not implemented for \'{x._dtype.name}\'')
+
+
 def _softmax_dim(x: Tensor, dim) -> int:
     if dim is None:
         raise TypeError("softmax(): argument 'dim' must be given (implicit dim is deprecated)")
@@ -272,7 +281,7 @@ def log_softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     """``x - logsumexp(x, dim)``; the backend's fused kernel when it has one."""
     if dtype is not None:
         x = cast_tensor(x, dtypes.as_dtype(dtype))
-    x = pw.float_operand(x)
+    _check_floating(x, "log_softmax")
     d = _softmax_dim(x, dim)
     if x.ndim == 0:
         return x * 0.0
@@ -304,7 +313,7 @@ def softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x), dim)``, computed stably."""
     if dtype is not None:
         x = cast_tensor(x, dtypes.as_dtype(dtype))
-    x = pw.float_operand(x)
+    _check_floating(x, "softmax")
     d = _softmax_dim(x, dim)
     if x.ndim == 0:
         return x * 0.0 + 1.0

@@ -297,11 +297,15 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """Elements ``start .. start+length`` along ``dim`` (a view)."""
     d = wrap_dim(dim, x.ndim)
     size = x._buf.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if not (0 <= start and length >= 0 and start + length <= size):
-        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
-                         f"({size}) of dim {d}")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}) of dim {d}")
     strides = x._backend.strides(x._buf)
     shape = list(x._buf.shape)
     shape[d] = length
@@ -340,6 +344,8 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     """The diagonal of the ``(dim1, dim2)`` planes, as the last dim (a view)."""
     n = x.ndim
     a, b = wrap_dim(dim1, n), wrap_dim(dim2, n)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     shape, strides = x._buf.shape, x._backend.strides(x._buf)
     if offset >= 0:
         length = max(min(shape[a], shape[b] - offset), 0)
@@ -418,7 +424,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dim."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     first = tensors[0]
     # legacy rule kept by PyTorch: 1-D empty tensors are skipped
     used = [t for t in tensors if not (t._buf.shape == (0,) and len(tensors) > 1)] or tensors[:1]

@@ -195,7 +195,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
         inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
         return x * 0.5 * (pw.tanh(inner) + 1.0)
     if approximate != "none":
-        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
     return x * 0.5 * (pw.erf(x * (1.0 / math.sqrt(2.0))) + 1.0)
 
 

@@ -36,6 +36,10 @@ class RNNBase(Module):
             raise NotImplementedError("LSTM projections (proj_size > 0) are not supported")
         if not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1]")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
