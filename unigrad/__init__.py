@@ -60,6 +60,7 @@ from .api.ops.pointwise import (  # noqa: E402
     mul, ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
     sub, tan, tanh, true_divide, trunc, where,
 )
+from .api.ops.pointwise import clamp_max, clamp_min  # noqa: E402
 from .api.ops.random import (  # noqa: E402
     Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state,
 )

@@ -9,6 +9,7 @@ import weakref
 
 import numpy as np
 
+from ..autograd import views as _views
 from ..autograd.grad_mode import _state as _grad_state, inference_scopes as _inference_scopes
 from ..autograd.node import Node
 from . import dtypes
@@ -40,13 +41,17 @@ class Tensor:
     """A multi-dimensional array on a device, with optional gradient tracking (PyTorch's Tensor).
 
     ``_buf`` is the backend-native buffer, ``_backend`` the backend object that computes on it
-    (resolved once per device), ``_version`` a one-element list shared with every view of the
-    same storage, ``_base`` the tensor a view aliases (None for a tensor owning its storage).
+    (resolved once per device), ``_version`` a list shared with every view of the same storage
+    (``[counter, *weak references to views]``, see ``autograd/views.py``), ``_base`` the tensor a
+    view aliases (None for a tensor owning its storage) and ``_view_fn`` the function that makes
+    the view from it. Only views set ``_view_version`` (the version their ``grad_fn`` was made
+    at) and ``_view_creation`` (PyTorch's CreationMeta); ``_root_storage`` only a storage owner
+    that ``as_strided_`` moved within its storage.
     """
 
-    __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "_grad", "grad_fn",
+    __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "_grad", "_grad_fn",
                  "_version", "_base", "_view_fn", "_grad_accumulator", "_producer", "_is_param",
-                 "_inference", "__weakref__")
+                 "_inference", "_view_version", "_view_creation", "_root_storage", "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
 
@@ -63,7 +68,7 @@ class Tensor:
         t._backend = backend
         t._requires_grad = requires_grad
         t._grad = None
-        t.grad_fn = None
+        t._grad_fn = None
         t._version = [0]
         t._base = None
         t._view_fn = None
@@ -82,7 +87,7 @@ class Tensor:
         if _grad_state.enabled:
             for t in inputs:
                 if t is not None and t._requires_grad:
-                    node = self.grad_fn = Node(name, backward_fn, inputs, saved)
+                    node = self._grad_fn = Node(name, backward_fn, inputs, saved)
                     self._requires_grad = True
                     for s in saved:
                         if s._producer is True:  # an alias of this output (see ops._saved)
@@ -126,12 +131,30 @@ class Tensor:
         return self._device
 
     @property
+    def grad_fn(self):
+        """The node that made this tensor (None for a leaf). A view whose base (or another view
+        of it) was modified in place since gets its node regenerated here, as in PyTorch."""
+        if self._base is None:
+            return self._grad_fn
+        return _views.view_grad_fn(self)
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
+        if self._base is not None:
+            self._view_version = self._version[0]
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     @property
     def requires_grad(self) -> bool:
-        return self._requires_grad
+        """Whether autograd records ops on this tensor (a view also when its base does)."""
+        if self._requires_grad:
+            return True
+        base = self._base
+        return base is not None and base._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -201,8 +224,9 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """This tensor's values, detached from autograd (shares storage)."""
-        return self.detach()
+        """This tensor's values, detached from autograd: shares the storage but not the version
+        counter, so in-place changes through it go unnoticed by autograd (as in PyTorch)."""
+        return Tensor._make(self._buf, self._dtype, self._device, self._backend)
 
     @data.setter
     def data(self, other: "Tensor") -> None:
@@ -270,7 +294,8 @@ class Tensor:
     def __iter__(self):
         if not self._buf.shape:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._buf.shape[0]))
+        from .ops.shape import unbind
+        return iter(unbind(self, 0))  # as PyTorch: the rows are views from one unbind
 
     def __bool__(self) -> bool:
         if self.numel() != 1:

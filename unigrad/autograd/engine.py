@@ -142,7 +142,7 @@ def _link_saved_outputs(node, link: bool) -> None:
         producer = tensor._producer
         if producer is not None and producer is not True:
             found = producer() if link else None
-            tensor.grad_fn = found
+            tensor._grad_fn = found
             tensor._requires_grad = found is not None
 
 

@@ -228,6 +228,33 @@ def tan(x: Tensor) -> Tensor:
 
 
 # ----- binary --------------------------------------------------------------------------------------
+def _first_of_two(g):
+    return (g, None)
+
+
+def _alpha_combination(a, b, alpha, subtract: bool) -> Tensor:
+    """``a + alpha * b`` (or ``a - alpha * b``) as one node over ``a`` and ``b``, as PyTorch's."""
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        x, y, dtype = binary_operands(a, b, "sub" if subtract else "add")
+        out = (sub if subtract else add)(x, _scaled(y, alpha, dtype))
+    finally:
+        grad_state.enabled = enabled
+    a_t = a if a.__class__ is Tensor else None
+    b_t = b if b.__class__ is Tensor else None
+    need_a, need_b = a_t is not None and a_t._requires_grad, b_t is not None and b_t._requires_grad
+    if enabled and (need_a or need_b):
+        scale = -alpha if subtract else alpha
+
+        def backward(g):
+            ga = cast_tensor(sum_to_shape(g, a_t._buf.shape), a_t._dtype) if need_a else None
+            gb = cast_tensor(sum_to_shape(g * scale, b_t._buf.shape), b_t._dtype) if need_b else None
+            return ga, gb
+        out._attach("SubBackward0" if subtract else "AddBackward0", backward, (a_t, b_t))
+    return out
+
+
 def _scaled(y, alpha, dtype):
     """``alpha * y`` in the result's dtype (after promotion, as PyTorch scales ``other``)."""
     if isinstance(alpha, float) and not dtype.is_floating_point:
@@ -239,41 +266,59 @@ def _scaled(y, alpha, dtype):
 
 def add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
-    x, y, dtype = binary_operands(a, b, "add")
     if alpha != 1:
-        y = _scaled(y, alpha, dtype)
+        return _alpha_combination(a, b, alpha, False)
+    x, y, dtype = binary_operands(a, b, "add")
     out = _new(x, call_binary(x._backend.add, x, y, "add"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
             out._attach("AddBackward0", lambda g: (sum_to_shape(g, sx), sum_to_shape(g, sy)), (x, y))
         else:
-            out._attach("AddBackward0", lambda g: (g,), (x,))
+            out._attach("AddBackward0", _first_of_two, (x, None))
     return out
 
 
 def sub(a, b, *, alpha=1) -> Tensor:
     """``a - alpha * b``."""
-    x, y, dtype = binary_operands(a, b, "sub")
     if alpha != 1:
-        y = _scaled(y, alpha, dtype)
-    if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
-            a.__class__ is Tensor and a._dtype is dtypes.bool) or (
-            b.__class__ is Tensor and b._dtype is dtypes.bool):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+        _check_sub_operands(a, b, None)
+        return _alpha_combination(a, b, alpha, True)
+    x, y, dtype = binary_operands(a, b, "sub")
+    _check_sub_operands(a, b, dtype)
     out = _new(x, call_binary(x._backend.sub, x, y, "sub"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
             out._attach("SubBackward0", lambda g: (sum_to_shape(g, sx), sum_to_shape(-g, sy)), (x, y))
         else:
-            out._attach("SubBackward0", lambda g: (g,), (x,))
+            out._attach("SubBackward0", _first_of_two, (x, None))
     return out
 
 
+def _check_sub_operands(a, b, dtype) -> None:
+    if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
+            a.__class__ is Tensor and a._dtype is dtypes.bool) or (
+            b.__class__ is Tensor and b._dtype is dtypes.bool):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+
+
 def rsub(a, b, *, alpha=1) -> Tensor:
+    """``b - alpha * a``; ``x.__rsub__(scalar)`` (``2 - x``) is one node, PyTorch's RsubBackward1."""
+    if (alpha == 1 and a.__class__ is Tensor and b.__class__ in (int, float) and
+            (a._dtype.is_floating_point or a._dtype.is_signed and b.__class__ is int)):
+        x, y, dtype = binary_operands(a, b, "rsub")
+        backend = x._backend
+        out = _new(x, backend.add(backend.neg(x._buf), y), dtype)
+        if x._requires_grad and grad_state.enabled:
+            out._attach("RsubBackward1", _negated, (x,))
+        return out
     return sub(b, a, alpha=alpha)
+
+
+def _negated(g):
+    return (-g,)
 
 
 def mul(a, b) -> Tensor:
@@ -288,7 +333,7 @@ def mul(a, b) -> Tensor:
                 sum_to_shape(g * y, sx) if need_x else None,
                 sum_to_shape(g * x, sy) if need_y else None), (x, y), (x, y))
         else:
-            out._attach("MulBackward0", lambda g: (g * y,), (x,))
+            out._attach("MulBackward0", lambda g: (g * y, None), (x, None))
     return out
 
 
@@ -310,7 +355,7 @@ def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
                 sum_to_shape(g / y, sx) if need_x else None,
                 sum_to_shape(-g * x / (y * y), sy) if need_y else None), (x, y), (x, y))
         else:
-            out._attach("DivBackward0", lambda g: (g / y,), (x,))
+            out._attach("DivBackward0", lambda g: (g / y, None), (x, None))
     return out
 
 
@@ -403,7 +448,10 @@ def pow(a, b) -> Tensor:  # noqa: A001
                     safe = where(eq(x, 0) & ge(y, 0), 0.0, g * result * log(x))
                     gy = sum_to_shape(safe, sy)
                 return gx, gy
-            out._attach("PowBackward1", backward, (x, y), (x, y, result))
+            if a.__class__ is not Tensor:  # a Python number to a tensor power: PyTorch's pow(Scalar, Tensor)
+                out._attach("PowBackward2", lambda g: (backward(g)[1],), (y,), (x, y, result))
+            else:
+                out._attach("PowBackward1", backward, (x, y), (x, y, result))
         elif y == 0:
             out._attach("PowBackward0", lambda g: (g * 0,), (x,))
         else:
@@ -467,11 +515,30 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
                 active = gt(x, hi) if min is None else gt(x, hi) | lt(hi, min)
                 ghi = sum_to_shape(where(active, g, 0.0), hi._buf.shape)
             return gx, glo, ghi
-        out._attach("ClampBackward1", backward, (x, lo, hi), (x,))
+        if lo is None and hi is None:  # scalar bounds: PyTorch's clamp(Tensor, Scalar?, Scalar?)
+            out._attach("ClampBackward1", lambda g: backward(g)[:1], (x,), (x,))
+        else:
+            out._attach("ClampBackward0", backward, (x, lo, hi), (x,))
     return out
 
 
 clip = clamp
+
+
+def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002
+    """``max(x, min)`` with PyTorch's clamp gradient rule."""
+    return _named_clamp(clamp(x, min=min), "ClampMinBackward0", min)
+
+
+def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
+    """``min(x, max)`` with PyTorch's clamp gradient rule."""
+    return _named_clamp(clamp(x, max=max), "ClampMaxBackward0", max)
+
+
+def _named_clamp(out: Tensor, name: str, bound) -> Tensor:
+    if out._grad_fn is not None and not isinstance(bound, Tensor):
+        out._grad_fn._name = name
+    return out
 
 
 

@@ -129,7 +129,7 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
             others = pw.where(pw.eq(zeros, 0), total / pw.where(is_zero, 1.0, source),
                               pw.where(is_zero & pw.eq(zeros, 1), product_of_nonzero, 0.0))
             return (_spread(g, shape, dims, keepdim) * others,)
-        out._attach("ProdBackward0", backward, (source,), (source,))
+        out._attach("ProdBackward1" if dim is not None else "ProdBackward0", backward, (source,), (source,))
     return out
 
 
@@ -174,14 +174,32 @@ def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 
 def _with_indices(x: Tensor, dim, keepdim: bool, largest: bool):
+    """``(values, indices)`` along ``dim``; the values are one node (MaxBackward0 / MinBackward0)
+    sending the gradient to the chosen positions."""
     d = wrap_dim(dim, x.ndim)
     _check_nonempty(x, (d,) if x.ndim else (), "max" if largest else "min")
     indices = (argmax if largest else argmin)(x, d, keepdim=True)
-    from .indexing import gather
-    values = gather(x, d, indices) if x.ndim else x.clone()
-    if not keepdim and x.ndim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
-    return values, indices
+    from .indexing import gather, scatter_add_into_zeros
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        values = gather(x, d, indices) if x.ndim else x.clone()
+        if not keepdim and x.ndim:
+            values, indices_out = values.squeeze(d), indices.squeeze(d)
+        else:
+            indices_out = indices
+    finally:
+        grad_state.enabled = enabled
+    if x._requires_grad and enabled:
+        shape, squeezed = x._buf.shape, not keepdim and x.ndim
+
+        def backward(g):
+            if not shape:
+                return (g,)
+            return (scatter_add_into_zeros(g.unsqueeze(d) if squeezed else g, d, indices, shape),)
+        values = Tensor._make(values._buf, values._dtype, values._device, values._backend)
+        values._attach("MaxBackward0" if largest else "MinBackward0", backward, (x,))
+    return values, indices_out
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
