@@ -396,6 +396,7 @@ class Result:
     shapes: list = field(default_factory=list)
     primitives: tuple = ()
     reproducer: str = ""
+    subject: tuple = ()  # for a primitive case: the primitives it calls directly and checks
 
 from .cases_sorting import CASES as _sorting  # noqa: E402
 CASES += _sorting
