@@ -8,6 +8,7 @@ from __future__ import annotations
 import numbers
 
 from ...autograd.grad_mode import _state as grad_state
+from ...jit.scalars import TracedFloat
 from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 
@@ -59,6 +60,8 @@ def scalar_for(value, dtype: dtypes.dtype):
     """A Python scalar converted to the kind of ``dtype`` (what backends receive). Beside a 16-bit
     float it is rounded to that dtype first, as PyTorch rounds a wrapped scalar to the tensor's dtype."""
     if dtype.is_floating_point:
+        if value.__class__ is TracedFloat:  # a compiled program recomputes it on each call
+            return value if dtype.itemsize != 2 else value._concrete("rounding to a 16-bit float")
         return float(value) if dtype.itemsize != 2 else float(dtype.numpy.type(value))
     if dtype is dtypes.bool:
         return bool(value)

@@ -49,6 +49,21 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        compiled = self.__dict__.get("_compiled_call_impl")
+        if compiled is not None:
+            return compiled(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def compile(self, *args, **kwargs) -> None:
+        """Compile this module's calls in place (``unigrad.compile`` arguments); the module
+        itself, its ``state_dict`` and parameters are unchanged."""
+        from ...compiler import CompiledFunction, compile as compile_
+        compiled = compile_(self._call_impl, *args, **kwargs)
+        if isinstance(compiled, CompiledFunction):
+            self.__dict__["_compiled_call_impl"] = compiled
+
+    def _call_impl(self, *args, **kwargs):
+        """Pre-hooks, ``forward``, hooks: the call itself, without a compiled version."""
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
@@ -419,7 +434,9 @@ class Module:
         return main + "\n  " + "\n  ".join(body) + "\n)"
 
     def __getstate__(self):
-        return self.__dict__.copy()
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)  # captured programs hold this process's objects
+        return state
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state)
