@@ -53,7 +53,7 @@ def _early_break(reason: str) -> Broken:
 
 
 def capture(fn, args: tuple, kwargs: dict, *, fullgraph: bool, memory_planning: bool = True,
-            extra_roots=()):
+            replay_hook: bool = False, extra_roots=()):
     """Run ``fn(*args, **kwargs)``; returns ``(result, Program | Broken | Unreplayable)``."""
     start = time.perf_counter()
     reason = None
@@ -122,7 +122,7 @@ def capture(fn, args: tuple, kwargs: dict, *, fullgraph: bool, memory_planning: 
             child = _child(world, write.owner, (write.kind, write.key))
         if child is not None:
             _unstable(child)
-    generate(program, memory_planning=memory_planning)
+    generate(program, memory_planning=memory_planning, replay_hook=replay_hook)
     program.capture_seconds = time.perf_counter() - start
     return result, program
 

@@ -93,9 +93,14 @@ class Emitter:
         self.line(f"if {condition}: return _MISS[{index}]", 2)
 
 
-def generate(program, memory_planning: bool = True) -> None:
+def generate(program, memory_planning: bool = True, replay_hook: bool = False) -> None:
     """Build ``program.run`` (and its ``source`` and ``guard_descriptions``)."""
     e = Emitter()
+    plan = plan_memory(program, reuse=memory_planning)
+    program.plan = plan
+    hooked = replay_hook and _hookable(program)
+    if hooked:
+        _emit_body(e, program, plan)
     e.lines.append("def run(args, kwargs):")
     e.line("try:")
     _emit_world(e, program)
@@ -103,17 +108,21 @@ def generate(program, memory_planning: bool = True) -> None:
     e.line("except Exception:")
     e.line("return _MISS_ERROR", 2)
     e.guards.append("the guarded objects could not be looked up (a container changed shape)")
-    bound: dict = {}
     for var in program.inputs:
         e.line(f"{var!r} = o{var.source.index}._buf")
-    plan = plan_memory(program) if memory_planning else plan_memory(program, reuse=False)
-    program.plan = plan
     emitted_scalars: set = set()
-    for position, step in enumerate(program.steps):
-        _emit_step(e, program, step, position, plan, bound, emitted_scalars)
-        dead = plan.frees.get(position)
-        if dead:
-            e.line("del " + ", ".join(f"v{i}" for i in dead))
+    if hooked:
+        kept = _kept_list(program)
+        inputs = "".join(f"{v!r}, " for v in program.inputs)
+        targets = "".join(f"v{i}, " for i in kept)
+        e.line(f"{targets or '_'} = _REPLAY[0](({inputs}))" if kept else f"_REPLAY[0](({inputs}))")
+    else:
+        bound: dict = {}
+        for position, step in enumerate(program.steps):
+            _emit_step(e, program, step, position, plan, bound, emitted_scalars)
+            dead = plan.frees.get(position)
+            if dead:
+                e.line("del " + ", ".join(f"v{i}" for i in dead))
     _emit_effects(e, program, emitted_scalars)
     e.line(f"return {_render_output(e, program, program.output, emitted_scalars)}")
     source = "\n".join(e.lines) + "\n"
@@ -122,9 +131,93 @@ def generate(program, memory_planning: bool = True) -> None:
     e.namespace["_MISS_ERROR"] = misses[-1]
     namespace = dict(e.namespace)
     exec(compile(source, "<unigrad compiled program>", "exec"), namespace)
+    if hooked:
+        namespace["_REPLAY"] = [_FirstReplay(program, namespace["body"], namespace)]
     program.run = namespace["run"]
     program.source = source
     program.guard_descriptions = e.guards
+    program.hooked = hooked
+
+
+# ----- whole programs handed to a backend (replay_program) -------------------------------------------
+def _hookable(program) -> bool:
+    """A program of primitive calls on one backend with constant arguments only: what a graph
+    capture (CUDA graphs) can replay as it is."""
+    if not program.steps or any(step.__class__ is not Call for step in program.steps):
+        return False
+    if len({step.backend for step in program.steps} | {v.backend for v in program.inputs}) != 1:
+        return False
+    if getattr(program.backends[program.steps[0].backend], "replay_program", None) is None:
+        return False
+    return not any(_has_scalar_node(a) for step in program.steps
+                   for a in list(step.args) + list(step.kwargs.values()))
+
+
+def _has_scalar_node(value) -> bool:
+    if isinstance(value, ScalarNode):
+        return True
+    return value.__class__ in (tuple, list) and any(_has_scalar_node(v) for v in value)
+
+
+def _kept_list(program) -> list:
+    from .memory import kept_vars
+    return sorted(kept_vars(program))
+
+
+def _emit_body(e: Emitter, program, plan) -> None:
+    """``body(inputs) -> kept buffers``: the steps as a pure function of the input buffers."""
+    e.lines.append("def body(inputs):")
+    names = "".join(f"{v!r}, " for v in program.inputs)
+    if names:
+        e.line(f"{names} = inputs")
+    bound: dict = {}
+    for position, step in enumerate(program.steps):
+        _emit_step(e, program, step, position, plan, bound, set())
+        dead = plan.frees.get(position)
+        if dead:
+            e.line("del " + ", ".join(f"v{i}" for i in dead))
+    e.line("return (" + "".join(f"v{i}, " for i in _kept_list(program)) + ")")
+
+
+def written_inputs(program) -> frozenset:
+    """Positions (in ``program.inputs``) of the inputs the program writes in place."""
+    root = {v.index: v.index for v in program.inputs}
+    written = set()
+    for step in program.steps:
+        if step.__class__ is not Call:
+            continue
+        targets = []
+        if "out" in step.kwargs and isinstance(step.kwargs["out"], Var):
+            targets.append(step.kwargs["out"])
+        if step.name in ("copy_", "scatter", "scatter_add", "scatter_reduce") and step.args \
+                and isinstance(step.args[0], Var):
+            targets.append(step.args[0])
+        for target in targets:
+            written.add(root.get(target.index, target.index))
+        outputs = step.outputs
+        if isinstance(outputs, Var) and step.name == "as_strided" and isinstance(step.args[0], Var):
+            root[outputs.index] = root.get(step.args[0].index, step.args[0].index)
+    positions = {v.index: i for i, v in enumerate(program.inputs)}
+    return frozenset(positions[i] for i in written if i in positions)
+
+
+class _FirstReplay:
+    """On the first replay, offer the program to the backend's ``replay_program`` hook; use
+    what it returns from then on (or the plain body if it declines)."""
+
+    def __init__(self, program, body, namespace) -> None:
+        self.program, self.body, self.namespace = program, body, namespace
+
+    def __call__(self, inputs):
+        program = self.program
+        backend = program.backends[program.steps[0].backend]
+        stable = frozenset(i for i, var in enumerate(program.inputs) if var.source.stable)
+        replay = backend.replay_program(self.body, inputs, written_inputs(program), stable)
+        if replay is None:
+            replay = self.body
+            program.hooked = False
+        self.namespace["_REPLAY"][0] = replay
+        return replay(inputs)
 
 
 # ----- guards ----------------------------------------------------------------------------------------

@@ -116,7 +116,8 @@ class CompiledFunction:
                 logger.info("recompiling %s: %s", self._name, self.last_miss)
         self.captures += 1
         result, outcome = _capture.capture(self.fn, args, kwargs, fullgraph=self.fullgraph,
-                                           memory_planning=self.memory_planning)
+                                           memory_planning=self.memory_planning,
+                                           replay_hook=self.replay_hook)
         kind = type(outcome).__name__
         if kind == "Broken":
             self.broken = outcome.info
