@@ -254,6 +254,10 @@ def _emit_world(e: Emitter, program) -> None:
     if world.kwarg_names:
         e.guard(f"kwargs.keys() != {e.const(frozenset(world.kwarg_names))}",
                 f"keyword arguments {sorted(world.kwarg_names)}")
+    # whether .grad fields matter: a program that reads or assigns gradients (a training step)
+    # guards which ones are None; a forward pass does not look at them
+    grads_matter = any(w.kind == "grad" for w in program.writes) or any(
+        v.source.edge[0] == "grad" for v in program.inputs)
     for node in world.nodes:
         name = f"o{node.index}"
         e.line(f"{name} = {_edge_expression(e, node)}", 2)
@@ -270,7 +274,7 @@ def _emit_world(e: Emitter, program) -> None:
         if kind == "scalar":
             _scalar_guard(e, name, node.obj, path)
         elif kind == "tensor":
-            _tensor_guard(e, name, node, path)
+            _tensor_guard(e, name, node, path, grads_matter)
         elif kind in ("dict", "list", "tuple", "object", "sized"):
             if node.stable:
                 e.guard(f"{name} is not {e.const(node.obj)}", f"{path} is the same object")
@@ -301,7 +305,7 @@ def _scalar_guard(e: Emitter, name: str, value, path: str) -> None:
         e.guard(f"{name} != {e.const(value)}", f"{path} == {value!r}")
 
 
-def _tensor_guard(e: Emitter, name: str, node, path: str) -> None:
+def _tensor_guard(e: Emitter, name: str, node, path: str, grads_matter: bool) -> None:
     t = node.obj
     buf = node.tensor_state[1] if node.tensor_state is not None else t._buf
     shape = tuple(buf.shape)
@@ -328,7 +332,7 @@ def _tensor_guard(e: Emitter, name: str, node, path: str) -> None:
     e.guard(f"{name}._requires_grad is not {requires_grad!r} or ({name}.grad_fn is None) is not {leaf!r}",
             f"{path}.requires_grad is {requires_grad}" + ("" if leaf else " (not a leaf)"))
     had_grad = state[0] is not None if state is not None else t.grad is not None
-    if not had_grad:
+    if not had_grad and grads_matter:
         e.guard(f"{name}.grad is not None", f"{path}.grad is None")
 
 

@@ -93,12 +93,12 @@ class CompiledFunction:
                 if i:
                     programs.insert(0, programs.pop(i))
                 return result
-            if miss is None:
-                miss = program.guard_descriptions[result.index]
+            if miss is None or result.index > miss[0]:  # the variant that matched longest
+                miss = (result.index, program.guard_descriptions[result.index])
         if self.broken is not None or self.given_up is not None:
             return self.fn(*args, **kwargs)
         if miss is not None:
-            self.last_miss = f"guard failed: {miss}"
+            self.last_miss = f"guard failed: {miss[1]}"
         return self._capture(args, kwargs)
 
     # ----- capturing -------------------------------------------------------------------------

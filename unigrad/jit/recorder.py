@@ -123,14 +123,21 @@ def user_location(frame=None) -> tuple[str, str]:
             linecache.getline(filename, lineno).strip())
 
 
+_PLUMBING = frozenset({"wrapper", "op", "inner", "inplace", "recorded", "decorate_context", "tripped"})
+
+
 def _library_operation(frame) -> str:
-    """The outermost unigrad function on the stack below the user's frame (what they called)."""
-    name = ""
+    """What the user called, from the unigrad frames below the user's frame: the innermost public
+    function, and the outermost if it differs (``item in step``)."""
+    names = []
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
-        if "/jit/" not in frame.f_code.co_filename:
-            name = frame.f_code.co_name
+        name = frame.f_code.co_name
+        if "/jit/" not in frame.f_code.co_filename and not name.startswith("_") and name not in _PLUMBING:
+            names.append(name)
         frame = frame.f_back
-    return name
+    if not names:
+        return ""
+    return names[0] if len(names) == 1 or names[0] == names[-1] else f"{names[0]} in {names[-1]}"
 
 
 class Recorder:

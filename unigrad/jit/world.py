@@ -76,7 +76,8 @@ class WorldNode:
             node = node.parent
         text = ""
         for part in reversed(parts):
-            text = part if not text else (text + part if part.startswith("[") else f"{text}.{part}")
+            if part:
+                text = part if not text else (text + part if part.startswith("[") else f"{text}.{part}")
         return text
 
 
@@ -104,7 +105,7 @@ def _edge_text(edge: tuple) -> str:
         return f"[{key!r}]"
     if kind == "grad":
         return "grad"
-    return str(edge)
+    return ""  # a closure cell's contents
 
 
 class World:
