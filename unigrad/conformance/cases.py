@@ -403,3 +403,4 @@ MODULE_CASES += _layer_modules
 from .cases_tensor_utils import CASES as _tensor_utils; CASES += _tensor_utils  # noqa: E402,E702
 from .cases_shape_linalg import CASES as _shape_linalg  # noqa: E402
 CASES += _shape_linalg
+from .cases_compiled import COMPILED_CASES  # noqa: E402,F401
