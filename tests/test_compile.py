@@ -446,6 +446,13 @@ def test_grad_scaler_step_breaks_the_graph_cleanly():
     assert eager == compiled and "host read" in str(fn.broken) and "test_compile.py" in str(fn.broken)
 
 
+def test_ddp_step_breaks_the_graph_cleanly():
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_distributed import run_on
+    result = run_on("cpu", "ddp_compile_worker.py")
+    assert result.stdout.count("compiled DDP == eager DDP") == 2 and "DistributedDataParallel" in result.stdout
+
+
 # ----- module wrapper --------------------------------------------------------------------------------
 def test_module_wrapper_is_transparent(tmp_path):
     model = cnn.Net()

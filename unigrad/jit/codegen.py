@@ -104,7 +104,7 @@ def generate(program, memory_planning: bool = True, replay_hook: bool = False) -
     e.lines.append("def run(args, kwargs):")
     e.line("try:")
     _emit_world(e, program)
-    _emit_global_state(e, program.global_state)
+    _emit_global_state(e, program.global_state, program.uses_default_device)
     e.line("except Exception:")
     e.line("return _MISS_ERROR", 2)
     e.guards.append("the guarded objects could not be looked up (a container changed shape)")
@@ -336,7 +336,7 @@ def _tensor_guard(e: Emitter, name: str, node, path: str, grads_matter: bool) ->
         e.guard(f"{name}.grad is not None", f"{path}.grad is None")
 
 
-def _emit_global_state(e: Emitter, state) -> None:
+def _emit_global_state(e: Emitter, state, uses_default_device: bool) -> None:
     grad_enabled, inference, active, settings, depth, default_dtype, default_device = state
     e.guard(f"_grad.enabled is not {grad_enabled!r}", f"grad mode is {'enabled' if grad_enabled else 'disabled'}")
     e.guard(f"(_grad.inference and _scopes[0] > 0) is not {inference!r}",
@@ -344,7 +344,8 @@ def _emit_global_state(e: Emitter, state) -> None:
     e.guard(f"_autocast.active is not {active!r} or _autocast.depth != {depth} or "
             f"_autocast.settings != {e.const(settings)}", f"autocast state {settings}")
     e.guard(f"_dtypes._default_float is not {e.const(default_dtype)}", f"default dtype {default_dtype}")
-    e.guard(f"_devices._default_device is not {e.const(default_device)}", f"default device {default_device}")
+    if uses_default_device:
+        e.guard(f"_devices._default_device is not {e.const(default_device)}", f"default device {default_device}")
 
 
 # ----- steps -------------------------------------------------------------------------------------------

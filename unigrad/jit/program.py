@@ -46,6 +46,7 @@ class Program:
         self.vars = list(recorder.vars)
         self.inputs = list(recorder.inputs)
         self.scalar_nodes = list(recorder.scalar_nodes)
+        self.uses_default_device = recorder.default_device_used
         self.global_state = global_state
         self.writes = writes
         self.rebinds = rebinds

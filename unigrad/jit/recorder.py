@@ -161,6 +161,7 @@ class Recorder:
         self.break_info: BreakInfo | None = None
         self._installed: list = []  # (owner, name, previous or _ABSENT)
         self.primitive_count = 0
+        self.default_device_used = False
 
     # ----- installing the shadows ----------------------------------------------------------------
     def install(self, backends) -> None:
@@ -251,6 +252,14 @@ class Recorder:
             if original is not None:
                 self._patch(owner, name, self._tripwire(original, reason))
         self._patch(builtins, "print", self._tripwire(builtins.print, "print()"))
+        from ..api import creation
+        default_device = creation.get_default_device
+
+        def consulted_default_device():
+            recorder.default_device_used = True  # the program then guards the default device
+            return default_device()
+
+        self._patch(creation, "get_default_device", consulted_default_device)
 
     def _tripwire(self, original, reason: str):
         recorder = self

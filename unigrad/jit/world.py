@@ -237,7 +237,9 @@ class World:
             accumulator = obj._grad_accumulator
             if accumulator is not None and (accumulator._pre_hooks or accumulator._post_hooks
                                             or accumulator._node_hooks or accumulator._retained):
-                self.hooks.append(f"a gradient hook on {node.describe()}")
+                hooks = (accumulator._pre_hooks or []) + (accumulator._post_hooks or [])
+                name = getattr(hooks[0], "__qualname__", "") if hooks else ""
+                self.hooks.append(f"a gradient hook on {node.describe()}" + (f" ({name})" if name else ""))
         elif kind == "dict":
             for key, value in list(obj.items()):
                 self._visit(value, node, ("item", key))
