@@ -80,9 +80,12 @@ def capture(fn, args: tuple, kwargs: dict, *, fullgraph: bool, memory_planning: 
             depth[0] -= 1
     world.snapshot()
     entry_buffers: dict = {}
+    world.buffer_aliases = []  # tensors sharing one buffer object: the replay reads it once
     for node in world.tensor_nodes():
         buf = node.obj._buf
-        entry_buffers.setdefault(id(buf), (buf, node))
+        first = entry_buffers.setdefault(id(buf), (buf, node))[1]
+        if first is not node:
+            world.buffer_aliases.append((first, node))
     recorder = Recorder(entry_buffers, fullgraph)
     backends = list(registry._instances.values())
     backends += [node.obj._backend for node in world.tensor_nodes()]

@@ -104,6 +104,7 @@ def generate(program, memory_planning: bool = True, replay_hook: bool = False) -
     e.lines.append("def run(args, kwargs):")
     e.line("try:")
     _emit_world(e, program)
+    _emit_aliasing(e, program.world)
     _emit_global_state(e, program.global_state, program.uses_default_device)
     e.line("except Exception:")
     e.line("return _MISS_ERROR", 2)
@@ -293,6 +294,18 @@ def _emit_world(e: Emitter, program) -> None:
                 e.guard(f"not _array_equal({name}, {e.const(node.entries)})", f"{path} holds the same values")
         else:  # opaque
             e.guard(f"{name} is not {e.const(node.obj)}", f"{path} is the same object")
+
+
+def _emit_aliasing(e: Emitter, world) -> None:
+    """Tensors that shared a buffer at capture must share it now; distinct argument tensors must
+    still be distinct (the frontend copies before an in-place op between overlapping operands)."""
+    for first, other in world.buffer_aliases:
+        e.guard(f"o{other.index}._buf is not o{first.index}._buf",
+                f"{other.describe()} shares its buffer with {first.describe()}")
+    arguments = [n for n in world.roots if n.kind == "tensor" and n.edge[0] in ("arg", "kwarg")][:8]
+    for i, a in enumerate(arguments):
+        for b in arguments[i + 1:]:
+            e.guard(f"o{a.index} is o{b.index}", f"{a.describe()} and {b.describe()} are different tensors")
 
 
 def _scalar_guard(e: Emitter, name: str, value, path: str) -> None:
