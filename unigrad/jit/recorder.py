@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import os
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -162,6 +163,7 @@ class Recorder:
         self._installed: list = []  # (owner, name, previous or _ABSENT)
         self.primitive_count = 0
         self.default_device_used = False
+        self.thread = threading.get_ident()  # other threads' calls pass through unrecorded
 
     # ----- installing the shadows ----------------------------------------------------------------
     def install(self, backends) -> None:
@@ -233,7 +235,7 @@ class Recorder:
 
         def recorded_take(generator, words):
             result = take(generator, words)
-            if recorder.recording and not recorder.depth:
+            if recorder.recording and not recorder.depth and _ident() == recorder.thread:
                 recorder.pending_take = (generator, words, result)
             return result
 
@@ -256,7 +258,8 @@ class Recorder:
         default_device = creation.get_default_device
 
         def consulted_default_device():
-            recorder.default_device_used = True  # the program then guards the default device
+            if _ident() == recorder.thread:
+                recorder.default_device_used = True  # the program then guards the default device
             return default_device()
 
         self._patch(creation, "get_default_device", consulted_default_device)
@@ -265,7 +268,7 @@ class Recorder:
         recorder = self
 
         def tripped(*args, **kwargs):
-            if recorder.recording and not recorder.depth:
+            if recorder.recording and not recorder.depth and _ident() == recorder.thread:
                 recorder.graph_break(reason, sys._getframe(1))
             return original(*args, **kwargs)
 
@@ -277,7 +280,7 @@ class Recorder:
         recorder = self
 
         def recorded(*args, **kwargs):
-            if recorder.depth or not recorder.recording:
+            if recorder.depth or not recorder.recording or _ident() != recorder.thread:
                 return method(*args, **kwargs)
             plain_args = tuple([scalars.plain(a) for a in args])
             plain_kwargs = {k: scalars.plain(v) for k, v in kwargs.items()} if kwargs else kwargs
@@ -297,7 +300,7 @@ class Recorder:
         recorder = self
 
         def breaking(*args, **kwargs):
-            if not recorder.depth and recorder.recording:
+            if not recorder.depth and recorder.recording and _ident() == recorder.thread:
                 recorder.graph_break(reason, sys._getframe(1))
             return method(*args, **kwargs)
 
@@ -307,7 +310,7 @@ class Recorder:
         recorder = self
 
         def host_read(x):
-            if recorder.depth or not recorder.recording or recorder.allow_read:
+            if recorder.depth or not recorder.recording or recorder.allow_read or _ident() != recorder.thread:
                 return method(x)
             frame = sys._getframe(1)
             site, site_frame = validation.find_site(frame)
@@ -500,3 +503,4 @@ class _Strong:
 
 
 _ABSENT = object()
+_ident = threading.get_ident
