@@ -83,13 +83,14 @@ def capture(fn, args: tuple, kwargs: dict, *, fullgraph: bool, memory_planning: 
     world.buffer_aliases = []  # tensors sharing one buffer object: the replay reads it once
     for node in world.tensor_nodes():
         buf = node.obj._buf
-        first = entry_buffers.setdefault(id(buf), (buf, node))[1]
+        first = entry_buffers.setdefault(id(buf), (buf, node, node.obj._backend))[1]
         if first is not node:
             world.buffer_aliases.append((first, node))
     recorder = Recorder(entry_buffers, fullgraph)
     backends = list(registry._instances.values())
     backends += [node.obj._backend for node in world.tensor_nodes()]
     before = global_state()
+    world.loosen()
     recorder.install(backends)
     depth[0] += 1
     try:
@@ -100,6 +101,7 @@ def capture(fn, args: tuple, kwargs: dict, *, fullgraph: bool, memory_planning: 
     finally:
         depth[0] -= 1
         recorder.uninstall()
+        world.tighten()
     if recorder.break_info is not None:
         return result, Broken(recorder.break_info)
     problems: list[str] = []
@@ -172,9 +174,9 @@ def _effects(world: World, recorder: Recorder, problems: list):
                     problems.append(f"{node.describe()}{'.' if kind == 'object' else ''}"
                                     f"{key if kind == 'object' else [key]} changed from {_short(old)} "
                                     f"to {_short(new)}")
-        elif kind == "tensor":
+        elif kind == "tensor" and node.obj is not None:
             t = node.obj
-            grad_ref, buf, requires_grad, grad_fn, dtype, version, version_list = node.tensor_state
+            grad_ref, buf, requires_grad, grad_fn, dtype, version, version_list = node.tensor_state[:7]
             old_grad = grad_ref() if grad_ref is not None else None
             if (grad_ref is not None and old_grad is None) or t.grad is not old_grad:
                 writes.append(SlotWrite(node, "grad", "grad", t.grad))
@@ -231,7 +233,7 @@ class _Specs:
         if found is not None:
             return found[1]
         node = self.world.by_id.get(id(t))
-        if node is not None and node.kind == "tensor":
+        if node is not None and node.kind == "tensor" and node.obj is t:
             spec = TensorSpec(node=node)
         else:
             var = self.recorder.operand(t._buf)

@@ -319,32 +319,30 @@ def _scalar_guard(e: Emitter, name: str, value, path: str) -> None:
 
 
 def _tensor_guard(e: Emitter, name: str, node, path: str, grads_matter: bool) -> None:
-    t = node.obj
-    buf = node.tensor_state[1] if node.tensor_state is not None else t._buf
+    state = node.tensor_state
+    buf, dtype_object, device_object, backend = state[1], state[4], state[7], state[8]
     shape = tuple(buf.shape)
-    strides = tuple(t._backend.strides(buf)) if node.reads_buffer else None
-    dtype, device = e.const(t._dtype), e.const(t._device)
+    strides = tuple(backend.strides(buf)) if node.reads_buffer else None
+    dtype, device = e.const(dtype_object), e.const(device_object)
     if node.stable:
-        e.guard(f"{name} is not {e.const(t)}", f"{path} is the same tensor")
+        e.guard(f"{name} is not {e.const(node.obj)}", f"{path} is the same tensor")
         e.guard(f"{name}._buf is not {e.const(buf)} and not _tensor_matches({name}, {e.literal(shape)}, "
                 f"{dtype}, {device}, {e.literal(strides)})",
-                f"{path} has shape {list(shape)}, dtype {t._dtype}, device {t._device}"
+                f"{path} has shape {list(shape)}, dtype {dtype_object}, device {device_object}"
                 + (f", strides {strides}" if strides else ""))
     else:
         e.guard(f"{name}.__class__ is not Tensor", f"{path} is a Tensor")
         e.line(f"b{node.index} = {name}._buf", 2)
         e.guard(f"b{node.index}.shape != {e.literal(shape)} or {name}._dtype is not {dtype} "
                 f"or {name}._device is not {device}",
-                f"{path} has shape {list(shape)}, dtype {t._dtype}, device {t._device}")
+                f"{path} has shape {list(shape)}, dtype {dtype_object}, device {device_object}")
         if strides is not None:
             e.guard(f"{name}._backend.strides(b{node.index}) != {e.literal(strides)}",
                     f"{path} has strides {strides}")
-    state = node.tensor_state
-    requires_grad = state[2] if state is not None else t._requires_grad
-    leaf = (state[3] if state is not None else t.grad_fn) is None
+    requires_grad, leaf = state[2], state[3] is None
     e.guard(f"{name}._requires_grad is not {requires_grad!r} or ({name}.grad_fn is None) is not {leaf!r}",
             f"{path}.requires_grad is {requires_grad}" + ("" if leaf else " (not a leaf)"))
-    had_grad = state[0] is not None if state is not None else t.grad is not None
+    had_grad = state[0] is not None
     if not had_grad and grads_matter:
         e.guard(f"{name}.grad is not None", f"{path}.grad is None")
 

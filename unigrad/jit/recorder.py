@@ -355,8 +355,7 @@ class Recorder:
             return found[1]
         entry = self.entry_buffers.get(id(value))
         if entry is not None and entry[0] is value:
-            backend = entry[1].obj._backend
-            var = self._new_var(value, self._index_of(backend), source=entry[1])
+            var = self._new_var(value, self._index_of(entry[2]), source=entry[1])
             self.inputs.append(var)
             entry[1].reads_buffer = True
             return var

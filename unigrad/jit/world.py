@@ -52,7 +52,7 @@ class WorldNode:
     """An object the compiled function can reach, and how to reach it again."""
 
     __slots__ = ("obj", "parent", "edge", "kind", "index", "entries", "tensor_state", "written",
-                 "reads_buffer", "stable", "alias_of")
+                 "reads_buffer", "stable", "alias_of", "ref")
 
     def __init__(self, obj, parent, edge: tuple, kind: str, index: int) -> None:
         self.obj = obj
@@ -66,6 +66,7 @@ class WorldNode:
         self.reads_buffer = False  # the program reads this tensor's buffer
         self.stable = True  # guarded by identity (tensors whose identity changes are guarded by metadata)
         self.alias_of = None  # another path to an object already reached (guarded by identity)
+        self.ref = None  # while the call runs, a gradient's node holds it weakly (see World.loosen)
 
     def describe(self) -> str:
         """The node's path in Python syntax, for messages (``model.fc1.weight.grad``)."""
@@ -278,7 +279,21 @@ class World:
         self._root_values = [(node, _root_value(node)) for node in self.roots]
 
     def tensor_nodes(self):
-        return [node for node in self.nodes if node.kind == "tensor"]
+        """The tensor nodes whose tensor is alive."""
+        return [node for node in self.nodes if node.kind == "tensor" and node.obj is not None]
+
+    def loosen(self) -> None:
+        """Hold gradients weakly while the call runs: autograd accumulates into a ``.grad`` in
+        place only when nothing else refers to it, and the capture must not change that."""
+        for node in self.nodes:
+            if node.kind == "tensor" and node.edge[0] == "grad":
+                node.ref, node.obj = weakref.ref(node.obj), None
+
+    def tighten(self) -> None:
+        """After the call: gradients that died leave their nodes empty (``obj`` None)."""
+        for node in self.nodes:
+            if node.ref is not None:
+                node.obj, node.ref = node.ref(), None
 
 
 def _names(code) -> list:
@@ -319,7 +334,7 @@ def _contents(node: WorldNode):
 def _tensor_state(t: Tensor) -> tuple:
     grad = t.grad
     return (weakref.ref(grad) if grad is not None else None, t._buf, t._requires_grad, t.grad_fn,
-            t._dtype, t._version[0], t._version)
+            t._dtype, t._version[0], t._version, t._device, t._backend)
 
 
 def _root_value(node: WorldNode):
