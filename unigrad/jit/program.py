@@ -73,8 +73,18 @@ class Program:
         """The program as readable lines: ``v7 = cpu.matmul(v3, v5)``."""
         names = [getattr(b, "name", type(b).__name__) for b in self.backends]
         lines = [f"inputs: " + ", ".join(f"{v!r}={v.source.describe()}" for v in self.inputs)]
+        from .codegen import written_inputs
+        written = written_inputs(self)
+        if written:
+            lines.append("written in place: " + ", ".join(
+                f"{self.inputs[i]!r}={self.inputs[i].source.describe()}" for i in sorted(written)))
         for step in self.steps:
             lines.append(_step_text(step, names))
+        for write in self.writes:
+            value = "None" if write.value is None else (
+                write.value.node.describe() if write.value.node is not None else repr(write.value.var))
+            target = write.owner.describe() + (f".{write.key}" if write.kind in ("grad", "attr") else f"[{write.key!r}]")
+            lines.append(f"{target} = {value}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

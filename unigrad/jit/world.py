@@ -73,8 +73,13 @@ class WorldNode:
         parts = []
         node = self
         while node is not None:
-            parts.append(_edge_text(node.edge))
-            node = node.parent
+            parent = node.parent
+            if node.edge[0] == "item" and parent is not None and parent.edge[0] == "attr" and \
+                    parent.edge[1] in ("_parameters", "_buffers", "_modules"):
+                parts.append(str(node.edge[1]))  # model.fc1.weight, as state_dict names it
+            else:
+                parts.append(_edge_text(node.edge))
+            node = parent
         text = ""
         for part in reversed(parts):
             if part:
