@@ -1,6 +1,7 @@
 """unigrad.compile: compiled steps replay bitwise what eager computes (the examples' models, three
 optimizers, clipping, both zero_grad modes), each guard recaptures, each graph-break kind falls
 back to eager (or raises under fullgraph), and the module wrapper is transparent."""
+import copy
 import logging
 import os
 import sys
@@ -481,8 +482,9 @@ def test_module_compile_in_place():
     model.compile()
     for _ in range(3):
         assert np.array_equal(model(x).detach().numpy(), expected)
-    assert model.__dict__["_compiled_call_impl"].programs[0].replays == 2
-    assert "_compiled_call_impl" not in model.state_dict()
+    assert model.forward.programs[0].replays == 2
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    assert isinstance(copy.deepcopy(model), nn.Sequential)
 
 
 def test_unknown_mode_options_and_backend_name_the_accepted_values():

@@ -24,7 +24,7 @@ class CompiledModule(Module):
     def __init__(self, module: Module, settings: dict) -> None:
         object.__setattr__(self, "_orig_mod", module)
         object.__setattr__(self, "_compiled_call", CompiledFunction(
-            module._call_impl, name=type(module).__name__, **settings))
+            module.__call__, name=type(module).__name__, **settings))
 
     def __call__(self, *args, **kwargs):
         return self._compiled_call(*args, **kwargs)
@@ -52,7 +52,7 @@ class CompiledModule(Module):
     def __setstate__(self, state) -> None:
         object.__setattr__(self, "_orig_mod", state["_orig_mod"])
         object.__setattr__(self, "_compiled_call", CompiledFunction(
-            self._orig_mod._call_impl, name=type(self._orig_mod).__name__))
+            self._orig_mod.__call__, name=type(self._orig_mod).__name__))
 
 
 def _delegate(name: str):

@@ -48,22 +48,17 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-    def __call__(self, *args, **kwargs):
-        compiled = self.__dict__.get("_compiled_call_impl")
-        if compiled is not None:
-            return compiled(*args, **kwargs)
-        return self._call_impl(*args, **kwargs)
-
     def compile(self, *args, **kwargs) -> None:
-        """Compile this module's calls in place (``unigrad.compile`` arguments); the module
-        itself, its ``state_dict`` and parameters are unchanged."""
+        """Compile this module's ``forward`` in place (``unigrad.compile`` arguments); the
+        module, its hooks (run around the compiled forward), ``state_dict`` and parameters are
+        unchanged."""
         from ...compiler import CompiledFunction, compile as compile_
-        compiled = compile_(self._call_impl, *args, **kwargs)
+        forward = self.__dict__.get("forward")
+        compiled = compile_(forward.fn if isinstance(forward, CompiledFunction) else self.forward, *args, **kwargs)
         if isinstance(compiled, CompiledFunction):
-            self.__dict__["_compiled_call_impl"] = compiled
+            self.__dict__["forward"] = compiled
 
-    def _call_impl(self, *args, **kwargs):
-        """Pre-hooks, ``forward``, hooks: the call itself, without a compiled version."""
+    def __call__(self, *args, **kwargs):
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
@@ -435,7 +430,8 @@ class Module:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_compiled_call_impl", None)  # captured programs hold this process's objects
+        if type(state.get("forward")).__name__ == "CompiledFunction":
+            del state["forward"]  # captured programs hold this process's objects
         return state
 
     def __setstate__(self, state) -> None:
