@@ -515,6 +515,10 @@ def test_reset_disable_is_compiling_and_explain():
     report = unigrad.compiler.explain(lambda x: (x * 2).exp(), unigrad.ones(2))
     assert report.graph_count == 1 and report.op_count == 2 and "Op Count: 2" in str(report)
     assert "cpu.exp" in report.programs[0].listing()
+    g = unigrad.compile(lambda x: x + 1)
+    g(unigrad.ones(2)), g(unigrad.ones(2)), g(unigrad.ones(3))
+    state = unigrad.compiler.explain(g)
+    assert state.graph_count == 2 and state.recompiles == 1 and "shape [2]" in str(state)
 
 
 def test_logs_name_recompiles_and_graph_breaks(caplog, monkeypatch):

@@ -19,6 +19,7 @@ class ExplainOutput:
         self.op_count = sum(p.primitive_count for p in programs)
         self.guards = [g for p in programs for g in p.guard_descriptions]
         self.compile_seconds = seconds
+        self.recompiles, self.last_miss = 0, ""
 
     def __str__(self) -> str:
         lines = [f"Graph Count: {self.graph_count}", f"Graph Break Count: {self.graph_break_count}",
@@ -26,7 +27,9 @@ class ExplainOutput:
         for program in self.programs:
             lines.append(f"Program: {program.primitive_count} primitive calls, {len(program.inputs)} "
                          f"inputs, {len(program.guard_descriptions)} guards, captured in "
-                         f"{program.capture_seconds:.3f} s")
+                         f"{program.capture_seconds:.3f} s, replayed {program.replays} times")
+        if self.recompiles:
+            lines.append(f"Recompiles: {self.recompiles} (last: {self.last_miss})")
         if self.break_reasons:
             lines.append("Break Reasons:")
             lines.extend(f"  {reason}" for reason in self.break_reasons)
@@ -37,10 +40,15 @@ class ExplainOutput:
 
 
 def explain(fn, *args, **kwargs) -> ExplainOutput:
-    """Capture ``fn(*args, **kwargs)`` (running it once) and describe the outcome."""
-    if isinstance(fn, CompiledFunction):
-        fn = fn.fn
-    compiled = getattr(fn, "_compiled_call", None)
+    """Capture ``fn(*args, **kwargs)`` (running it once) and describe the outcome; for a
+    compiled function or module given without arguments, describe what it has captured so far
+    (its programs, recompiles and the guard that last failed, its graph break)."""
+    compiled = fn if isinstance(fn, CompiledFunction) else getattr(fn, "_compiled_call", None)
+    if compiled is not None and not args and not kwargs:
+        breaks = [compiled.broken] if compiled.broken is not None else []
+        output = ExplainOutput(list(compiled.programs), breaks, compiled.given_up or [], 0.0)
+        output.recompiles, output.last_miss = compiled.recompiles, compiled.last_miss
+        return output
     if compiled is not None:
         fn = compiled.fn
     _, outcome = _capture.capture(fn, args, kwargs, fullgraph=False)
