@@ -19,6 +19,7 @@ from ..autograd.engine import run_subgraph
 from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.node import Node, edge_of
 from .memory import plan_memory
+from .passes import eliminate_dead_calls
 from .recorder import Var
 
 NODE_NAME = "CompiledFunctionBackward"
@@ -139,6 +140,7 @@ def _generate(recorder, steps, saved: list, g_var: Var, outputs: list):
         e.line(f"{names}{',' if len(saved) == 1 else ''} = saved")
     e.line(f"{g_var!r} = g")
     kept = [v for v in outputs if v is not None]
+    steps = eliminate_dead_calls(steps, {v.index for v in kept})
     program = _BackwardProgram(steps, list(saved) + [g_var], recorder.vars, recorder.backends, kept)
     plan = plan_memory(program)
     bound: dict = {}

@@ -16,6 +16,8 @@ from ..autograd.node import AccumulateGrad, anomaly, saved_tensors_hooks_stack
 from ..backends import registry
 from . import backward as _backward
 from .codegen import generate
+from .memory import kept_vars
+from .passes import eliminate_dead_calls
 from .program import Program, SlotWrite, TensorSpec
 from .recorder import BreakInfo, GraphBreak, Recorder, Var, user_location
 from .scalars import TracedFloat
@@ -120,6 +122,7 @@ def capture(fn, args: tuple, kwargs: dict, *, fullgraph: bool, memory_planning: 
     program = Program(world=world, recorder=recorder, global_state=before, writes=writes,
                       rebinds=rebinds, versions=versions, output=output)
     program.saved_for_backward = specs.saved
+    program.steps = eliminate_dead_calls(program.steps, kept_vars(program))
     for write in writes:  # a slot the program refills holds a new tensor on every call
         if write.kind == "grad":
             child = _child(world, write.owner, ("grad",))
