@@ -60,9 +60,13 @@ def scalar_for(value, dtype: dtypes.dtype):
     """A Python scalar converted to the kind of ``dtype`` (what backends receive). Beside a 16-bit
     float it is rounded to that dtype first, as PyTorch rounds a wrapped scalar to the tensor's dtype."""
     if dtype.is_floating_point:
-        if value.__class__ is TracedFloat:  # a compiled program recomputes it on each call
-            return value if dtype.itemsize != 2 else value._concrete("rounding to a 16-bit float")
-        return float(value) if dtype.itemsize != 2 else float(dtype.numpy.type(value))
+        cls = value.__class__
+        if dtype.itemsize != 2:
+            # a traced float stays traced: a compiled program recomputes it on each call
+            return value if cls is float or cls is TracedFloat else float(value)
+        if cls is TracedFloat:
+            return value._concrete("rounding to a 16-bit float")
+        return float(dtype.numpy.type(value))
     if dtype is dtypes.bool:
         return bool(value)
     return int(value)
