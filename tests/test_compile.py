@@ -227,6 +227,17 @@ def test_out_of_range_targets_raise_indexerror_at_replay_like_eager():
         f(x, unigrad.tensor([0, 4]))
 
 
+def test_validating_reads_are_checks_not_graph_breaks():
+    f = unigrad.compile(lambda p, t: F.binary_cross_entropy(p.sigmoid(), t) + (t.long() ** 2).sum())
+    t = unigrad.tensor([0.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = [f(unigrad.zeros(2), t).item() for _ in range(3)]
+    assert values[0] == values[2] and f.programs[0].replays == 2
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        f(unigrad.zeros(2), unigrad.tensor([0.0, 2.0]))
+
+
 def test_memory_planning_reuses_dead_buffers_and_frees_early():
     f = unigrad.compile(lambda x: ((x * 2 + 1).exp() * 3).sum())
     x = unigrad.randn(100)

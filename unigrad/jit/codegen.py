@@ -435,7 +435,8 @@ def _emit_step(e: Emitter, program, step, position: int, plan, bound: dict, emit
         if step.kind == "range":
             e.line(f"_check_range({to_numpy}({step.var!r}), {step.low!r}, {step.high!r}, {step.message!r})")
         else:
-            e.line(f"_check_same({to_numpy}({step.var!r}), {e.const(step.expected)}, {step.message!r})")
+            e.line(f"_check_same({to_numpy}({step.var!r}), {e.const(step.expected)}, {step.message!r}, "
+                   f"{e.const(step.error)})")
     else:
         raise AssertionError(f"unknown step {step!r}")
 

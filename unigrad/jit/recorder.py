@@ -92,11 +92,12 @@ class Take:
 class Check:
     """A validating host read (see ``unigrad.jit.validation``)."""
 
-    __slots__ = ("var", "backend", "kind", "low", "high", "expected", "message")
+    __slots__ = ("var", "backend", "kind", "low", "high", "expected", "message", "error")
 
     def __init__(self, var, backend, kind, low=None, high=None, expected=None, message="") -> None:
         self.var, self.backend, self.kind = var, backend, kind
         self.low, self.high, self.expected, self.message = low, high, expected, message
+        self.error = IndexError
 
 
 class BreakInfo:
@@ -333,8 +334,9 @@ class Recorder:
                                                   size=local.get("size", high))
                     recorder.steps.append(Check(var, index, "range", low, high, message=message))
                 else:
-                    recorder.steps.append(Check(var, index, "same", expected=np.array(host, copy=True),
-                                                message=site.message))
+                    check = Check(var, index, "same", expected=np.array(host, copy=True), message=site.message)
+                    check.error = site.error
+                    recorder.steps.append(check)
             return host
 
         return host_read

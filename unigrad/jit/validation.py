@@ -12,7 +12,8 @@ A check site is a frontend function, named by its code object, whose every host 
 validation, with what to test:
 
 * ``range``: the values read must lie in ``[low, high)``, taken from the function's locals;
-* ``same``: the value read must equal the one seen at capture (a boolean "any out of range").
+* ``same``: the value read must equal the one seen at capture (a boolean "any out of range"),
+  else the replay raises the exception eager raises there (IndexError, RuntimeError, ...).
 """
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from ..api.tensor import Tensor
 
 
 class Site:
-    __slots__ = ("kind", "low", "high", "message")
+    __slots__ = ("kind", "low", "high", "message", "error")
 
-    def __init__(self, kind: str, low=None, high=None, message: str = "") -> None:
-        self.kind, self.low, self.high, self.message = kind, low, high, message
+    def __init__(self, kind: str, low=None, high=None, message: str = "", error=IndexError) -> None:
+        self.kind, self.low, self.high, self.message, self.error = kind, low, high, message, error
 
 
 def _code(fn):
@@ -41,7 +42,7 @@ def sites() -> dict:
     """``{code object: Site}`` for the frontend's validating reads (built on first use)."""
     global _sites
     if _sites is None:
-        from ..api.ops import index_ops, indexing
+        from ..api.ops import index_ops, indexing, pointwise
         from ..nn.functional import loss, margin
         _sites = {
             _code(indexing._bounds_checked): Site("range", lambda f: 0, lambda f: f["size"],
@@ -49,6 +50,12 @@ def sites() -> dict:
             _code(index_ops._host_bounds): Site("range", lambda f: f["low"], lambda f: f["high"],
                                                 "index out of range [{low}, {high})"),
             _code(loss.nll_loss): Site("same", message="Target out of bounds"),
+            _code(loss.binary_cross_entropy): Site(
+                "same", message="all elements of input and target should be between 0 and 1", error=RuntimeError),
+            _code(loss.gaussian_nll_loss): Site("same", message="var has negative entry/entries", error=ValueError),
+            _code(pointwise._rounded_div): Site("same", message="integer division by zero", error=ZeroDivisionError),
+            _code(pointwise.pow): Site("same", message="Integers to negative integer powers are not allowed.",
+                                       error=RuntimeError),
         }
         for name in ("multi_margin_loss", "multilabel_margin_loss"):
             function = getattr(margin, name, None)
@@ -84,7 +91,8 @@ def check_range(host, low: int, high: int, message: str) -> None:
             raise IndexError(f"index {bad} is out of range: {message} (checked by a compiled replay)")
 
 
-def check_same(host, expected, message: str) -> None:
-    """Raise IndexError unless ``host`` equals what the capture read."""
+def check_same(host, expected, message: str, error=IndexError) -> None:
+    """Raise ``error`` (the exception eager raises there) unless ``host`` equals what the
+    capture read."""
     if not np.array_equal(np.asarray(host), expected):
-        raise IndexError(f"{message} (checked by a compiled replay)")
+        raise error(f"{message} (checked by a compiled replay)")
