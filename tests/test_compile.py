@@ -330,6 +330,10 @@ def test_recompile_limit_warns_then_runs_new_variants_eagerly():
     replays = sum(p.replays for p in f.programs)
     f(unigrad.ones(3))
     assert sum(p.replays for p in f.programs) == replays + 1
+    g = unigrad.compile(lambda x: x * 2, options={"cache_size_limit": 2})
+    g(unigrad.ones(1)), g(unigrad.ones(2))
+    with pytest.warns(UserWarning, match="cache_size_limit=2"):
+        g(unigrad.ones(3))
 
 
 # ----- graph breaks --------------------------------------------------------------------------------

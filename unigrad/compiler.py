@@ -27,7 +27,7 @@ OPTIONS = {
     "memory_planning": (bool, "reuse dead intermediate buffers as outputs of element-wise primitives"),
     "cudagraphs": (bool, "hand whole programs to the backend's replay_program hook (CUDA graphs)"),
     "triton.cudagraphs": (bool, "PyTorch's spelling of cudagraphs"),
-    "cache_size_limit": (int, "captured variants kept per function"),
+    "cache_size_limit": (int, "captured variants kept for this function (default config.cache_size_limit, 8)"),
 }
 
 
@@ -59,10 +59,8 @@ def _settings(fullgraph, dynamic, backend, mode, options) -> dict:
             raise RuntimeError(f"option {key!r} expects a {kind.__name__}, got {type(value).__name__}")
     replay_hook = mode == "reduce-overhead" or backend == "cudagraphs" or bool(
         options.get("cudagraphs", options.get("triton.cudagraphs", False)))
-    if "cache_size_limit" in options:
-        config.cache_size_limit = options["cache_size_limit"]
     return {"fullgraph": bool(fullgraph), "memory_planning": options.get("memory_planning", True),
-            "replay_hook": replay_hook}
+            "replay_hook": replay_hook, "cache_size_limit": options.get("cache_size_limit")}
 
 
 def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend=None, mode=None,  # noqa: A001

@@ -53,8 +53,10 @@ class CompiledFunction:
     """What ``unigrad.compile(fn)`` returns: call it like ``fn``."""
 
     def __init__(self, fn, *, fullgraph: bool = False, memory_planning: bool = True,
-                 replay_hook: bool = False, name: str | None = None) -> None:
+                 replay_hook: bool = False, cache_size_limit: int | None = None,
+                 name: str | None = None) -> None:
         self.fn = fn
+        self.cache_size_limit = cache_size_limit  # None: config.cache_size_limit
         self.fullgraph = fullgraph
         self.memory_planning = memory_planning
         self.replay_hook = replay_hook
@@ -103,11 +105,12 @@ class CompiledFunction:
 
     # ----- capturing -------------------------------------------------------------------------
     def _capture(self, args, kwargs):
-        if len(self.programs) >= config.cache_size_limit:
+        limit = self.cache_size_limit if self.cache_size_limit is not None else config.cache_size_limit
+        if len(self.programs) >= limit:
             if not self.limit_warned:
                 self.limit_warned = True
                 warnings.warn(f"unigrad.compile: {self._name} hit the recompile limit "
-                              f"(cache_size_limit={config.cache_size_limit}); new variants run "
+                              f"(cache_size_limit={limit}); new variants run "
                               f"eagerly. Last guard that failed: {self.last_miss}", stacklevel=3)
             return self.fn(*args, **kwargs)
         if self.programs:

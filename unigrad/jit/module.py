@@ -14,7 +14,7 @@ _PASS_THROUGH = (
     "children", "named_children", "modules", "named_modules", "get_submodule", "get_parameter",
     "train", "eval", "requires_grad_", "zero_grad", "apply", "to", "cpu", "cuda", "float", "double",
     "half", "type", "share_memory", "register_parameter", "register_buffer", "add_module",
-    "register_module", "register_forward_hook", "register_forward_pre_hook", "extra_repr", "forward",
+    "register_module", "register_forward_hook", "register_forward_pre_hook", "extra_repr",
 )
 
 
@@ -28,6 +28,8 @@ class CompiledModule(Module):
 
     def __call__(self, *args, **kwargs):
         return self._compiled_call(*args, **kwargs)
+
+    forward = __call__
 
     def __getattr__(self, name: str):
         if name in ("_orig_mod", "_compiled_call"):
