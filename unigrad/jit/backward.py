@@ -9,7 +9,10 @@ backward replays the backward program on the buffers the forward saved -- so ``l
 on a replayed output accumulates into ``.grad`` exactly as eager would.
 
 A backward through the node with ``create_graph=True`` (double backward) raises, as PyTorch's
-compiled autograd does.
+compiled autograd does. Several returned tensors with graphs (an LSTM's ``out, (h, c)``) each get
+a node and a backward program of their own; when a loss uses more than one of them, their
+gradients meet in the engine's accumulation, which may add in another order than eager's single
+graph (equal to rounding, not bitwise).
 """
 from __future__ import annotations
 
