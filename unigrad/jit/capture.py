@@ -109,12 +109,16 @@ def capture(fn, args: tuple, kwargs: dict, *, fullgraph: bool, memory_planning: 
     problems: list[str] = []
     if global_state() != before:
         problems.append("the call changed the grad mode, autocast state, default dtype or device")
-    writes, rebinds, versions = _effects(world, recorder, problems)
-    specs = _Specs(world, recorder, problems)
-    for write in writes:
-        if write.value is not None:
-            write.value = specs.tensor(write.value, f"the value assigned to {write.owner.describe()}")
-    output = specs.output(result)
+    try:
+        writes, rebinds, versions = _effects(world, recorder, problems)
+        specs = _Specs(world, recorder, problems)
+        for write in writes:
+            if write.value is not None:
+                write.value = specs.tensor(write.value, f"the value assigned to {write.owner.describe()}")
+        output = specs.output(result)
+    except GraphBreak as error:
+        from ..compiler import Unsupported
+        raise Unsupported(str(error)) from None
     if recorder.break_info is not None:  # a buffer of the result could not be located
         return result, Broken(recorder.break_info)
     if problems:
