@@ -16,6 +16,7 @@ becomes a ``WorldNode`` with the path that finds it again (``args[0]``,
 """
 from __future__ import annotations
 
+import collections
 import enum
 import sys
 import types
@@ -125,7 +126,7 @@ class World:
         self.overflow = False
         self._library = _stateful_library_types()
         self._functions_seen: set = set()
-        self._pending: list = []
+        self._pending: collections.deque = collections.deque()
         for i, arg in enumerate(args):
             self._root(arg, ("arg", i))
         for name, value in kwargs.items():
@@ -212,7 +213,7 @@ class World:
 
     def _drain(self) -> None:
         while self._pending:
-            node = self._pending.pop(0)
+            node = self._pending.popleft()
             self._expand(node)
 
     def _kind(self, obj) -> str:
