@@ -247,6 +247,32 @@ def test_memory_planning_reuses_dead_buffers_and_frees_early():
     assert program.plan.reused >= 1 and "del " in program.source
 
 
+_helper_model = nn.Linear(3, 2)
+
+
+def _helper(x):
+    return _helper_model(x) * 2
+
+
+@unigrad.no_grad()
+def _evaluate(x):
+    return _helper(x).relu()
+
+
+def test_decorated_functions_and_the_helpers_they_call_are_followed():
+    f = unigrad.compile(_evaluate)
+    x = unigrad.randn(4, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = [f(x).numpy().copy() for _ in range(3)]
+    assert f.programs[0].replays == 2 and np.array_equal(results[2], _evaluate(x).numpy())
+    with unigrad.no_grad():
+        _helper_model.weight.fill_(0.5)  # in place: read again by the replay
+    assert np.array_equal(f(x).numpy(), _evaluate(x).numpy()) and f.programs[0].replays == 3
+    _helper_model.weight = nn.Parameter(unigrad.ones(2, 3))  # a new parameter: recaptured
+    assert np.array_equal(f(x).numpy(), _evaluate(x).numpy()) and f.captures == 2
+
+
 # ----- guards --------------------------------------------------------------------------------------
 def _recaptured(f, call) -> bool:
     before = f.captures

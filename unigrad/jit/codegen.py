@@ -292,7 +292,7 @@ def _emit_world(e: Emitter, program) -> None:
             e.guard(f"{name} is not {e.const(node.obj)}", f"{path} is the same array")
             if node.entries is not None and isinstance(node.entries, np.ndarray):
                 e.guard(f"not _array_equal({name}, {e.const(node.entries)})", f"{path} holds the same values")
-        else:  # opaque
+        else:  # opaque objects and functions
             e.guard(f"{name} is not {e.const(node.obj)}", f"{path} is the same object")
 
 

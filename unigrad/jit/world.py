@@ -167,6 +167,9 @@ class World:
         if id(fn) in self._functions_seen:
             return
         self._functions_seen.add(id(fn))
+        wrapped = getattr(fn, "__wrapped__", None)
+        if wrapped is not None:  # functools.wraps: the decorated function runs too
+            self._function_roots(wrapped, depth + 1)
         for i, value in enumerate(fn.__defaults__ or ()):
             self._root(value, ("const", value, f"{fn.__name__}.__defaults__[{i}]"))
         for key, value in (fn.__kwdefaults__ or {}).items():
@@ -234,6 +237,8 @@ class World:
             return "array"
         if isinstance(obj, self._library) or _is_user_object(obj):
             return "object"
+        if isinstance(obj, types.FunctionType) and _is_user_function(obj):
+            return "function"
         return "opaque"
 
     def _expand(self, node: WorldNode) -> None:
@@ -253,6 +258,8 @@ class World:
         elif kind in ("list", "tuple"):
             for i, value in enumerate(obj):
                 self._visit(value, node, ("item", i))
+        elif kind == "function":  # a helper the call may run: its closure and globals count too
+            self._function_roots(obj, depth=1)
         elif kind == "object":
             state = getattr(obj, "__dict__", None)
             if state is None:
@@ -310,6 +317,10 @@ def _names(code) -> list:
         names.extend(current.co_names)
         stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
     return list(dict.fromkeys(names))
+
+
+def _is_user_function(fn) -> bool:
+    return (getattr(fn, "__module__", None) or "").split(".")[0] not in _SKIP_PACKAGES
 
 
 def _is_user_object(obj) -> bool:
