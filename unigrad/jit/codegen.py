@@ -311,6 +311,8 @@ def _emit_aliasing(e: Emitter, world) -> None:
 def _scalar_guard(e: Emitter, name: str, value, path: str) -> None:
     if value is None or value.__class__ is bool:
         e.guard(f"{name} is not {value!r}", f"{path} is {value!r}")
+    elif value.__class__ is float and value != value:
+        e.guard(f"{name}.__class__ is not float or {name} == {name}", f"{path} is nan")
     elif value.__class__ in (int, float, str, bytes, complex):
         e.guard(f"{name}.__class__ is not {value.__class__.__name__} or {name} != {e.literal(value)}",
                 f"{path} == {value!r}")
