@@ -83,7 +83,8 @@ class Program:
         for write in self.writes:
             value = "None" if write.value is None else (
                 write.value.node.describe() if write.value.node is not None else repr(write.value.var))
-            target = write.owner.describe() + (f".{write.key}" if write.kind in ("grad", "attr") else f"[{write.key!r}]")
+            key = f".{write.key}" if write.kind in ("grad", "attr") else f"[{write.key!r}]"
+            target = write.owner.describe() + key
             lines.append(f"{target} = {value}")
         return "\n".join(lines)
 

@@ -51,9 +51,12 @@ def sites() -> dict:
                                                 "index out of range [{low}, {high})"),
             _code(loss.nll_loss): Site("same", message="Target out of bounds"),
             _code(loss.binary_cross_entropy): Site(
-                "same", message="all elements of input and target should be between 0 and 1", error=RuntimeError),
-            _code(loss.gaussian_nll_loss): Site("same", message="var has negative entry/entries", error=ValueError),
-            _code(pointwise._rounded_div): Site("same", message="integer division by zero", error=ZeroDivisionError),
+                "same", message="all elements of input and target should be between 0 and 1",
+                error=RuntimeError),
+            _code(loss.gaussian_nll_loss): Site("same", message="var has negative entry/entries",
+                                                error=ValueError),
+            _code(pointwise._rounded_div): Site("same", message="integer division by zero",
+                                                error=ZeroDivisionError),
             _code(pointwise.pow): Site("same", message="Integers to negative integer powers are not allowed.",
                                        error=RuntimeError),
         }
