@@ -13,8 +13,9 @@ recapture: the optimizer created its state on the first call); the program's siz
 replay's time splits between backend kernels and replay overhead (the same replay with every
 primitive replaced by a stub returning its recorded result, less what calling the stubs costs),
 as microseconds per primitive and primitives per second. ``--memory`` adds the peak host memory
-(tracemalloc) of one CNN step, eager vs compiled. ``--device opencl`` also times the compiled MLP step on that device against
-eager cpu. ``--torch-compile`` adds torch.compile (tens of seconds to compile each step).
+(tracemalloc) of one CNN step, eager vs compiled. ``--device opencl`` also times the compiled MLP
+step on that device against eager cpu. ``--torch-compile`` adds torch.compile (tens of seconds to
+compile each step).
 """
 from __future__ import annotations
 
