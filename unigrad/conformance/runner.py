@@ -651,6 +651,10 @@ def plan(device, dtypes=None, op=None, seed=0):
                     partial(run_optional_primitives, device, dtype, seed, (name,)), "fast_path", (name,))
         add("checkpoint.round_trip", dtype, "-", partial(run_checkpoint, device, dtype, seed), "semantics",
             ("as_strided", "to_numpy", "from_numpy"))
+    for case in table.COMPILED_CASES:
+        for dtype in case.dtypes:
+            add(case.name, dtype, case.label, partial(run_compiled, case, device, dtype, seed), "compiled",
+                case.primitives)
     return jobs, skips
 
 
@@ -691,6 +695,23 @@ class _Job:
             else:
                 result.message += f" (and contract: {detail})"
         return result
+
+
+def run_compiled(case, device, dtype, seed):
+    """A compiled-vs-eager case (``cases_compiled.py``): equal within the training tolerance,
+    and the compiled function must have replayed."""
+    result = table.Result(case.name, "compiled", dtype, case.label, seed, "passed", primitives=case.primitives,
+                          reproducer=reproducer(device, f"^{re.escape(case.name)}$", dtype, seed))
+    pairs, fn = case.run(device, dtype, case.steps)
+    if fn is None or fn.broken is not None or fn.given_up is not None or not any(p.replays for p in fn.programs):
+        why = fn.broken or fn.given_up if fn is not None else "not compiled"
+        return _fail(result, f"the compiled function did not replay: {why}")
+    for label, eager, compiled in pairs:
+        ok, max_abs, max_rel, worst, message = compare(compiled, eager, "training", dtype)
+        _track(result, max_abs, max_rel, worst)
+        if not ok:
+            return _fail(result, f"{label}: {message}")
+    return result
 
 
 def run(device, dtypes=None, op=None, fail_fast=False, progress=None, seed=0):
