@@ -632,3 +632,22 @@ def test_replay_program_hook_receives_whole_programs(on_cpu):
     assert np.array_equal(results[-1], np.maximum(x.numpy() @ expected_w, 0))
     (written, stable), = offered
     assert len(written) == 1 and written == stable and f.programs[0].hooked
+
+
+def test_a_view_written_in_place_keeps_its_base_out_of_buffer_reuse():
+    """``v`` views ``m`` (a matmul result) and is written in place; a later element-wise result of
+    ``m``'s shape must not be written into ``m``'s buffer while ``v`` is alive (the case of a
+    Linear weight's gradient, a view of a matmul output, clipped in place before the update)."""
+    def f(a, b):
+        m = a @ b
+        v = m.t().t()
+        v.mul_(2.0)
+        w = v * v + 1.0
+        return v, w
+    a, b = unigrad.randn(4, 3), unigrad.randn(3, 5)
+    expected = [t.numpy().copy() for t in f(a, b)]
+    compiled = unigrad.compile(f, fullgraph=True)
+    for _ in range(3):
+        for ours, theirs in zip(compiled(a, b), expected):
+            np.testing.assert_array_equal(ours.numpy(), theirs)
+    assert compiled.programs[0].replays >= 1

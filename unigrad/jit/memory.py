@@ -106,6 +106,8 @@ def plan_memory(program, reuse: bool = True) -> Plan:
             last[var.index] = position
         for var in _defined_vars(step):
             last.setdefault(var.index, position)
+            if var.index in root:
+                continue  # written in place (``out=``): it still aliases what it aliased before
             if step.name == "as_strided" and step.args and isinstance(step.args[0], Var):
                 root[var.index] = root.get(step.args[0].index, step.args[0].index)
             else:

@@ -42,6 +42,7 @@ def sites() -> dict:
     """``{code object: Site}`` for the frontend's validating reads (built on first use)."""
     global _sites
     if _sites is None:
+        from ..api import creation
         from ..api.ops import index_ops, indexing, pointwise
         from ..nn.functional import loss, margin
         _sites = {
@@ -55,8 +56,13 @@ def sites() -> dict:
                 error=RuntimeError),
             _code(loss.gaussian_nll_loss): Site("same", message="var has negative entry/entries",
                                                 error=ValueError),
-            _code(pointwise._rounded_div): Site("same", message="integer division by zero",
-                                                error=ZeroDivisionError),
+            _code(loss._check_probabilities): Site(
+                "same", message="all elements of input and target should be between 0 and 1",
+                error=RuntimeError),
+            _code(pointwise._check_integer_divisor): Site("same", message="ZeroDivisionError", error=RuntimeError),
+            _code(creation.bernoulli): Site(
+                "same", message="bernoulli: expected every probability p to satisfy 0 <= p <= 1",
+                error=RuntimeError),
             _code(pointwise.pow): Site("same", message="Integers to negative integer powers are not allowed.",
                                        error=RuntimeError),
         }
