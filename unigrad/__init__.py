@@ -150,6 +150,7 @@ from .amp import GradScaler  # noqa: E402
 
 from . import special  # noqa: E402
 from .api.aten_functions import *  # noqa: E402,F401,F403  (torch.dropout, torch.embedding, ...)
+from .api.torch_extras import *  # noqa: E402,F401,F403  (poisson, binomial, empty_permuted, build flags...)
 from . import distributions  # noqa: E402
 from .api.errors import OutOfMemoryError  # noqa: E402
 
