@@ -334,8 +334,8 @@ def rnn(inputs, state, params):
 
 num_hiddens = 512
 net = RNNModelScratch(len(vocab), num_hiddens, try_gpu(), get_params, init_rnn_state, rnn)
-state = net.begin_state(batch_size, try_gpu())
 X = torch.arange(10).reshape((2, 5))
+state = net.begin_state(X.shape[0], try_gpu())
 Y, new_state = net(X.to(try_gpu()), state)
 print(Y.shape, len(new_state), new_state[0].shape)
 print(predict_ch8('the king ', 10, net, vocab, try_gpu()))

@@ -4,10 +4,12 @@ The torch version of a program is derived mechanically: every import line (``imp
 ``from ... import ...``) has ``unigrad`` replaced by ``torch``; nothing else changes. Both run as
 subprocesses in a fresh working directory (programs write checkpoints and data there).
 
-Devices for unigrad: ``cpu`` runs with ``UNIGRAD_DEVICE=cpu`` and OpenCL hidden
+Devices for unigrad: the ``cpu`` run has ``UNIGRAD_DEVICE=cpu`` and OpenCL hidden
 (``UNIGRAD_OPENCL_DEVICES`` matching nothing), so a program's own accelerator selection falls
-back to the CPU as it does under a CPU build of torch; ``opencl`` runs with
-``UNIGRAD_DEVICE=opencl`` plus the program's accelerator arguments, if it has any.
+back to the CPU as it does under a CPU build of torch. The ``opencl`` run reaches OpenCL the way
+the program does: through its own device selection (``torch.accelerator``, a ``--device`` option;
+the default device stays ``cpu``, as for a user with a GPU), or, for programs that only create
+tensors with factory functions, through ``UNIGRAD_DEVICE=opencl``.
 """
 from __future__ import annotations
 
@@ -47,8 +49,13 @@ class Run:
         return f"{self.framework} on {self.device}: exit {self.returncode} after {self.seconds:.1f}s\n{tail}"
 
 
-def environment(framework: str, device: str, extra: dict | None = None) -> dict:
-    """The child's environment: PYTHONPATH for ``support``, one BLAS thread, the device."""
+def environment(framework: str, device: str, extra: dict | None = None,
+                default_device: bool = False) -> dict:
+    """The child's environment: PYTHONPATH for ``support``, one BLAS thread, the device.
+
+    ``default_device``: the program reaches ``device`` as the default device rather than by
+    selecting it itself.
+    """
     env = dict(os.environ)
     paths = [str(PROGRAMS_DIR)]
     if framework == "unigrad":
@@ -60,14 +67,15 @@ def environment(framework: str, device: str, extra: dict | None = None) -> dict:
     for key in ("UNIGRAD_DEVICE", "UNIGRAD_OPENCL_DEVICES"):
         env.pop(key, None)
     if framework == "unigrad":
-        env["UNIGRAD_DEVICE"] = device
+        env["UNIGRAD_DEVICE"] = device if default_device else "cpu"
         if device == "cpu":
             env["UNIGRAD_OPENCL_DEVICES"] = NO_OPENCL
     env.update(extra or {})
     return env
 
 
-def start(file: str, framework: str, device: str, args=(), env: dict | None = None):
+def start(file: str, framework: str, device: str, args=(), env: dict | None = None,
+          default_device: bool = False):
     """Start a program; returns (process, started_at, workdir)."""
     workdir = tempfile.TemporaryDirectory(prefix=f"program-{framework}-")
     script = PROGRAMS_DIR / file
@@ -76,7 +84,7 @@ def start(file: str, framework: str, device: str, args=(), env: dict | None = No
         script_path.write_text(torch_source(script.read_text()))
         script = script_path
     process = subprocess.Popen([sys.executable, str(script), *args], cwd=workdir.name,
-                               env=environment(framework, device, env), stdout=subprocess.PIPE,
+                               env=environment(framework, device, env, default_device), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     return process, time.perf_counter(), workdir
 
@@ -94,16 +102,17 @@ def finish(started, framework: str, device: str, timeout: float) -> Run:
 
 
 def run(file: str, framework: str, device: str, args=(), env: dict | None = None,
-        timeout: float = 300) -> Run:
-    return finish(start(file, framework, device, args, env), framework, device, timeout)
+        timeout: float = 300, default_device: bool = False) -> Run:
+    return finish(start(file, framework, device, args, env, default_device), framework, device, timeout)
 
 
 def floats_after(pattern: str):
-    """An extractor: every float captured by the regex ``pattern`` (one group), in order."""
-    compiled = re.compile(pattern)
+    """An extractor: every float the regex ``pattern`` captures (``^``/``$`` match at lines; with
+    alternatives, the first group that matched), in order."""
+    compiled = re.compile(pattern, re.MULTILINE)
 
     def extract(output: str) -> list[float]:
-        return [float(m.group(1)) for m in compiled.finditer(output)]
+        return [float(next(g for g in m.groups() if g is not None)) for m in compiled.finditer(output)]
     extract.pattern = pattern
     return extract
 
@@ -123,7 +132,8 @@ def main(argv=None) -> None:
     framework = "torch" if options.target == "torch" else "unigrad"
     device = "cpu" if options.target == "torch" else options.target
     args, env = program.arguments(device, bench=options.bench)
-    result = run(program.file, framework, device, args, env)
+    result = run(program.file, framework, device, args, env,
+                 default_device=device != "cpu" and program.opencl == "default")
     print(result.stdout)
     print(result.stderr, file=sys.stderr)
     print(f"[{framework} {device}] exit {result.returncode} in {result.seconds:.1f}s; "
@@ -132,3 +142,63 @@ def main(argv=None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def trajectories(extract, output: str) -> dict:
+    """The losses a manifest extractor reads from ``output``, as {section: [values]}."""
+    found = extract(output)
+    return found if isinstance(found, dict) else {"": found}
+
+
+def _mean(values) -> float:
+    return sum(values) / len(values)
+
+
+def compare(program, reference: str, candidate: str) -> list[str]:
+    """How ``candidate``'s losses (unigrad) stray from ``reference``'s (torch); empty if they agree.
+
+    ``trend``: per section, the mean of the first quarter of the values must be within
+    ``start_band`` of torch's, and the improvement (mean of the last quarter over the first) within
+    ``band`` of torch's. ``pointwise``: every value within ``band`` of torch's. Both: the same
+    number of values, all finite and non-empty.
+    """
+    import math
+
+    problems = []
+    want, got = trajectories(program.losses, reference), trajectories(program.losses, candidate)
+    if program.compare == "none":
+        return problems
+    if sorted(want) != sorted(got):
+        return [f"sections differ: torch {sorted(want)}, unigrad {sorted(got)}"]
+    for section, expected in want.items():
+        actual = got[section]
+        label = f"[{section}] " if section else ""
+        if not expected or len(actual) != len(expected):
+            problems.append(f"{label}{len(actual)} values logged, torch logged {len(expected)}")
+            continue
+        if not all(math.isfinite(v) for v in actual):
+            problems.append(f"{label}non-finite losses {actual}")
+            continue
+        if program.compare == "pointwise":
+            for i, (a, e) in enumerate(zip(actual, expected)):
+                if not _within(a, e, program.band):
+                    problems.append(f"{label}value {i}: unigrad {a:.6g}, torch {e:.6g} (band x{program.band})")
+            continue
+        k = max(1, len(expected) // 4)
+        first_e, last_e = _mean(expected[:k]), _mean(expected[-k:])
+        first_a, last_a = _mean(actual[:k]), _mean(actual[-k:])
+        if not _within(first_a, first_e, program.start_band):
+            problems.append(f"{label}starts at {first_a:.6g}, torch at {first_e:.6g} (band x{program.start_band})")
+        if first_a and first_e and not _within(last_a / first_a, last_e / first_e, program.band):
+            problems.append(f"{label}improves x{last_a / first_a:.4g} ({first_a:.6g} -> {last_a:.6g}), torch "
+                            f"x{last_e / first_e:.4g} ({first_e:.6g} -> {last_e:.6g}) (band x{program.band})")
+    return problems
+
+
+def _within(value: float, reference: float, factor: float) -> bool:
+    """``value`` within a factor of ``reference`` (both zero counts as agreement)."""
+    if reference == 0 or value == 0:
+        return abs(value - reference) <= 1e-12
+    if (value > 0) != (reference > 0):
+        return False
+    return reference / factor <= value <= reference * factor

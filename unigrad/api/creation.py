@@ -41,6 +41,15 @@ def unsupported_dtype_message(backend, dev, dtype: dtypes.dtype) -> str:
     return f"device {dev} does not support dtype {dtype.name}{': ' + reason if reason else ''} (supported: {supported})"
 
 
+def _sizes(args: tuple, size, name: str) -> tuple:
+    """The ``*size`` of a factory given positionally or as the ``size=`` keyword (as PyTorch)."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (size,)
+
+
 def _shape_args(size) -> tuple:
     if len(size) == 1 and not isinstance(size[0], numbers.Integral):
         size = tuple(size[0])
@@ -179,19 +188,20 @@ def _scalar(value, dtype):
     return int(value)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def zeros(*args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of zeros."""
-    return _factory(size, dtype, device, requires_grad, 0)
+    return _factory(_sizes(args, size, "zeros"), dtype, device, requires_grad, 0)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _factory(size, dtype, device, requires_grad, 1)
+    return _factory(_sizes(args, size, "ones"), dtype, device, requires_grad, 1)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def empty(*args, size=None, dtype=None, device=None, requires_grad: bool = False,
+          memory_format=None) -> Tensor:
     """A tensor with uninitialised values."""
-    return _factory(size, dtype, device, requires_grad, None)
+    return _factory(_sizes(args, size, "empty"), dtype, device, requires_grad, None)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -293,16 +303,18 @@ def _random_factory(size, dtype, device, requires_grad, make):
     return _finish(make(backend, shape, dtype), dtype, dev, backend, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the unigrad stream."""
+    size = _sizes(args, size, "rand")
     if dtype is not None and not dtypes.as_dtype(dtype).is_floating_point:
         raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{dtypes.as_dtype(dtype).name}'")
     return _random_factory(size, dtype, device, requires_grad,
                            lambda b, s, d: rnd.uniform_buffer(b, s, d, generator))
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the unigrad stream."""
+    size = _sizes(args, size, "randn")
     if dtype is not None and not dtypes.as_dtype(dtype).is_floating_point:
         raise RuntimeError(f"\"normal_kernel\" not implemented for '{dtypes.as_dtype(dtype).name}'")
     return _random_factory(size, dtype, device, requires_grad,
@@ -351,14 +363,19 @@ def bernoulli(p: Tensor, *, generator=None) -> Tensor:
     return (u < p).to(p._dtype)
 
 
-def normal(mean, std, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+def normal(mean, std, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal samples: elementwise ``mean``/``std`` tensors, or a ``size`` for number ones."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         z = ref._like(rnd.normal_buffer(ref._backend, tuple(
             np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))),
             ref._dtype, generator))
         return z * std + mean
-    return randn(tuple(size), generator=generator, dtype=dtype, device=device) * std + mean
+    if size is None:
+        raise TypeError("normal(): a size is needed when mean and std are numbers")
+    samples = randn(tuple(size), generator=generator, dtype=dtype, device=device) * std + mean
+    return samples.requires_grad_(True) if requires_grad else samples
 
 
 def manual_seed(seed: int):

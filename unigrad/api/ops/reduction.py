@@ -374,3 +374,12 @@ def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     if not x._dtype.is_floating_point and dtype is None:
         return cast_tensor(pw.round(out), dtypes.int64)
     return out
+
+
+# PyTorch also accepts NumPy's ``axis=``/``keepdims=`` for these (see numpy_names)
+from .numpy_names import accept_numpy_names as _accept_numpy_names  # noqa: E402
+
+(sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax, log_softmax,
+ all, any, norm, count_nonzero, cumsum) = map(_accept_numpy_names, (
+    sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax,
+    log_softmax, all, any, norm, count_nonzero, cumsum))
