@@ -102,9 +102,21 @@ def check(fn, *arrays, grad=True, rtol=None, atol=None, grad_rtol=None, grad_ato
 
 
 # ----- re-running the parity modules on another backend ----------------------------------------
-PARITY_MODULES = ["test_pointwise.py", "test_reduction.py", "test_shape.py", "test_indexing.py", "test_linalg.py",
-                  "test_autograd.py", "test_nn_functional.py", "test_nn_layers.py", "test_optim.py",
-                  "test_random.py", "test_examples.py"]
+PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanly
+    "test_pointwise.py",
+    "test_reduction.py",
+    "test_shape.py",
+    "test_indexing.py",
+    "test_linalg.py",
+    "test_autograd.py",
+    "test_nn_functional.py",
+    "test_nn_layers.py",
+    "test_optim.py",
+    "test_random.py",
+    "test_examples.py",
+    "test_sorting.py",
+    "test_nn_spatial.py",
+]
 
 
 def run_parity_modules(device: str) -> None:

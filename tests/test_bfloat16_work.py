@@ -9,7 +9,7 @@ from test_plugins import installed_backend
 STAND_IN = """
 import unigrad
 from unigrad.backends.bfloat16_work import compute_bfloat16_in_float32
-from unigrad.backends.interface import OPTIONAL_FAST_PATHS, REQUIRED_PRIMITIVES
+from unigrad.backends.interface import OPTIONAL_FAST_PATHS, OPTIONAL_PRIMITIVES, REQUIRED_PRIMITIVES
 from unigrad.backends.numpy import NumpyBackend
 
 BF16 = unigrad.bfloat16.numpy
@@ -29,7 +29,7 @@ class HoldsOnly(NumpyBackend):
     \"\"\"Like a GPU library that stores bfloat16 but has no kernels for it.\"\"\"
 
 
-for name in REQUIRED_PRIMITIVES + OPTIONAL_FAST_PATHS:
+for name in REQUIRED_PRIMITIVES + OPTIONAL_FAST_PATHS + OPTIONAL_PRIMITIVES:
     if name not in HOLDING and callable(getattr(NumpyBackend, name, None)):
         setattr(HoldsOnly, name, refuse_bfloat16(getattr(NumpyBackend, name)))
 

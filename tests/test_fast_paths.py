@@ -163,3 +163,37 @@ def test_first_layer_convolution_skips_the_input_gradient(rng):
         assert calls == [] and x.grad is None
     finally:
         del backend.fold
+
+
+def test_max_pool3d_through_the_fast_path_matches_torch(fast_cpu, rng):
+    data = np.round(rng.standard_normal((2, 2, 5, 6, 5)), 1)  # ties: the first maximum wins
+    ours, theirs = unigrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    args = ((2, 3, 2), (1, 2, 2), (1, 1, 0), (2, 1, 1), True, True)
+    (values, indices), (t_values, t_indices) = F.max_pool3d(ours, *args), torch.nn.functional.max_pool3d(theirs, *args)
+    seed = rng.standard_normal(t_values.shape)
+    values.backward(unigrad.tensor(seed))
+    t_values.backward(torch.tensor(seed))
+    np.testing.assert_array_equal(values.detach().numpy(), t_values.detach().numpy())
+    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert fast_cpu["max_pool"] == 1
+
+
+@pytest.mark.parametrize("name,x_shape,w_shape,kwargs", [
+    ("conv3d", (2, 2, 5, 4, 6), (3, 2, 2, 3, 2), dict(stride=2, padding=1, dilation=(1, 1, 2))),
+    ("conv3d", (1, 4, 4, 4, 4), (4, 4, 3, 3, 3), dict(stride=(2, 1, 1), padding=(0, 1, 0))),
+    ("conv_transpose3d", (2, 2, 3, 2, 3), (2, 3, 2, 3, 2), dict(stride=2, padding=1, output_padding=1)),
+    ("conv_transpose1d", (2, 4, 5), (4, 1, 3), dict(stride=3, groups=2, dilation=2)),
+])
+def test_convolutions_through_fold_match_torch(fast_cpu, rng, name, x_shape, w_shape, kwargs):
+    data, weight = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    ours, theirs = unigrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    w, tw = unigrad.tensor(weight, requires_grad=True), torch.tensor(weight, requires_grad=True)
+    out, t_out = getattr(F, name)(ours, w, **kwargs), getattr(torch.nn.functional, name)(theirs, tw, **kwargs)
+    seed = rng.standard_normal(t_out.shape)
+    out.backward(unigrad.tensor(seed))
+    t_out.backward(torch.tensor(seed))
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-10)
+    assert fast_cpu["fold"] >= 1

@@ -47,10 +47,23 @@ from .api.ops.shape import (  # noqa: E402
     vstack,
 )
 from .api.ops.shape import detach  # noqa: E402
+from .api.ops.sorting import (  # noqa: E402
+    argsort, kthvalue, median, mode, msort, nanmedian, sort, topk,
+)
+from .api.ops.searching import bucketize, isin, searchsorted  # noqa: E402
+from .api.ops.counting import bincount, histc  # noqa: E402
+from .api.ops.quantiles import nanquantile, quantile  # noqa: E402
+from .api.ops.uniqueness import unique, unique_consecutive  # noqa: E402
+from .api.ops.sampling import multinomial  # noqa: E402
+from . import return_types  # noqa: E402
 from .api.tensor import Size, Tensor  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from . import cuda  # noqa: E402
 from . import nn, optim  # noqa: E402
+from .nn.functional import (  # noqa: E402,F401  (torch.conv2d, torch.pixel_shuffle, ...)
+    adaptive_avg_pool1d, avg_pool1d, channel_shuffle, conv1d, conv2d, conv3d, conv_transpose1d,
+    conv_transpose2d, conv_transpose3d, max_pool1d, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle,
+)
 from . import amp  # noqa: E402
 from . import distributed  # noqa: E402
 from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: E402

@@ -19,8 +19,9 @@ softmax/log_softmax, layer/group norm, exp/log and pow in float32.
 """
 from __future__ import annotations
 
-_LOWER_COMMON = ("matmul", "mm", "bmm", "addmm", "baddbmm", "linear", "conv1d", "conv2d",
-                 "conv_transpose1d", "conv_transpose2d", "prelu", "scaled_dot_product_attention")
+_LOWER_COMMON = ("matmul", "mm", "bmm", "addmm", "baddbmm", "linear", "conv1d", "conv2d", "conv3d",
+                 "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "prelu",
+                 "scaled_dot_product_attention")
 _LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss", "poisson_nll_loss")
 

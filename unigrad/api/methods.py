@@ -7,6 +7,7 @@ from . import creation, dtypes
 from .autocast_state import autocast_op
 from .device import device as Device
 from .ops import indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh, windows
+from .ops import counting, quantiles, sampling, sorting, uniqueness
 from .ops.support import Tensor, cast_tensor
 
 
@@ -228,6 +229,12 @@ METHODS = {
     "var": red.var, "std": red.std, "logsumexp": red.logsumexp, "softmax": red.softmax,
     "log_softmax": red.log_softmax, "all": red.all, "any": red.any, "norm": red.norm,
     "count_nonzero": red.count_nonzero, "cumsum": red.cumsum,
+    # sorting and selection
+    "sort": sorting.sort, "argsort": sorting.argsort, "msort": sorting.msort, "topk": sorting.topk,
+    "kthvalue": sorting.kthvalue, "median": sorting.median, "nanmedian": sorting.nanmedian,
+    "mode": sorting.mode, "quantile": quantiles.quantile, "nanquantile": quantiles.nanquantile,
+    "unique": uniqueness.unique, "unique_consecutive": uniqueness.unique_consecutive,
+    "histc": counting.histc, "bincount": counting.bincount, "multinomial": sampling.multinomial,
     # movement
     "view": sh.view, "view_as": sh.view_as, "reshape": sh.reshape, "reshape_as": sh.reshape_as,
     "flatten": sh.flatten, "unflatten": sh.unflatten, "permute": sh.permute,

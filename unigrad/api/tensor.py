@@ -270,7 +270,8 @@ class Tensor:
     __str__ = __repr__
 
     def __reduce_ex__(self, protocol):
-        # For copying and multiprocessing only; files are written by unigrad.save (no pickle).
+        # For copying and multiprocessing only; unigrad.save writes tensors as PyTorch storages
+        # (unigrad/serialization/pickler.py), never through this.
         return (_rebuild, (np.array(self._host()), self._dtype.name, str(self._device),
                            self._requires_grad))
 

@@ -125,6 +125,17 @@ def _max_pool(method):
     return run
 
 
+def _sort(method):
+    """Sort the float32 widening; the values round back exactly (each is a bfloat16 input)."""
+    @functools.wraps(method)
+    def run(self, x, axis, descending):
+        if x.dtype is not _BF16:
+            return method(self, x, axis, descending)
+        values, indices = method(self, x.astype(_FLOAT32), axis, descending)
+        return values.astype(_BF16), indices
+    return run
+
+
 def compute_bfloat16_in_float32(cls):
     """Class decorator: route the arithmetic primitives of ``cls`` through float32 for bfloat16."""
     for name in VALUE_PRIMITIVES + OTHER_PRIMITIVES:
@@ -134,6 +145,8 @@ def compute_bfloat16_in_float32(cls):
     cls.scatter_add = _scatter_add(cls.scatter_add)
     if callable(getattr(cls, "max_pool", None)):
         cls.max_pool = _max_pool(cls.max_pool)
+    if callable(getattr(cls, "sort", None)):
+        cls.sort = _sort(cls.sort)
     cls.gather = _bit_moving(cls.gather, True)
     cls.scatter = _bit_moving(cls.scatter, False)
     cls.copy_ = _copy(cls.copy_)

@@ -30,7 +30,8 @@ Random numbers: ``random_bits`` is the only source of randomness, so a given see
 same stream on every backend. The stream layout is documented on ``random_bits``.
 
 A backend also declares ``name`` (its device type), ``supported_dtypes``, and may override the
-optional fast paths at the bottom of this class (``None`` means: use the frontend's composite).
+optional fast paths and optional primitives at the bottom of this class (``None`` means: use the
+frontend's composite).
 """
 from __future__ import annotations
 
@@ -359,6 +360,28 @@ class Backend(abc.ABC):
     #: position the sum of the patch elements read from it. May return ``NotImplemented``.
     fold = None
 
+    # ----- optional primitives (None: the frontend composes them from the required ones) -------
+    #: ``sort(x, axis, descending) -> (values, indices)``: ``x`` sorted along ``axis`` in a
+    #: **stable** order (elements that compare equal keep their order of position, in both
+    #: directions), NaN counting as larger than every number: last ascending, first descending.
+    #: ``x`` has at least one dimension and one element, any layout, and any supported dtype but
+    #: bool (the frontend sorts bool as uint8); ``-0.0`` and ``0.0`` compare equal. ``values`` has
+    #: ``x``'s shape and dtype, ``indices`` (int64, same shape) the position along ``axis`` each
+    #: value came from; both C-contiguous. Stability makes the result unique, so every backend
+    #: returns the same indices (``topk``, ``unique`` and ``multinomial`` build on them).
+    sort = None
+    # ----- optional storage identity (not a primitive: metadata for unigrad.save) ---------------
+    #: ``storage_position(x) -> (key, byte_position)``: which allocation ``x`` aliases and where its
+    #: first element lies in it. ``key`` is hashable, equal for ``x`` and every view made from it by
+    #: ``as_strided`` (while they live) and different for distinct live allocations;
+    #: ``byte_position`` is the byte position of ``x``'s first element in a frame fixed per
+    #: allocation (an address, or an offset from the allocation's start). ``unigrad.save`` uses it
+    #: to write views of one allocation as one storage, as PyTorch shares storages; None: every
+    #: buffer object is saved as a storage of its own (values and strides survive, sharing does not)
+    storage_position = None
+
 
 REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))
 OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid", "max_pool", "fold")
+#: primitives a backend may leave as None; the frontend then uses a composite of required ones
+OPTIONAL_PRIMITIVES = ("sort",)

@@ -392,3 +392,8 @@ class Result:
     shapes: list = field(default_factory=list)
     primitives: tuple = ()
     reproducer: str = ""
+
+from .cases_sorting import CASES as _sorting  # noqa: E402
+CASES += _sorting
+from .cases_spatial import CASES as _spatial; CASES += _spatial  # noqa: E402,E702
+from .cases_spatial import MODULE_CASES as _spatial_modules; MODULE_CASES += _spatial_modules  # noqa: E402,E702

@@ -166,6 +166,49 @@ def _random(backend, rng, dtype):
         _REFERENCE.uniform_from_bits(_REFERENCE.random_bits(2 ** 40 + 7, 8, 50), _d(dtype)))
 
 
+def _sort_reference(x, axis, descending):
+    """Stable order by explicit keys: (NaN-ness, value, position), NaN last ascending and first
+    descending."""
+    moved = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1)
+    nan = np.isnan(moved)
+    value = np.where(nan, 0.0, moved)
+    position = np.broadcast_to(np.arange(moved.shape[-1]), moved.shape)
+    keys = (position, -value, ~nan) if descending else (position, value, nan)
+    flat = [k.reshape(-1, moved.shape[-1]) for k in keys]
+    order = np.stack([np.lexsort([k[row] for k in flat]) for row in range(flat[0].shape[0])])
+    order = order.reshape(moved.shape)
+    values = np.take_along_axis(np.moveaxis(np.asarray(x), axis, -1), order, -1)
+    return np.moveaxis(values, -1, axis), np.moveaxis(order, -1, axis).astype(np.int64)
+
+
+def _sort(backend, rng, dtype):
+    """The optional ``sort`` primitive, or for a backend without it the frontend's composite."""
+    x = rng.integers(-3, 4, (3, 4, 9)).astype(np.float64)
+    if dtype in FLOATS:
+        x[x == 3] = np.nan
+        x[x == 2] = -0.0
+        x[0, 0, :3] = (np.inf, -np.inf, 0.0)
+    x = x.astype(dtype) if dtype != "uint8" else (x + 3).astype(dtype)
+    if backend.sort is not None:
+        primitive = backend.sort
+    else:
+        from ..api.creation import placement
+        from ..api.ops.sorting import sorted_buffers
+        from ..api.tensor import Tensor
+        device = placement(f"{backend.name}:{backend.index}" if backend.indexed else backend.name)[0]
+
+        def primitive(buf, axis, descending):
+            return sorted_buffers(Tensor._make(buf, _d(dtype), device, backend), axis, descending)
+    buf = backend.from_numpy(x)
+    strides = backend.strides(buf)
+    transposed = backend.as_strided(buf, (9, 4, 3), tuple(reversed(strides)), 0)
+    calls = [(buf, 2, False), (buf, 2, True), (buf, 0, True), (transposed, 1, False)]
+    outs = tuple(out for view, axis, descending in calls for out in primitive(view, axis, descending))
+    return outs, (x,), lambda v: tuple(
+        out for view, axis, descending in ((v, 2, False), (v, 2, True), (v, 0, True), (v.transpose(2, 1, 0), 1, False))
+        for out in _sort_reference(view, axis, descending))
+
+
 PRIMITIVE_CASES = [
     ("creation:empty,full,arange", _creation, "exact", FLOATS + ("int64",)),
     ("transfer:from_numpy,to_numpy", _transfer, "exact", FLOATS + ("int32",)),
@@ -193,4 +236,5 @@ PRIMITIVE_CASES = [
     ("gather,scatter,scatter_add", _gather_scatter, "rounded", FLOATS),
     ("nonzero", _nonzero, "exact", ("int64", "bool")),
     ("random_bits,uniform_from_bits", _random, "exact", FLOATS),
+    ("sort", _sort, "exact", FLOATS + ("int64", "int32", "uint8")),
 ]

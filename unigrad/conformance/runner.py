@@ -12,8 +12,9 @@ import unigrad
 
 from ..api.ops import reduction
 from ..backends import registry
-from ..backends.interface import OPTIONAL_FAST_PATHS
+from ..backends.interface import OPTIONAL_FAST_PATHS, OPTIONAL_PRIMITIVES
 from . import cases as table
+from .checkpoints import run_checkpoint
 from .primitives import PRIMITIVE_CASES, Host
 from .tolerances import tolerance
 
@@ -185,7 +186,7 @@ def run_case(case, device, dtype, shape_class, seed):
             for a, r in float_outputs:
                 w = weights_rng.standard_normal(tuple(a.shape))
                 loss_a = loss_a + (a * unigrad.tensor(w, dtype=a.dtype, device=a.device)).sum()
-                loss_r = loss_r + (r * unigrad.tensor(w, dtype=r.dtype)).sum()
+                loss_r = loss_r + (r * unigrad.tensor(w, dtype=r.dtype, device=r.device)).sum()
             loss_a.backward()
             loss_r.backward()
             grad_targets = [(a, r) for a, r in zip(cand_leaves, ref_leaves) if a is not None and a.requires_grad]
@@ -481,6 +482,48 @@ def run_fast_paths(device, dtype, seed):
     return result
 
 
+def _optional_primitive_checks(x):
+    """name -> function of a tensor like ``x`` giving outputs that rest on that optional primitive."""
+    def sorting(t):
+        tied = unigrad.where(t.abs() > 6, float("nan"), t.round())
+        outs = []
+        for dim, descending in ((1, False), (1, True), (0, True)):
+            outs += list(tied.sort(dim, descending))
+        return outs + [*tied.topk(2, 1), tied.median(1).indices, *unigrad.unique(tied, return_counts=True)]
+    return {"sort": sorting}
+
+
+def run_optional_primitives(device, dtype, seed):
+    """Optional primitives agree exactly with the frontend's composite of required primitives
+    (each switched off in turn to get the composite)."""
+    result = table.Result("optional_primitives.vs_composite", "fast_path", dtype, "-", seed, "passed",
+                          primitives=OPTIONAL_PRIMITIVES,
+                          reproducer=f"unigrad conformance --device {device} --op '^optional_primitives' --dtype {dtype}")
+    backend = registry.get_backend(unigrad.device(device))
+    rng = np.random.default_rng(seed)
+    x = unigrad.tensor(rng.standard_normal((5, 9)) * 5, dtype=getattr(unigrad, dtype), device=device)
+    for name in OPTIONAL_PRIMITIVES:
+        if getattr(backend, name, None) is None:
+            continue
+        check = _optional_primitive_checks(x)[name]
+        ours = [_to_numpy(t) for t in check(x)]
+        own = vars(backend).get(name, _NOT_SET)
+        setattr(backend, name, None)
+        try:
+            composite = [_to_numpy(t) for t in check(x)]
+        finally:
+            if own is _NOT_SET:
+                delattr(backend, name)
+            else:
+                setattr(backend, name, own)
+        for i, (a, b) in enumerate(zip(ours, composite)):
+            ok, max_abs, max_rel, worst, message = compare(a, b, "exact", dtype)
+            _track(result, max_abs, max_rel, worst)
+            if not ok:
+                return _fail(result, f"{name} primitive vs composite, output {i}: {message}")
+    return result
+
+
 # ----- the whole suite -------------------------------------------------------------------------
 def plan(device, dtypes=None, op=None):
     """Every concrete case as ``(label, callable)`` plus the declared skips."""
@@ -527,6 +570,10 @@ def plan(device, dtypes=None, op=None):
             ("as_strided", "copy_", "add"))
         add("fast_paths.vs_composite", dtype, "-", _job(run_fast_paths, device, dtype, 0), "fast_path",
             ("log_softmax", "softmax", "sigmoid"))
+        add("optional_primitives.vs_composite", dtype, "-", _job(run_optional_primitives, device, dtype, 0),
+            "fast_path", OPTIONAL_PRIMITIVES)
+        add("checkpoint.round_trip", dtype, "-", _job(run_checkpoint, device, dtype, 0), "semantics",
+            ("as_strided", "to_numpy", "from_numpy"))
     return jobs, skips
 
 

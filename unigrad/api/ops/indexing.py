@@ -47,6 +47,12 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d)
     if x.ndim == 0:
         return x.clone().reshape(index._buf.shape)
+    return gather_in_range(x, d, index)
+
+
+def gather_in_range(x: Tensor, d: int, index: Tensor) -> Tensor:
+    """``gather`` along the non-negative dim ``d`` for an int64 ``index`` that an op built and
+    knows to be in range (e.g. clamped): no host-side bounds check, so no device round trip."""
     out = Tensor._make(x._backend.gather(x._buf, d, index._buf), x._dtype, x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
         shape = x._buf.shape
@@ -61,7 +67,7 @@ def scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) -
     b.scatter_add(buf, dim, index._buf, src._buf if src.is_contiguous() else src.contiguous()._buf)
     out = Tensor._make(buf, src._dtype, src._device, b)
     if src._requires_grad and grad_state.enabled:
-        out._attach("ScatterAddBackward0", lambda g: (gather(g, dim, index),), (src,))
+        out._attach("ScatterAddBackward0", lambda g: (gather_in_range(g, dim, index),), (src,))
     return out
 
 

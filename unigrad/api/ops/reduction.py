@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 
 from .. import autocast_state, dtypes
 from ..autocast_state import autocast_op
@@ -11,11 +10,12 @@ from . import pointwise as pw
 from . import shape as sh
 from ...autograd.grad_mode import no_grad as _no_grad
 from .support import Tensor, cast_tensor, expand_buf, grad_state, normalize_dims, wrap_dim
+from ... import return_types
 
 _autocast = autocast_state.local
 
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
+MaxResult = return_types.max
+MinResult = return_types.min
 
 
 def _kept_shape(shape: tuple, dims: tuple) -> tuple:

@@ -12,7 +12,7 @@ from ...api import dtypes as dt
 from ..bfloat16_work import compute_bfloat16_in_float32
 from ..numpy.backend import ArrayModuleBackend
 from . import kernels
-from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS
+from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS, OPTIONAL_PRIMITIVES
 
 _BF16 = dt.bfloat16.numpy
 _BITS = np.dtype(np.uint16)
@@ -179,6 +179,9 @@ class CupyBackend(ArrayModuleBackend):
         return self.xp.ndarray(shape, x.dtype, x.data + offset * size if offset else x.data,
                                strides=[s * size for s in strides])
 
+    def storage_position(self, x):
+        return id(x.data.mem), x.data.ptr  # views share the Memory object; ptr is an address
+
     def full(self, shape, value, dtype):
         if value == 0:  # a memset, half the host cost of cupy.full
             return self.xp.zeros(shape, dtype.numpy)
@@ -305,6 +308,10 @@ class CupyBackend(ArrayModuleBackend):
     def sigmoid(self, x):
         return kernels.elementwise_kernel("sigmoid")(x)
 
+    def _stable_argsort(self, keys, axis):
+        # Thrust's stable_sort_by_key under a NaN-last comparator (CuPy's argsort takes no kind)
+        return keys.argsort(axis=axis)
 
-_DEVICE_BOUND = tuple(name for name in REQUIRED_PRIMITIVES + OPTIONAL_FAST_PATHS
+
+_DEVICE_BOUND = tuple(name for name in REQUIRED_PRIMITIVES + OPTIONAL_FAST_PATHS + OPTIONAL_PRIMITIVES
                       if name not in ("strides", "as_strided") and callable(getattr(CupyBackend, name, None)))

@@ -254,6 +254,23 @@ class ArrayModuleBackend(Backend):
     def nonzero(self, x):
         return self.xp.argwhere(x).astype(self.xp.int64, copy=False)
 
+    # ----- sorting ----------------------------------------------------------------------------
+    def sort(self, x, axis, descending):
+        """A stable argsort (NaNs last, as in NumPy) of the keys; descending order sorts the
+        reversed keys ascending and reverses the result, which keeps equal keys in order and
+        puts NaNs first."""
+        xp = self.xp
+        keys = x.astype(_FLOAT32) if x.dtype is _BFLOAT16 else x  # NumPy's bfloat16 sort lacks NaN order
+        if descending:
+            keys = xp.flip(keys, axis)
+        order = self._stable_argsort(keys, axis).astype(xp.int64, copy=False)
+        if descending:
+            order = xp.subtract(x.shape[axis] - 1, xp.flip(order, axis))
+        return xp.take_along_axis(x, order, axis=axis), order
+
+    def _stable_argsort(self, keys, axis):
+        return self.xp.argsort(keys, axis=axis, kind="stable")
+
     # ----- random -----------------------------------------------------------------------------
     def random_bits(self, seed, offset, count):
         return philox.random_bits(self.xp, seed, offset, count)
@@ -428,6 +445,19 @@ class NumpyBackend(ArrayModuleBackend):
 
     def from_numpy_shared(self, array):
         return array
+
+    def storage_position(self, x):
+        # the ndarray closest to the memory: a view's chain of bases ends at the array that owns
+        # the allocation (or wraps foreign memory such as one storage of a memory-mapped file)
+        owner = x
+        while True:
+            base = owner.base
+            if isinstance(base, np.ndarray):
+                owner = base
+            elif isinstance(base, _ArrayView):
+                owner = base.base
+            else:
+                return id(owner), x.__array_interface__["data"][0]
 
     def to_numpy(self, x):
         return x

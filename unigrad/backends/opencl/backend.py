@@ -15,7 +15,7 @@ import numpy as np
 
 from ...api import dtypes as dt
 from ..interface import Backend
-from . import codegen, devices, layout
+from . import codegen, devices, layout, sorting
 from .buffers import BufferPool, CLArray, Storage, contiguous_strides
 from .programs import ProgramCache
 from .matmul import Gemm
@@ -281,6 +281,9 @@ class OpenCLBackend(Backend):
     def as_strided(self, x, shape, strides, offset):
         return CLArray(x.storage, tuple(shape), tuple(strides), x.offset + offset, x.dtype)
 
+    def storage_position(self, x):
+        return id(x.storage), x.offset * x.dtype.itemsize
+
     def copy_(self, dst, src):
         self._elementwise("copy", dst, [src])
 
@@ -424,6 +427,10 @@ class OpenCLBackend(Backend):
                                        scalar_types=lambda: [None, None] + [np.int64] * (2 + ndim))
             self._launch(kernel, (1,), (1,), out.data, mask.data, mask.offset, mask.size, *mask.shape)
         return out
+
+    # ----- sorting ----------------------------------------------------------------------------
+    def sort(self, x, axis, descending):
+        return sorting.sort(self, x, axis, descending)
 
     # ----- random -----------------------------------------------------------------------------
     def random_bits(self, seed, offset, count):

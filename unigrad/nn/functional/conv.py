@@ -1,7 +1,8 @@
-"""Convolutions as im2col (a strided ``windows`` view) plus one batched matmul.
+"""Convolutions over 1, 2 or 3 spatial dims as im2col (a strided ``windows`` view) plus one
+batched matmul, and transposed convolutions as one matmul plus col2im (``fold``).
 
-The gradient needs no special code: it flows through matmul, the copy that materialises the
-columns, and ``windows``, whose adjoint ``fold`` is col2im.
+The gradients need no special code: they flow through matmul, the copy that materialises the
+columns, and ``windows``, whose adjoint is ``fold``.
 """
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ from ...api.ops import linalg, shape as sh, windows as win
 from ...api.ops.support import expand_buf, grad_state
 from ...api.tensor import Tensor
 from ...autograd.function import Function
-from .padding import pad
+from .padding import _constant_pad, pad
 
 
 def _tuple(value, n: int, name: str) -> tuple:
     if isinstance(value, int):
         return (value,) * n
     value = tuple(value)
+    if len(value) == 1 and n > 1:
+        return value * n
     if len(value) != n:
-        raise ValueError(f"expected {name} to be a single integer or a tuple of {n}, got {value}")
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to "
+                           f"match the convolution dimensions, but got {name}={list(value)}")
     return value
 
 
@@ -27,34 +31,75 @@ def _same_padding(kernel, dilation) -> tuple:
     return tuple((t // 2, t - t // 2) for t in total)
 
 
-def _padded(x: Tensor, padding, kernel, dilation, n: int) -> Tensor:
-    if isinstance(padding, str):
-        if padding == "valid":
-            return x
-        if padding != "same":
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of 'valid', 'same'")
-        pairs = _same_padding(kernel, dilation)
-    else:
-        pairs = tuple((p, p) for p in _tuple(padding, n, "padding"))
-    if not any(a or b for a, b in pairs):
-        return x
-    flat = []
-    for before, after in reversed(pairs):  # F.pad lists the last dim first
-        flat += [before, after]
-    return pad(x, flat)
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool"}
 
 
-def _check(x: Tensor, weight: Tensor, groups: int, n: int, name: str) -> None:
-    if x.ndim != n + 2:
-        raise RuntimeError(f"{name}: expected {n + 2}-D input (batched), got input of shape "
-                           f"{list(x.shape)}")
-    if x.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(
-            f"{name}: Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-            f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
-            "channels instead")
+def scalar_type_name(dtype) -> str:
+    """PyTorch's C++ name of a dtype, as its error messages print it (float32 -> Float)."""
+    return _SCALAR_TYPE_NAMES.get(dtype.name, dtype.name.capitalize())
+
+
+def _batched(x: Tensor, n: int, name: str) -> tuple:
+    """``x`` with a batch dim, and whether one was added (PyTorch takes unbatched input)."""
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, "
+                           f"but got input of size: {list(x.shape)}")
+    return (x.unsqueeze(0), True) if x.ndim == n + 1 else (x, False)
+
+
+def _check_geometry(stride, padding, dilation, groups: int) -> None:
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if not isinstance(padding, str) and any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+
+
+def _check_operands(x: Tensor, weight: Tensor, bias, groups: int, n: int, transposed: bool) -> None:
+    """PyTorch's checks of a (batched) convolution's input, weight and bias, with its messages."""
+    if weight.ndim != n + 2:
+        raise RuntimeError(f"expected weight to be {n + 2}-D for a {n}-d convolution, but got weight "
+                           f"of size {list(weight.shape)}")
     if weight.shape[0] % groups:
-        raise RuntimeError(f"{name}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size [{list(weight.shape)}] instead")
+    if transposed:
+        expected, out_channels, given = weight.shape[0], weight.shape[1] * groups, "transposed=1"
+    else:
+        expected, out_channels, given = weight.shape[1] * groups, weight.shape[0], f"groups={groups}"
+    if x.shape[1] != expected:
+        raise RuntimeError(f"Given {given}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {expected} channels, but got {x.shape[1]} "
+                           "channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_channels):
+        prefix = "Given transposed=1, weight" if transposed else "Given weight"
+        raise RuntimeError(f"{prefix} of size {list(weight.shape)}, expected bias to be 1-dimensional "
+                           f"with {out_channels} elements, but got bias of size {list(bias.shape)} "
+                           "instead")
+    if x.dtype is not weight.dtype:
+        raise RuntimeError(f"expected scalar type {scalar_type_name(x.dtype)} but found "
+                           f"{scalar_type_name(weight.dtype)}")
+    if bias is not None and bias.dtype is not x.dtype:
+        raise RuntimeError(f"Input type ({scalar_type_name(x.dtype).lower()}) and bias type "
+                           f"({scalar_type_name(bias.dtype).lower()}) should be the same")
+
+
+def _padding_pairs(padding, kernel, dilation, stride, n: int) -> tuple:
+    """(before, after) zero padding per spatial dim, for an int/tuple or 'same'/'valid'."""
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
+        if padding == "valid":
+            return ((0, 0),) * n
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        return _same_padding(kernel, dilation)
+    return tuple((p, p) for p in padding)
 
 
 class _Im2colProduct(Function):
@@ -202,15 +247,22 @@ def _weight_grad(g_w, weight, kernel, groups, per_group, out_channels):
 
 def _convnd(x: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, n: int,
             name: str) -> Tensor:
-    unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x.unsqueeze(0)
-    _check(x, weight, groups, n, name)
-    kernel = tuple(weight.shape[2:])
+    x, unbatched = _batched(x, n, name)
     stride, dilation = _tuple(stride, n, "stride"), _tuple(dilation, n, "dilation")
+    padding = padding if isinstance(padding, str) else _tuple(padding, n, "padding")
+    _check_geometry(stride, padding, dilation, groups)
+    _check_operands(x, weight, bias, groups, n, transposed=False)
+    kernel = tuple(weight.shape[2:])
+    pairs = _padding_pairs(padding, kernel, dilation, stride, n)
+    padded = tuple(size + a + b for size, (a, b) in zip(x.shape[2:], pairs))
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(p < s for p, s in zip(padded, spans)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                           f"Kernel size: ({' x '.join(map(str, spans))}). Kernel size can't be greater "
+                           "than actual input size")
     batch, out_channels = x.shape[0], weight.shape[0]
     # Work channels-last: im2col copies contiguous runs of channels.
-    x_last = _padded_last(x.permute((0,) + tuple(range(2, 2 + n)) + (1,)), padding, kernel, dilation, n)
+    x_last = _padded_last(x.permute((0,) + tuple(range(2, 2 + n)) + (1,)), pairs)
     out = _Im2colProduct.apply(x_last, weight, kernel, stride, dilation, groups)
     out_sizes = tuple((size - d * (ks - 1) - 1) // st + 1
                       for size, ks, st, d in zip(x_last.shape[1:-1], kernel, stride, dilation))
@@ -242,14 +294,8 @@ def _contiguous_plus_bias(x: Tensor, bias) -> Tensor:
     return out
 
 
-def _padded_last(x_last: Tensor, padding, kernel, dilation, n: int) -> Tensor:
-    """Channels-last input (N, *spatial, C), zero-padded and contiguous."""
-    if isinstance(padding, str):
-        if padding not in ("valid", "same"):
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of 'valid', 'same'")
-        pairs = _same_padding(kernel, dilation) if padding == "same" else ((0, 0),) * n
-    else:
-        pairs = tuple((p, p) for p in _tuple(padding, n, "padding"))
+def _padded_last(x_last: Tensor, pairs) -> Tensor:
+    """Channels-last input (N, *spatial, C), zero-padded by ``pairs`` and contiguous."""
     if not any(a or b for a, b in pairs):
         return x_last.contiguous()
     flat = [0, 0]
@@ -260,6 +306,7 @@ def _padded_last(x_last: Tensor, padding, kernel, dilation, n: int) -> Tensor:
 
 @autocast_op("conv1d")
 def conv1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """1-D convolution (cross-correlation) of ``x`` (N, C, L) with ``weight`` (O, C/groups, k)."""
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
@@ -269,43 +316,86 @@ def conv2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
-@autocast_op("conv_transpose2d")
-def conv_transpose2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
-                     groups: int = 1, dilation=1) -> Tensor:
-    """Transposed convolution: the gradient of ``conv2d`` with respect to its input."""
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x.unsqueeze(0)
-    stride, padding = _tuple(stride, 2, "stride"), _tuple(padding, 2, "padding")
-    output_padding, dilation = _tuple(output_padding, 2, "output_padding"), _tuple(dilation, 2, "dilation")
-    batch, in_channels, height, width = x.shape
-    if weight.shape[0] != in_channels:
-        raise RuntimeError(f"conv_transpose2d: weight of size {list(weight.shape)} expects "
-                           f"{weight.shape[0]} input channels, got input of shape {list(x.shape)}")
-    per_group_out, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
-    per_group_in = in_channels // groups
-    full_h = (height - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0]
-    full_w = (width - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1]
-    rows = x.reshape(batch, groups, per_group_in, height * width).permute(1, 0, 3, 2)
-    rows = rows.reshape(groups, batch * height * width, per_group_in)
-    w = weight.reshape(groups, per_group_in, per_group_out * kh * kw)
-    cols = linalg.matmul(rows, w)  # (G, N*H*W, O/G*kh*kw)
-    cols = cols.reshape(groups, batch, height, width, per_group_out, kh, kw)
-    cols = cols.permute(1, 0, 4, 2, 3, 5, 6).reshape(batch, groups * per_group_out, height, width, kh, kw)
-    out = win.fold(cols, (batch, groups * per_group_out, full_h, full_w), (kh, kw), stride, dilation)
-    out = out[:, :, padding[0]:full_h - padding[0] if padding[0] else None,
-              padding[1]:full_w - padding[1] if padding[1] else None]
-    out = out.contiguous()
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+@autocast_op("conv3d")
+def conv3d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """3-D convolution (cross-correlation) of ``x`` (N, C, D, H, W) with ``weight``
+    (O, C/groups, kd, kh, kw)."""
+    return _convnd(x, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+_DIM_NAMES = {2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def _as_planar(values, n: int, fill: int) -> tuple:
+    """PyTorch reports a 1-d transposed convolution as a 2-d one of height 1."""
+    return ((fill,) + tuple(values)) if n == 1 else tuple(values)
+
+
+def _conv_transposend(x: Tensor, weight: Tensor, bias, stride, padding, output_padding, groups: int,
+                      dilation, n: int, name: str) -> Tensor:
+    """Transposed convolution: each input position scatters ``weight`` times its value into the
+    output (one GEMM), and ``fold`` (col2im) adds the overlapping patches."""
+    x, unbatched = _batched(x, n, name)
+    stride, padding = _tuple(stride, n, "stride"), _tuple(padding, n, "padding")
+    output_padding, dilation = _tuple(output_padding, n, "output_padding"), _tuple(dilation, n, "dilation")
+    _check_geometry(stride, padding, dilation, groups)
+    _check_operands(x, weight, bias, groups, n, transposed=True)
+    if any(op >= st and op >= dl for op, st, dl in zip(output_padding, stride, dilation)):
+        names = _DIM_NAMES[max(n, 2)]
+        parts = [f"output_padding_{nm}: {v}" for nm, v in zip(names, _as_planar(output_padding, n, 0))]
+        parts += [f"stride_{nm}: {v}" for nm, v in zip(names, _as_planar(stride, n, 1))]
+        parts += [f"dilation_{nm}: {v}" for nm, v in zip(names, _as_planar(dilation, n, 1))]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           + " ".join(parts))
+    kernel, in_sizes = tuple(weight.shape[2:]), tuple(x.shape[2:])
+    folded = tuple((i - 1) * st + dl * (k - 1) + 1 for i, st, dl, k in zip(in_sizes, stride, dilation, kernel))
+    out_sizes = tuple(f + op - 2 * p for f, op, p in zip(folded, output_padding, padding))
+    if any(o <= 0 for o in out_sizes):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, _as_planar(in_sizes, n, 1)))}). "
+                           f"Calculated output size per channel: "
+                           f"({' x '.join(map(str, _as_planar(out_sizes, n, 1)))}). Output size is too small")
+    batch, in_channels = x.shape[0], x.shape[1]
+    per_group_in, per_group_out = in_channels // groups, weight.shape[1]
+    positions, k = 1, 1
+    for size in in_sizes:
+        positions *= size
+    for size in kernel:
+        k *= size
+    rows = x.reshape(batch, groups, per_group_in, positions).permute(1, 0, 3, 2)
+    rows = rows.reshape(groups, batch * positions, per_group_in)
+    w = weight.reshape(groups, per_group_in, per_group_out * k)
+    cols = linalg.matmul(rows, w)  # (G, N*positions, O/G * k)
+    cols = cols.reshape((groups, batch) + in_sizes + (per_group_out,) + kernel)
+    order = (1, 0, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
+    cols = cols.permute(order).reshape((batch, groups * per_group_out) + in_sizes + kernel)
+    out = win.fold(cols, (batch, groups * per_group_out) + folded, kernel, stride, dilation)
+    # crop the padding; output_padding adds zero rows after the last input's reach
+    pairs = [(-p, op - p) for p, op in zip(padding, output_padding)]
+    if any(a or b for a, b in pairs):
+        out = _constant_pad(out, list(reversed(pairs)), 0.0)
+    out = _contiguous_plus_bias(out, bias)
     return out.squeeze(0) if unbatched else out
 
 
-def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """``F.unfold``: (N, C*kh*kw, L) sliding local blocks."""
-    kernel = _tuple(kernel_size, 2, "kernel_size")
-    dilation, stride = _tuple(dilation, 2, "dilation"), _tuple(stride, 2, "stride")
-    x = _padded(x, padding, kernel, dilation, 2)
-    patches = win.windows(x, kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
-    n, c, oh, ow = patches.shape[:4]
-    return patches.permute(0, 1, 4, 5, 2, 3).reshape(n, c * kernel[0] * kernel[1], oh * ow)
+@autocast_op("conv_transpose1d")
+def conv_transpose1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution: the gradient of ``conv1d`` with respect to its input."""
+    return _conv_transposend(x, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                             "conv_transpose1d")
+
+
+@autocast_op("conv_transpose2d")
+def conv_transpose2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution: the gradient of ``conv2d`` with respect to its input."""
+    return _conv_transposend(x, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                             "conv_transpose2d")
+
+
+@autocast_op("conv_transpose3d")
+def conv_transpose3d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """3-D transposed convolution: the gradient of ``conv3d`` with respect to its input."""
+    return _conv_transposend(x, weight, bias, stride, padding, output_padding, groups, dilation, 3,
+                             "conv_transpose3d")

@@ -2,6 +2,8 @@
 every backend."""
 from __future__ import annotations
 
+import warnings
+
 from ...api import creation, dtypes
 from ...api.tensor import Tensor
 
@@ -25,34 +27,97 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     return x.copy_(out) if inplace else out
 
 
-def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool, spatial: int) -> Tensor:
+def _feature_mask(x: Tensor, p: float, batched: bool) -> Tensor:
+    """A keep mask per feature map: (N, C, 1, ...) for a batched ``x``, else (C, 1, ...)."""
+    if batched and x.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    lead = (x.shape[0], x.shape[1]) if batched else (x.shape[0],)
+    shape = lead + (1,) * (x.ndim - len(lead))
+    return creation.rand(shape, dtype=dtypes.float32, device=x.device) >= p
+
+
+def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool, batched: bool) -> Tensor:
     _check(p)
     if not training or p == 0.0:
         return x
-    batched = x.ndim == spatial + 2
-    shape = (x.shape[0], x.shape[1]) if batched else (x.shape[0],)
-    mask_shape = shape + (1,) * spatial
-    keep = creation.rand(mask_shape, dtype=dtypes.float32, device=x.device) >= p
-    out = x * keep * (1.0 / (1.0 - p)) if p < 1.0 else x * 0.0
+    if p == 1.0:
+        out = x * 0.0
+    else:
+        out = x * _feature_mask(x, p, batched) * (1.0 / (1.0 - p))
     return x.copy_(out) if inplace else out
+
+
+def _deprecated_dims(name: str, x: Tensor, spatial: int) -> None:
+    if x.ndim not in (spatial + 1, spatial + 2):
+        warnings.warn(
+            f"{name}: Received a {x.ndim}-D input to {name}, which is deprecated and will result in an error in "
+            "a future release. To retain the behavior and silence this warning, please use dropout instead. "
+            f"Note that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial "
+            "dimensions, a channel dimension, and an optional batch dimension (i.e. "
+            f"{spatial + 1}D or {spatial + 2}D inputs).", stacklevel=3)
 
 
 def dropout1d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _feature_dropout(x, p, training, inplace, 1)
+    """Zero whole channels of (N, C, L) or (C, L) with probability ``p``."""
+    _check(p)
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
+                           "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(x, p, training, inplace, x.ndim == 3)
 
 
 def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, H, W) with probability ``p``."""
-    return _feature_dropout(x, p, training, inplace, 2)
+    """Zero whole channels of (N, C, H, W) with probability ``p`` (a 3-D input is read as
+    (N, C, L), with PyTorch's warning)."""
+    _check(p)
+    _deprecated_dims("dropout2d", x, 2)
+    if x.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d "
+            "instead.", stacklevel=2)
+    return _feature_dropout(x, p, training, inplace, True)
+
+
+def dropout3d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability ``p``."""
+    _check(p)
+    _deprecated_dims("dropout3d", x, 3)
+    return _feature_dropout(x, p, training, inplace, x.ndim == 5)
+
+
+_SELU_ALPHA = 1.7580993408473766  # -SELU's negative saturation value, scale * alpha
+
+
+def _alpha_dropout(x: Tensor, p: float, inplace: bool, keep) -> Tensor:
+    """Dropped values are set to SELU's saturation value, then an affine map restores the
+    input's mean and variance."""
+    if p == 1.0:
+        out = x * 0.0
+    else:
+        a = 1.0 / ((_SELU_ALPHA ** 2 * p + 1) * (1 - p)) ** 0.5
+        keep = keep(x, p)
+        out = x * keep * a + (keep.to(x.dtype) - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+    return x.copy_(out) if inplace else out
 
 
 def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout that keeps the self-normalising property of SELU networks."""
     _check(p)
     if not training or p == 0.0:
         return x
-    alpha = -1.7580993408473766
-    keep = creation.rand(tuple(x.shape), dtype=dtypes.float32, device=x.device) >= p
-    a = ((1 - p) * (1 + p * alpha ** 2)) ** -0.5
-    b = -a * alpha * p
-    out = (x * keep + (~keep) * alpha) * a + b
-    return x.copy_(out) if inplace else out
+    return _alpha_dropout(x, p, inplace,
+                          lambda t, q: creation.rand(tuple(t.shape), dtype=dtypes.float32, device=t.device) >= q)
+
+
+def feature_alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels of (N, C, *)."""
+    _check(p)
+    if not training or p == 0.0:
+        return x
+    if x.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _alpha_dropout(x, p, inplace, lambda t, q: _feature_mask(t, q, True))

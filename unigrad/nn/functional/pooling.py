@@ -1,14 +1,56 @@
-"""Pooling over ``windows`` views: max (values via gather, so the gradient goes to the first
-maximum of each window, as in PyTorch), average, and adaptive variants."""
+"""Pooling over ``windows`` views: max (the gradient goes to the first maximum of each window,
+as in PyTorch), average and power-average (LP), for 1, 2 and 3 spatial dims."""
 from __future__ import annotations
 
+import functools
 import math
+
 from ...api import creation, dtypes
-from ...api.ops import indexing, shape as sh, windows as win
+from ...api.ops import indexing, windows as win
+from ...api.ops.pointwise import relu, sign
 from ...api.ops.support import grad_state
 from ...api.tensor import Tensor
-from .conv import _tuple
 from .padding import _constant_pad
+
+
+_NUMBER_WORDS = {1: "one", 2: "two", 3: "three"}
+_DIM_LETTERS = {1: ("W",), 2: ("H", "W"), 3: ("T", "H", "W")}
+
+
+def _pool_tuple(value, n: int, arg: str, name: str) -> tuple:
+    """A pooling argument as an n-tuple (an int or a 1-tuple repeats), PyTorch's message else."""
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"{name}: {arg} must either be a single int, or a tuple of "
+                           f"{_NUMBER_WORDS[n]} ints")
+    return value
+
+
+def _named(label: str, values, n: int) -> str:
+    """``kH: 0 kW: 0`` in PyTorch's style."""
+    return " ".join(f"{label}{letter}: {v}" for letter, v in zip(_DIM_LETTERS[n], values))
+
+
+def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, n: int, name: str):
+    """Batched ``x``, whether it was unbatched, and the checked kernel/stride/padding/dilation."""
+    if x.ndim not in (n + 1, n + 2) or any(size == 0 for size in x.shape[x.ndim - n - 1:]):
+        raise RuntimeError(f"Expected {n + 1}D or {n + 2}D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got:{list(x.shape)}")
+    kernel = _pool_tuple(kernel_size, n, "kernel_size", name)
+    stride = _pool_tuple(stride if stride not in (None, []) else kernel, n, "stride", name)
+    padding, dilation = _pool_tuple(padding, n, "padding", name), _pool_tuple(dilation, n, "dilation", name)
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"kernel size should be greater than zero, but got {_named('k', kernel, n)}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("stride should not be zero")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {_named('dilation', dilation, n)}")
+    unbatched = x.ndim == n + 1
+    return (x.unsqueeze(0) if unbatched else x), unbatched, kernel, stride, padding, dilation
 
 
 def _output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
@@ -24,17 +66,19 @@ def _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n):
     pairs, outs = [], []
     for i in range(n):
         size = x.shape[2 + i]
-        if padding[i] * 2 > kernel[i]:
+        effective = (kernel[i] - 1) * dilation[i] + 1
+        if padding[i] < 0 or padding[i] > effective // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={padding[i]}, kernel_size={kernel[i]}")
-        out = _output_size(size, kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
-        if out <= 0:
-            raise RuntimeError(f"Given input size {list(x.shape)}, the calculated output size is "
-                               f"too small")
-        needed = (out - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
-        after = needed - size - padding[i]
-        pairs.append((padding[i], after))
-        outs.append(out)
+                               f"pad={padding[i]}, kernel_size={kernel[i]} and dilation={dilation[i]}")
+        outs.append(_output_size(size, kernel[i], stride[i], padding[i], dilation[i], ceil_mode))
+    if any(out <= 0 for out in outs):
+        lead = (x.shape[1],) + ((1,) if n == 1 else ())  # PyTorch pools 1-d as 2-d of height 1
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, lead + tuple(x.shape[2:])))}). "
+                           f"Calculated output size: ({'x'.join(map(str, lead + tuple(outs)))}). "
+                           "Output size is too small")
+    for i in range(n):
+        needed = (outs[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
+        pairs.append((padding[i], needed - x.shape[2 + i] - padding[i]))
     flat = [(b, a) for b, a in reversed(pairs)]
     if any(b or a for b, a in flat):
         x = _constant_pad(x, flat, fill)  # a negative "after" crops rows no window reaches
@@ -42,12 +86,8 @@ def _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n):
 
 
 def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, return_indices, n, name):
-    unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x.unsqueeze(0)
-    kernel = _tuple(kernel_size, n, "kernel_size")
-    stride = _tuple(stride if stride not in (None, []) else kernel, n, "stride")
-    padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
+    x, unbatched, kernel, stride, padding, dilation = _pool_args(x, kernel_size, stride, padding, dilation,
+                                                                 n, name)
     fill = -math.inf if x.dtype.is_floating_point else _lowest(x)
     padded, outs = _pool_input(x, kernel, stride, padding, dilation, ceil_mode, fill, n)
     # values alone (no gradient, no indices) need only running maxima: the composite's first step
@@ -174,164 +214,131 @@ def _input_indices(where, kernel, stride, padding, dilation, in_sizes, outs, n, 
     return flat_index
 
 
-def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool1d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False):
+    """``max_pool1d`` returning (values, indices) whatever ``return_indices`` says."""
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, True, 1, "max_pool1d")
+
+
+def max_pool2d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False):
+    """``max_pool2d`` returning (values, indices) whatever ``return_indices`` says."""
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, True, 2, "max_pool2d")
+
+
+def max_pool3d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = False):
+    """``max_pool3d`` returning (values, indices) whatever ``return_indices`` says."""
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, True, 3, "max_pool3d")
+
+
+def max_pool1d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Max over sliding windows of (N, C, L); ``return_indices`` as in PyTorch."""
     return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
     """Max over sliding windows of (N, C, H, W); ``return_indices`` as in PyTorch."""
     return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
 
 
-def _avg_pool(x: Tensor, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, n):
-    unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x.unsqueeze(0)
-    kernel = _tuple(kernel_size, n, "kernel_size")
-    stride = _tuple(stride if stride not in (None, []) else kernel, n, "stride")
-    padding = _tuple(padding, n, "padding")
-    ones = (1,) * n
+def max_pool3d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Max over sliding windows of (N, C, D, H, W); ``return_indices`` as in PyTorch."""
+    return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3, "max_pool3d")
+
+
+def _avg_pool(x: Tensor, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, n,
+              name):
+    x, unbatched, kernel, stride, padding, ones = _pool_args(x, kernel_size, stride, padding, 1, n, name)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
     padded, outs = _pool_input(x, kernel, stride, padding, ones, ceil_mode, 0.0, n)
     patches = win.windows(padded, kernel, stride)
-    dims = tuple(range(-n, 0))
-    total = patches.sum(dims)
+    total = patches.sum(tuple(range(-n, 0)))
     if divisor_override:
         out = total / divisor_override
     else:
         out = total / _divisors(x, kernel, stride, padding, outs, count_include_pad, n)
+    if not x.dtype.is_floating_point:  # PyTorch divides integers and truncates toward zero
+        out = out.trunc().to(x.dtype)
     return out.squeeze(0) if unbatched else out
 
 
 def _divisors(x, kernel, stride, padding, outs, count_include_pad, n):
     """How many elements each window averages over (PyTorch's rule, per output position)."""
     result = None
+    dtype = x.dtype if x.dtype.is_floating_point else dtypes.float32
     for i in range(n):
-        size = x.shape[2 + i]
-        counts = []
-        for o in range(outs[i]):
-            start = o * stride[i] - padding[i]
-            end = min(start + kernel[i], size + padding[i])
-            if not count_include_pad:
-                start, end = max(start, 0), min(end, size)
-            counts.append(end - start)
+        counts = _window_counts(x.shape[2 + i], kernel[i], stride[i], padding[i], outs[i], count_include_pad)
         shape = [1] * (2 + n)
         shape[2 + i] = outs[i]
-        c = creation.tensor(counts, dtype=x.dtype, device=x.device).reshape(shape)
+        c = creation.tensor(counts, dtype=dtype, device=x.device).reshape(shape)
         result = c if result is None else result * c
     return result
 
 
-def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+@functools.lru_cache(maxsize=256)
+def _window_counts(size: int, kernel: int, stride: int, padding: int, outs: int, count_include_pad: bool):
+    counts = []
+    for o in range(outs):
+        start = o * stride - padding
+        end = min(start + kernel, size + padding)
+        if not count_include_pad:
+            start, end = max(start, 0), min(end, size)
+        counts.append(end - start)
+    return tuple(counts)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool1d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over sliding windows of (N, C, L)."""
+    return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """Mean over sliding windows of (N, C, H, W)."""
-    return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2)
+    return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2,
+                     "avg_pool2d")
 
 
-def _adaptive_bounds(in_size: int, out_size: int):
-    return [(math.floor(i * in_size / out_size), math.ceil((i + 1) * in_size / out_size))
-            for i in range(out_size)]
+def avg_pool3d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """Mean over sliding windows of (N, C, D, H, W)."""
+    return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3,
+                     "avg_pool3d")
 
 
-def _adaptive_input(x: Tensor, output_size, n: int):
-    """Batched ``x``, whether it was unbatched, the output sizes (``None`` keeps the input size)
-    and, when every size divides evenly, the window each cell covers (else ``None``)."""
-    unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x.unsqueeze(0)
-    sizes = _tuple(output_size, n, "output_size")
-    sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
-    in_sizes = tuple(x.shape[2:])
-    kernel = None
-    if all(i % o == 0 for i, o in zip(in_sizes, sizes)):
-        kernel = tuple(i // o for i, o in zip(in_sizes, sizes))
-    return x, unbatched, sizes, kernel
+def _lp_pool(x: Tensor, norm_type, kernel_size, stride, ceil_mode: bool, n: int) -> Tensor:
+    """PyTorch's power-average pooling: ``(sum over the window of x**p) ** (1/p)``, with
+    ``p = inf`` the max of ``|x|`` (and ``-inf`` the min)."""
+    pools = (max_pool1d, max_pool2d, max_pool3d)
+    averages = (avg_pool1d, avg_pool2d, avg_pool3d)
+    if norm_type == math.inf:
+        return pools[n - 1](x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -math.inf:
+        return -pools[n - 1](-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    kernel = _pool_tuple(kernel_size, n, "kernel_size", f"lp_pool{n}d")
+    count = 1
+    for k in kernel:
+        count *= k
+    out = averages[n - 1](x.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (sign(out) * relu(out.abs())).mul(count).pow(1.0 / norm_type)
 
 
-def _flat_windows(x: Tensor, kernel, n: int) -> Tensor:
-    """Non-overlapping ``kernel`` windows of ``x``, each flattened into the last dimension."""
-    patches = win.windows(x, kernel, kernel)
-    return patches.reshape(tuple(patches.shape[:2 + n]) + (-1,))
+def lp_pool1d(x: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, L)."""
+    return _lp_pool(x, norm_type, kernel_size, stride, ceil_mode, 1)
 
 
-def _adaptive(x: Tensor, output_size, n: int, reduce):
-    x, unbatched, sizes, kernel = _adaptive_input(x, output_size, n)
-    if kernel is not None:  # even split: one windowed reduction
-        out = reduce(_flat_windows(x, kernel, n))
-    else:
-        out = _adaptive_cells(x, sizes, n, reduce)
-    return out.squeeze(0) if unbatched else out
+def lp_pool2d(x: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, H, W)."""
+    return _lp_pool(x, norm_type, kernel_size, stride, ceil_mode, 2)
 
 
-def _adaptive_cells(x, sizes, n, reduce):
-    bounds = [_adaptive_bounds(x.shape[2 + i], sizes[i]) for i in range(n)]
-    if n == 1:
-        cells = [reduce(x[:, :, a:b]) for a, b in bounds[0]]
-        return sh.stack(cells, -1)
-    rows = []
-    for a, b in bounds[0]:
-        rows.append(sh.stack([reduce(x[:, :, a:b, c:d].reshape(x.shape[0], x.shape[1], -1))
-                              for c, d in bounds[1]], -1))
-    return sh.stack(rows, -2)
-
-
-def adaptive_avg_pool1d(x, output_size):
-    return _adaptive(x, output_size, 1, lambda t: t.mean(-1))
-
-
-def adaptive_avg_pool2d(x, output_size):
-    """Average pooling to a fixed output size (PyTorch's start/end rule per cell)."""
-    return _adaptive(x, output_size, 2, lambda t: t.mean(-1))
-
-
-def _adaptive_max_with_indices(x: Tensor, output_size, n: int):
-    """Adaptive max pooling that also returns, per cell, the flat index of its first maximum
-    in the input plane (PyTorch's ``return_indices``)."""
-    x, unbatched, sizes, kernel = _adaptive_input(x, output_size, n)
-    if kernel is not None:  # even split: one windowed argmax
-        values, where = _flat_windows(x, kernel, n).max(-1)
-        indices = _input_indices(where, kernel, kernel, (0,) * n, (1,) * n, tuple(x.shape[2:]), sizes,
-                                 n, x.device)
-    else:
-        values, indices = _adaptive_max_cells(x, sizes, n)
-    if unbatched:
-        values, indices = values.squeeze(0), indices.squeeze(0)
-    return values, indices
-
-
-def _adaptive_max_cells(x, sizes, n):
-    """Uneven split: each cell's maximum and its flat input index, one cell at a time."""
-    bounds = [_adaptive_bounds(x.shape[2 + i], sizes[i]) for i in range(n)]
-    batch, channels = x.shape[0], x.shape[1]
-    if n == 1:
-        cells = [x[:, :, a:b].max(-1) for a, b in bounds[0]]
-        return (sh.stack([v for v, _ in cells], -1),
-                sh.stack([k + a for (_, k), (a, _) in zip(cells, bounds[0])], -1))
-    width = x.shape[3]
-    value_rows, index_rows = [], []
-    for a, b in bounds[0]:
-        values, indices = [], []
-        for c, d in bounds[1]:
-            v, k = x[:, :, a:b, c:d].reshape(batch, channels, -1).max(-1)
-            values.append(v)
-            indices.append((k // (d - c) + a) * width + k % (d - c) + c)
-        value_rows.append(sh.stack(values, -1))
-        index_rows.append(sh.stack(indices, -1))
-    return sh.stack(value_rows, -2), sh.stack(index_rows, -2)
-
-
-def adaptive_max_pool1d(x, output_size, return_indices=False):
-    """Max pooling of (N, C, L) to a fixed output length; ``return_indices`` as in PyTorch."""
-    if return_indices:
-        return _adaptive_max_with_indices(x, output_size, 1)
-    return _adaptive(x, output_size, 1, lambda t: t.max(-1).values)
-
-
-def adaptive_max_pool2d(x, output_size, return_indices=False):
-    """Max pooling of (N, C, H, W) to a fixed output size; ``return_indices`` as in PyTorch."""
-    if return_indices:
-        return _adaptive_max_with_indices(x, output_size, 2)
-    return _adaptive(x, output_size, 2, lambda t: t.max(-1).values)
+def lp_pool3d(x: Tensor, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, D, H, W)."""
+    return _lp_pool(x, norm_type, kernel_size, stride, ceil_mode, 3)

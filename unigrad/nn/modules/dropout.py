@@ -31,6 +31,16 @@ class Dropout2d(_Dropout):
         return F.dropout2d(x, self.p, self.training, self.inplace)
 
 
+class Dropout3d(_Dropout):
+    def forward(self, x):
+        return F.dropout3d(x, self.p, self.training, self.inplace)
+
+
 class AlphaDropout(_Dropout):
     def forward(self, x):
         return F.alpha_dropout(x, self.p, self.training)
+
+
+class FeatureAlphaDropout(_Dropout):
+    def forward(self, x):
+        return F.feature_alpha_dropout(x, self.p, self.training)

@@ -163,6 +163,10 @@ class ArrayApiBackend(Backend):
     def as_strided(self, x, shape, strides, offset):
         return StridedArray(x.storage, shape, strides, x.offset + offset)
 
+    def storage_position(self, x):
+        itemsize = np.dtype(str(x.storage.data.dtype).rsplit(".", 1)[-1]).itemsize
+        return id(x.storage), x.offset * itemsize
+
     def copy_(self, dst, src):
         self._write(dst, self._values(src))
 
@@ -347,6 +351,25 @@ class ArrayApiBackend(Backend):
         if not found or found[0].shape[0] == 0:
             return self._wrap(self.xp.zeros((0, values.ndim), dtype=self.xp.int64))
         return self._wrap(self.xp.astype(self.xp.stack(found, axis=1), self.xp.int64))
+
+    # ----- sorting (optional primitive) ----------------------------------------------------------
+    def sort(self, x, axis, descending):
+        """``xp.argsort(stable=True)``. The standard leaves the place of NaN open, so floats sort
+        with NaN as +inf first, then stably by NaN-ness: NaNs go last (first when descending)
+        and every other element keeps its place among equals."""
+        xp = self.xp
+        values = self._values(x)
+        if xp.isdtype(values.dtype, "real floating"):
+            nan = xp.isnan(values)
+            keys = xp.where(nan, xp.full_like(values, math.inf), values)
+            order = xp.argsort(keys, axis=axis, descending=descending, stable=True)
+            flags = xp.take_along_axis(xp.astype(nan, xp.int8), order, axis=axis)
+            regroup = xp.argsort(flags, axis=axis, descending=descending, stable=True)
+            order = xp.take_along_axis(order, regroup, axis=axis)
+        else:
+            order = xp.argsort(values, axis=axis, descending=descending, stable=True)
+        order = xp.astype(order, xp.int64)
+        return self._wrap(xp.take_along_axis(values, order, axis=axis)), self._wrap(order)
 
     # ----- random -----------------------------------------------------------------------------
     def random_bits(self, seed, offset, count):
