@@ -116,6 +116,10 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_examples.py",
     "test_sorting.py",
     "test_nn_spatial.py",
+    "test_nn_norm_act.py",
+    "test_nn_losses_more.py",
+    "test_nn_embedding_distance.py",
+    "test_transformer.py",
 ]
 
 

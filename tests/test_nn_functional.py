@@ -139,8 +139,10 @@ def test_cross_entropy_errors():
     deferred = unigrad.backends.registry.get_backend(x.device).deferred_index_checks  # reported at the next read
     with pytest.raises(IndexError, match="out of range" if deferred else "Target 7 is out of bounds"):
         unigrad.nn.functional.cross_entropy(x, unigrad.tensor([0, 7, 1])).item()
-    with pytest.raises(ValueError, match="Expected target size"):
+    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(2\)\."):
         unigrad.nn.functional.nll_loss(x, unigrad.tensor([0, 1]))
+    with pytest.raises(RuntimeError, match=r"Expected target size \[3, 5\], got \[3, 4\]"):
+        unigrad.nn.functional.nll_loss(unigrad.zeros(3, 4, 5), unigrad.zeros(3, 4, dtype=unigrad.int64))
 
 
 OTHER = {

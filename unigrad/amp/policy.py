@@ -24,6 +24,8 @@ _LOWER_COMMON = ("matmul", "mm", "bmm", "addmm", "baddbmm", "linear", "conv1d", 
                  "scaled_dot_product_attention")
 _LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss", "poisson_nll_loss")
+_LOSSES += ("hinge_embedding_loss", "margin_ranking_loss", "multilabel_margin_loss", "soft_margin_loss",
+            "triplet_margin_loss", "multi_margin_loss")
 
 CPU = {
     **{name: "lower" for name in _LOWER_COMMON + ("multi_head_attention_forward",)},
@@ -31,7 +33,7 @@ CPU = {
     # linear, so it ends in bfloat16 too; GRU is on no list: it keeps its input's dtype (a float32
     # input and initial state give float32, a bfloat16 input bfloat16)
     "lstm": "lower", "rnn_tanh": "lower", "rnn_relu": "lower", "gru": "input",
-    **{name: "fp32" for name in _LOSSES + ("binary_cross_entropy", "prod")},
+    **{name: "fp32" for name in _LOSSES + ("binary_cross_entropy", "prod", "ctc_loss")},
     "cat": "promote", "stack": "promote",
 }
 

@@ -397,3 +397,6 @@ from .cases_sorting import CASES as _sorting  # noqa: E402
 CASES += _sorting
 from .cases_spatial import CASES as _spatial; CASES += _spatial  # noqa: E402,E702
 from .cases_spatial import MODULE_CASES as _spatial_modules; MODULE_CASES += _spatial_modules  # noqa: E402,E702
+from .cases_layers import CASES as _layers, MODULE_CASES as _layer_modules  # noqa: E402
+CASES += _layers
+MODULE_CASES += _layer_modules
