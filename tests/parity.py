@@ -120,6 +120,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_nn_losses_more.py",
     "test_nn_embedding_distance.py",
     "test_transformer.py",
+    "test_program_fixes.py",
 ]
 
 

@@ -7,8 +7,8 @@ Reproduces pytorch/tutorials beginner_source/blitz/cifar10_tutorial.py: ``CIFAR1
 state dict, ``torch.max(outputs, 1)``, class names picked with tensor indices, overall and
 per-class accuracy.
 Changed: imports (unigrad for torch; ``support.unigrad_vision`` for torchvision: CIFAR-10 is a
-synthetic stand-in); image display left out; ``--epochs``, ``--print-every`` and
-``--num-workers`` options (defaulting to the tutorial's 2, 2000 and 2) for short runs.
+synthetic stand-in); image display left out; ``--epochs``, ``--print-every``, ``--num-workers``
+and ``--lr`` options (defaulting to the tutorial's 2, 2000, 2 and 0.001) for short runs.
 """
 import argparse
 
@@ -23,6 +23,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument('--epochs', type=int, default=2)
 parser.add_argument('--print-every', type=int, default=2000)
 parser.add_argument('--num-workers', type=int, default=2)
+parser.add_argument('--lr', type=float, default=0.001)
 options = parser.parse_args()
 
 transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
@@ -64,7 +65,7 @@ class Net(nn.Module):
 
 net = Net()
 criterion = nn.CrossEntropyLoss()
-optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+optimizer = optim.SGD(net.parameters(), lr=options.lr, momentum=0.9)
 
 print_every = options.print_every
 for epoch in range(options.epochs):

@@ -471,6 +471,7 @@ while True:
 
 # --- sample.py -----------------------------------------------------------------------------------
 torch.manual_seed(seed)
+torch.cuda.manual_seed(seed)
 ckpt_path = os.path.join(out_dir, 'ckpt.pt')
 checkpoint = torch.load(ckpt_path, map_location=device)
 gptconf = GPTConfig(**checkpoint['model_args'])

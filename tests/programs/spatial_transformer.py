@@ -8,8 +8,8 @@ training=self.training)``; ``SGD(lr=0.01)``; ``F.nll_loss(..., size_average=Fals
 ``output.max(1, keepdim=True)[1]`` in the test; the warped images shown with ``make_grid``.
 Changed: imports (unigrad for torch; ``support.unigrad_vision`` for torchvision: MNIST is a
 synthetic stand-in); matplotlib display left out (the grids are still computed);
-``--epochs``, ``--log-interval`` and ``--num-workers`` (defaulting to the tutorial's 20, 500 and 4)
-for short runs.
+``torch.manual_seed(0)`` first (the tutorial draws unseeded); ``--epochs``, ``--log-interval`` and
+``--num-workers`` (defaulting to the tutorial's 20, 500 and 4) for short runs.
 """
 from __future__ import print_function
 

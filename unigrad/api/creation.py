@@ -47,6 +47,8 @@ def _sizes(args: tuple, size, name: str) -> tuple:
         return args
     if args:
         raise TypeError(f"{name}() got multiple values for argument 'size'")
+    if isinstance(size, numbers.Integral):
+        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
     return (size,)
 
 
