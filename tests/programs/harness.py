@@ -74,16 +74,24 @@ def environment(framework: str, device: str, extra: dict | None = None,
     return env
 
 
+# torch's default generator is seeded from the clock at start-up, unigrad's from a constant: the
+# torch run starts from a constant seed too, so that a program that never calls manual_seed gives
+# the same reference every time (the program's own text is not touched)
+_TORCH_LAUNCHER = ("import os, runpy, sys, torch; torch.manual_seed(0); sys.argv = sys.argv[1:]; "
+                   "sys.path.insert(0, os.path.dirname(sys.argv[0])); "
+                   "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
 def start(file: str, framework: str, device: str, args=(), env: dict | None = None,
           default_device: bool = False):
     """Start a program; returns (process, started_at, workdir)."""
     workdir = tempfile.TemporaryDirectory(prefix=f"program-{framework}-")
-    script = PROGRAMS_DIR / file
+    command = [sys.executable, str(PROGRAMS_DIR / file)]
     if framework == "torch":
         script_path = pathlib.Path(workdir.name) / pathlib.Path(file).name
-        script_path.write_text(torch_source(script.read_text()))
-        script = script_path
-    process = subprocess.Popen([sys.executable, str(script), *args], cwd=workdir.name,
+        script_path.write_text(torch_source((PROGRAMS_DIR / file).read_text()))
+        command = [sys.executable, "-c", _TORCH_LAUNCHER, str(script_path)]
+    process = subprocess.Popen([*command, *args], cwd=workdir.name,
                                env=environment(framework, device, env, default_device), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     return process, time.perf_counter(), workdir

@@ -31,7 +31,7 @@ import support.unigrad_vision.datasets as datasets
 import support.unigrad_vision.models as models
 import support.unigrad_vision.transforms as transforms
 from unigrad.optim.lr_scheduler import StepLR
-from support import images
+from support import images as stand_in_images
 
 model_names = sorted(name for name in models.__dict__
                      if name.islower() and not name.startswith("__") and callable(models.__dict__[name]))
@@ -109,10 +109,10 @@ def main():
     else:
         if not os.path.exists(args.data):
             classes = [f"n{k:08d}" for k in range(10)]
-            images.write_image_folder(os.path.join(args.data, 'train'), classes,
-                                      images.split_size(True, 100), size, seed=1)
-            images.write_image_folder(os.path.join(args.data, 'val'), classes,
-                                      images.split_size(False, 20), size * 8 // 7, seed=2)
+            stand_in_images.write_image_folder(os.path.join(args.data, 'train'), classes,
+                                               stand_in_images.split_size(True, 100), size, seed=1)
+            stand_in_images.write_image_folder(os.path.join(args.data, 'val'), classes,
+                                               stand_in_images.split_size(False, 20), size * 8 // 7, seed=2)
         traindir = os.path.join(args.data, 'train')
         valdir = os.path.join(args.data, 'val')
         normalize = transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])

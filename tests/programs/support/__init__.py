@@ -12,5 +12,7 @@ a dataset, pretrained weights or a gym environment, it uses these instead:
 
 Images stand in for PIL images as ``uint8`` NumPy arrays of shape (H, W) or (H, W, C); they come
 from scikit-learn's handwritten digits, so the tasks are learnable. ``SUPPORT_TRAIN_SAMPLES`` and
-``SUPPORT_TEST_SAMPLES`` set the number of images of a split (the test harness keeps them small).
+``SUPPORT_TEST_SAMPLES`` set the size of a split (the test harness keeps them small): images for
+the datasets, images per class for the image folders programs write, sentences, names or pairs
+for the text corpora.
 """
