@@ -120,6 +120,20 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_nn_losses_more.py",
     "test_nn_embedding_distance.py",
     "test_transformer.py",
+    "test_tensor_utils.py",
+    "test_module_semantics.py",
+    "test_autograd_more.py",
+    "test_scans_linalg.py",
+    "test_shape_more.py",
+    "test_optim_more.py",
+    "test_schedulers_more.py",
+    "test_data_more.py",
+    "test_nn_init.py",
+    "test_nn_utils.py",
+    "test_pointwise_math.py",
+    "test_aten_functions.py",
+    "test_signal_histogram.py",
+    "test_distributions.py",
     "test_program_fixes.py",
 ]
 
@@ -135,7 +149,8 @@ def run_parity_modules(device: str) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"tests/{m}" for m in PARITY_MODULES)],
         cwd=root, env=env, capture_output=True, text=True, timeout=1500)
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+    failures = "\n".join(line for line in completed.stdout.splitlines() if line.startswith(("FAILED", "ERROR")))
+    assert completed.returncode == 0, failures + "\n" + completed.stdout[-4000:] + completed.stderr[-2000:]
     assert " passed" in completed.stdout
 
 

@@ -162,6 +162,25 @@ def test_deepcopy_and_pickle_roundtrip():
     assert z.tolist() == [3, 4] and z.dtype == unigrad.int64
 
 
+@pytest.mark.parametrize("device", ["cpu", "opencl"])
+def test_deepcopy_of_a_module_keeps_parameters_values_devices_and_gradients(device):
+    import copy
+    if device not in unigrad.backends.available():
+        pytest.skip(f"{device} unavailable")
+    layer = unigrad.nn.Linear(3, 2).to(device)
+    layer(unigrad.ones(4, 3, device=device)).sum().backward()
+    twin = copy.deepcopy(layer)
+    for ours, theirs in zip(twin.parameters(), layer.parameters()):
+        assert isinstance(ours, unigrad.nn.Parameter) and ours.requires_grad and ours.device == theirs.device
+        assert ours.tolist() == theirs.tolist() and ours.grad.tolist() == theirs.grad.tolist()
+    with unigrad.no_grad():
+        twin.weight.add_(1.0)  # the copy owns its storage
+    assert twin.weight.tolist() != layer.weight.tolist()
+    pair = [layer.weight, layer.weight]
+    copied = copy.deepcopy(pair)
+    assert copied[0] is copied[1]  # the memo keeps one copy per tensor
+
+
 def test_device_type_predicates_cover_every_registered_device_type():
     x = unigrad.ones(2, device="cpu")
     assert x.is_cpu is True and x.is_cuda is False

@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
+import torch
+
 import unigrad
 from parity import assert_close, check
 
@@ -223,3 +225,17 @@ def test_large_where_is_bit_exact_against_numpy(dtype, seed, other):
     expected = np.where(condition, a, np.asarray(value, dtype=np_dtype))
     assert ours.dtype == expected.dtype
     np.testing.assert_array_equal(ours.view(np.uint8), expected.view(np.uint8))
+
+
+def test_alpha_scales_other_in_the_result_dtype():
+    """``add``/``sub`` scale ``other`` by ``alpha`` after promotion, as PyTorch does."""
+    ours = unigrad.zeros(1, dtype=unigrad.float64)
+    ours.add_(unigrad.tensor([1.0]).bfloat16(), alpha=0.1)
+    theirs = torch.zeros(1, dtype=torch.float64)
+    theirs.add_(torch.tensor([1.0]).bfloat16(), alpha=0.1)
+    assert ours.item() == theirs.item() == 0.1
+    assert unigrad.sub(unigrad.tensor([1, 2]), 3, alpha=2).tolist() == torch.sub(torch.tensor([1, 2]), 3, alpha=2).tolist()
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+        unigrad.add(unigrad.tensor([1, 2]), 3, alpha=0.5)
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+        torch.add(torch.tensor([1, 2]), 3, alpha=0.5)

@@ -45,7 +45,30 @@ manual_seed_all = manual_seed
 
 
 def current_device() -> int:
-    return 0
+    """The index a bare ``"cuda"`` resolves to (``set_device`` changes it)."""
+    return backends.registry.current_index("cuda")
+
+
+def set_device(device) -> None:
+    """Make a bare ``"cuda"`` mean ``cuda:<device>`` (an int, ``"cuda:1"`` or a ``device``)."""
+    from .api.creation import forget_placements
+    from .api.device import device as Device
+    index = device if isinstance(device, int) else Device(device).index
+    if index is None or index < 0:
+        return
+    if index >= device_count():
+        raise RuntimeError(f"device cuda:{index} does not exist: {device_count()} cuda device(s) found")
+    backends.registry.set_current_index("cuda", index)
+    forget_placements()
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """Whether cuda tensors can hold bfloat16: False without a GPU, else what the backend
+    declares (CuPy 14+ holds ml_dtypes' bfloat16)."""
+    if not is_available():
+        return False
+    from .api import dtypes
+    return dtypes.bfloat16 in backends.get_backend(f"cuda:{current_device()}").supported_dtypes
 
 
 class amp:  # noqa: N801 - the namespace PyTorch spells torch.cuda.amp
@@ -62,3 +85,11 @@ class amp:  # noqa: N801 - the namespace PyTorch spells torch.cuda.amp
     def GradScaler(*args, **kwargs):  # noqa: N802 - PyTorch's name
         from .amp import GradScaler as _GradScaler
         return _GradScaler("cuda", *args, **kwargs)
+
+
+def _legacy_cuda_types() -> dict:
+    from .api.legacy_types import CUDA_TYPES
+    return CUDA_TYPES
+
+
+globals().update(_legacy_cuda_types())  # torch.cuda.FloatTensor and friends

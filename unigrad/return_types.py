@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 __all__ = ["sort", "topk", "kthvalue", "median", "nanmedian", "mode", "max", "min", "aminmax",
-           "cummax", "cummin", "histogram"]
+           "cummax", "cummin", "histogram", "histogramdd"]
 
 
 def _return_type(name: str, fields: tuple):
@@ -36,3 +36,4 @@ aminmax = _return_type("aminmax", ("min", "max"))
 cummax = _return_type("cummax", _VALUES_INDICES)
 cummin = _return_type("cummin", _VALUES_INDICES)
 histogram = _return_type("histogram", ("hist", "bin_edges"))
+histogramdd = _return_type("histogramdd", ("hist", "bin_edges"))

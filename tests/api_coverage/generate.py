@@ -95,6 +95,7 @@ def sections() -> dict[str, list[str]]:
         "Tensor": public(torch.Tensor, dir(torch.Tensor)),
         "nn": public(torch.nn.modules) + ["Parameter", "Buffer", "Module", "init", "utils", "functional",
                                             "parallel", "DataParallel"],
+        "nn.Module": public(torch.nn.Module, dir(torch.nn.Module)),
         "nn.functional": functional,
         "nn.init": [n for n in public(torch.nn.init, dir(torch.nn.init)) if callable(getattr(torch.nn.init, n))
                     and getattr(getattr(torch.nn.init, n), "__module__", "") == "torch.nn.init"],

@@ -28,6 +28,8 @@ def namespace(section: str):
         return unigrad
     if section == "Tensor":
         return unigrad.Tensor
+    if section == "nn.Module":
+        return unigrad.nn.Module
     try:
         return importlib.import_module(f"unigrad.{section}")
     except ImportError:

@@ -71,6 +71,67 @@ def clear_autocast_cache() -> None:
     _local.cache = {}
 
 
+# ----- PyTorch's global switches (this thread's state outside any ``with autocast`` block) --------
+def set_autocast_enabled(device_type, enabled=None) -> None:
+    """Turn autocast on or off for ``device_type`` on this thread, as entering a region does but
+    without an exit (``set_autocast_enabled(True)`` alone, PyTorch's old form, means "cuda")."""
+    if enabled is None:
+        device_type, enabled = "cuda", device_type
+    previous = _local.settings.get(device_type)
+    dtype = previous[1] if previous else get_autocast_dtype(device_type)
+    cache = previous[2] if previous else is_autocast_cache_enabled()
+    _set(device_type, (bool(enabled), dtype, cache))
+
+
+def set_autocast_dtype(device_type: str, dtype) -> None:
+    """The low-precision dtype autocast uses on ``device_type`` from now on (this thread)."""
+    previous = _local.settings.get(device_type)
+    _set(device_type, (previous[0] if previous else False, dtypes.as_dtype(dtype),
+                       previous[2] if previous else is_autocast_cache_enabled()))
+
+
+def _set(device_type: str, setting: tuple) -> None:
+    settings = dict(_local.settings)
+    settings[device_type] = setting
+    _local.settings = settings
+    if not hasattr(_local, "cache"):
+        _local.cache = {}
+    _local.active = any(s[0] for s in settings.values())
+
+
+def is_autocast_cache_enabled() -> bool:
+    """Whether regions opened without ``cache_enabled`` cache casts of parameters (default True)."""
+    return getattr(_local, "cache_default", True)
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    _local.cache_default = bool(enabled)
+
+
+def is_autocast_cpu_enabled() -> bool:
+    return is_autocast_enabled("cpu")
+
+
+def set_autocast_cpu_enabled(enabled: bool) -> None:
+    set_autocast_enabled("cpu", enabled)
+
+
+def get_autocast_cpu_dtype():
+    return get_autocast_dtype("cpu")
+
+
+def set_autocast_cpu_dtype(dtype) -> None:
+    set_autocast_dtype("cpu", dtype)
+
+
+def get_autocast_gpu_dtype():
+    return get_autocast_dtype("cuda")
+
+
+def set_autocast_gpu_dtype(dtype) -> None:
+    set_autocast_dtype("cuda", dtype)
+
+
 class autocast:
     """``with unigrad.autocast("cpu"):`` (or as a decorator): inside, matmul, linear and
     convolutions run in ``dtype`` (bfloat16 on "cpu", float16 on GPUs by default) while
@@ -86,7 +147,7 @@ class autocast:
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type).__name__}`")
         self.device = device_type
-        self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
+        self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else bool(cache_enabled)
         self._enabled = bool(enabled)
         info = _backend_info(device_type)
         if not info.available:
@@ -96,7 +157,7 @@ class autocast:
             self._enabled = False
             self.fast_dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.float16
             return
-        self.fast_dtype = _default_dtype(device_type) if dtype is None else dtypes.as_dtype(dtype)
+        self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtypes.as_dtype(dtype)
         if self._enabled:
             supported = registry.get_backend(Device(device_type)).supported_dtypes
             if self.fast_dtype not in _LOW:

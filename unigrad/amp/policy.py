@@ -33,22 +33,32 @@ CPU = {
     # linear, so it ends in bfloat16 too; GRU is on no list: it keeps its input's dtype (a float32
     # input and initial state give float32, a bfloat16 input bfloat16)
     "lstm": "lower", "rnn_tanh": "lower", "rnn_relu": "lower", "gru": "input",
+    # on a PackedSequence the fused LSTM is off the list (PyTorch lists only its padded overload)
+    "lstm_packed": "input", "gru_packed": "input", "rnn_tanh_packed": "lower", "rnn_relu_packed": "lower",
     **{name: "fp32" for name in _LOSSES + ("binary_cross_entropy", "prod", "ctc_loss")},
     "cat": "promote", "stack": "promote",
+    # einsum and multi_dot are built on bmm/mm, which PyTorch's CPU list lowers
+    **{name: "lower" for name in ("addbmm", "einsum", "multi_dot", "chain_matmul")},
+    **{name: "fp32" for name in ("cdist", "trace")},
 }
 
 GPU = {
     **{name: "lower" for name in _LOWER_COMMON + ("mv", "addmv", "addr")},
     "lstm": "lower", "gru": "lower", "rnn_tanh": "lower", "rnn_relu": "lower",
+    "lstm_packed": "lower", "gru_packed": "lower", "rnn_tanh_packed": "lower", "rnn_relu_packed": "lower",
     "lstm_cell": "lower", "gru_cell": "lower", "rnn_tanh_cell": "lower", "rnn_relu_cell": "lower",
     **{name: "fp32" for name in _LOSSES + (
         "exp", "expm1", "log", "log10", "log1p", "log2", "pow", "rpow", "rdiv", "reciprocal",
         "rsqrt", "tan", "softplus", "layer_norm", "group_norm", "norm", "normalize",
+        "acos", "asin", "cosh", "sinh", "erfinv",
         "cosine_similarity", "logsumexp", "sum", "prod", "cumsum", "softmax", "log_softmax",
         "softmin")},
     "binary_cross_entropy": "banned",
+    **{name: "lower" for name in ("addbmm", "chain_matmul", "multi_dot", "einsum")},
+    **{name: "fp32" for name in ("cumprod", "dist", "pdist", "cdist", "renorm")},
+    **{name: "promote" for name in ("cross", "vdot")},
     **{name: "promote" for name in ("addcdiv", "addcmul", "dot", "bilinear", "scatter_add",
-                                      "tensordot")},
+                                      "tensordot", "atan2")},
 }
 
 

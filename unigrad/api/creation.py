@@ -29,6 +29,11 @@ def placement(dev=None):
     return found
 
 
+def forget_placements() -> None:
+    """Drop the cached device resolutions (after the index a bare ``"cuda"`` means has changed)."""
+    _placements.clear()
+
+
 def _check_dtype_supported(dtype: dtypes.dtype, backend, dev) -> None:
     if dtype not in backend.supported_dtypes:
         raise TypeError(unsupported_dtype_message(backend, dev, dtype))

@@ -6,8 +6,9 @@ from ..autograd.node import edge_of
 from . import creation, dtypes
 from .autocast_state import autocast_op
 from .device import device as Device
-from .ops import indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh, windows
-from .ops import counting, quantiles, sampling, sorting, uniqueness
+from .ops import histograms, indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh, windows
+from .ops import counting, quantiles, random_fills, sampling, sorting, uniqueness
+from . import tensor_utils
 from .ops.support import Tensor, cast_tensor
 
 
@@ -59,7 +60,7 @@ def _register_hook(self: Tensor, hook):
     if not self._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node = edge_of(self)
-    node.register_prehook(hook)
+    node._register_tensor_hook(hook)
     return _RemovableHandle(node, hook)
 
 
@@ -137,29 +138,6 @@ def _type_conversion(dtype):
     return convert
 
 
-def _new_factory(factory):
-    def method(self: Tensor, *size, dtype=None, device=None, requires_grad=False, **kwargs):
-        return factory(*size, dtype=dtype or self._dtype, device=device or self._device,
-                       requires_grad=requires_grad, **kwargs)
-    return method
-
-
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    return creation.full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
-                         requires_grad=requires_grad)
-
-
-def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-    return creation.tensor(data, dtype=dtype or self._dtype, device=device or self._device,
-                           requires_grad=requires_grad)
-
-
-def _type(self: Tensor, dtype=None):
-    if dtype is None:
-        return f"unigrad.{self._dtype.name}"
-    return cast_tensor(self, dtypes.as_dtype(dtype))
-
-
 def _cuda(self, device=None, non_blocking=False):
     index = 0 if device is None else device if isinstance(device, int) else None
     return _to(self, Device("cuda", index) if index is not None else device)
@@ -195,10 +173,7 @@ METHODS = {
     "long": _type_conversion(dtypes.int64),
     "int": _type_conversion(dtypes.int32), "short": _type_conversion(dtypes.int16),
     "bool": _type_conversion(dtypes.bool), "byte": _type_conversion(dtypes.uint8),
-    "char": _type_conversion(dtypes.int8), "type": _type,
-    "type_as": lambda self, other: cast_tensor(self, other._dtype),
-    "new_zeros": _new_factory(creation.zeros), "new_ones": _new_factory(creation.ones),
-    "new_empty": _new_factory(creation.empty), "new_full": _new_full, "new_tensor": _new_tensor,
+    "char": _type_conversion(dtypes.int8),
     # autograd
     "backward": _backward, "register_hook": _register_hook,
     "register_post_accumulate_grad_hook": _register_post_accumulate_grad_hook, "retain_grad": _retain_grad,
@@ -235,6 +210,7 @@ METHODS = {
     "mode": sorting.mode, "quantile": quantiles.quantile, "nanquantile": quantiles.nanquantile,
     "unique": uniqueness.unique, "unique_consecutive": uniqueness.unique_consecutive,
     "histc": counting.histc, "bincount": counting.bincount, "multinomial": sampling.multinomial,
+    "histogram": histograms.histogram,
     # movement
     "view": sh.view, "view_as": sh.view_as, "reshape": sh.reshape, "reshape_as": sh.reshape_as,
     "flatten": sh.flatten, "unflatten": sh.unflatten, "permute": sh.permute,
@@ -256,8 +232,11 @@ METHODS = {
     "dot": linalg.dot, "outer": linalg.outer,
     # in-place
     "copy_": inplace.copy_, "fill_": inplace.fill_, "zero_": inplace.zero_,
-    "uniform_": inplace.uniform_, "normal_": inplace.normal_, "random_": inplace.random_,
-    "bernoulli_": inplace.bernoulli_,
+    "uniform_": random_fills.uniform_, "normal_": random_fills.normal_,
+    "random_": random_fills.random_, "bernoulli_": random_fills.bernoulli_,
+    "bernoulli": random_fills.bernoulli, "exponential_": random_fills.exponential_,
+    "geometric_": random_fills.geometric_, "log_normal_": random_fills.log_normal_,
+    "cauchy_": random_fills.cauchy_,
     # operators
     "__add__": pw.add, "__radd__": pw.add, "__sub__": pw.sub, "__rsub__": _reverse(pw.sub),
     "__mul__": pw.mul, "__rmul__": pw.mul, "__truediv__": pw.div, "__rtruediv__": _rdiv,
@@ -271,6 +250,8 @@ METHODS = {
     "__le__": pw.le, "__gt__": pw.gt, "__ge__": pw.ge,
     "__ipow__": _ipow,
 }
+
+METHODS.update(tensor_utils.METHODS)  # memory queries, flags, legacy constructors, resize_...
 
 # In-place variants of out-of-place ops: ``x.add_(y)`` computes ``x + y`` and commits it into x.
 INPLACE_OF = {

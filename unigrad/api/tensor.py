@@ -9,7 +9,7 @@ import weakref
 
 import numpy as np
 
-from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.grad_mode import _state as _grad_state, inference_scopes as _inference_scopes
 from ..autograd.node import Node
 from . import dtypes
 
@@ -46,7 +46,7 @@ class Tensor:
 
     __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "grad", "grad_fn",
                  "_version", "_base", "_view_fn", "_grad_accumulator", "_producer", "_is_param",
-                 "__weakref__")
+                 "_inference", "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
 
@@ -70,6 +70,7 @@ class Tensor:
         t._grad_accumulator = None
         t._producer = None
         t._is_param = False
+        t._inference = _inference_scopes[0] and _grad_state.inference
         return t
 
     def _like(self, buf, dtype=None) -> "Tensor":
@@ -158,6 +159,10 @@ class Tensor:
                 return self._device.type == name[3:]
         raise AttributeError(f"'Tensor' object has no attribute {name!r}")
 
+    def is_inference(self) -> bool:
+        """Whether this tensor was created inside ``inference_mode()``."""
+        return bool(self._inference)
+
     def is_floating_point(self) -> bool:
         return self._dtype.is_floating_point
 
@@ -175,12 +180,23 @@ class Tensor:
         strides = self._backend.strides(self._buf)
         return strides if dim is None else strides[_wrap_dim(dim, len(strides))]
 
-    def is_contiguous(self) -> bool:
-        expected = 1
-        for size, stride in zip(reversed(self._buf.shape), reversed(self.stride())):
-            if size != 1 and stride != expected:
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the elements lie densely in row-major order (or, for ``memory_format=
+        channels_last`` / ``channels_last_3d``, with the channels innermost)."""
+        shape, strides = self._buf.shape, self.stride()
+        if 0 in shape:
+            return True
+        order = range(len(shape) - 1, -1, -1)  # innermost dimension first
+        name = getattr(memory_format, "_name", "contiguous_format")
+        if name in ("channels_last", "channels_last_3d"):
+            if len(shape) != (4 if name == "channels_last" else 5):
                 return False
-            expected *= size
+            order = (1, *range(len(shape) - 1, 1, -1), 0)
+        expected = 1
+        for dim in order:
+            if shape[dim] != 1 and strides[dim] != expected:
+                return False
+            expected *= shape[dim]
         return True
 
     @property
@@ -269,6 +285,13 @@ class Tensor:
 
     __str__ = __repr__
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-dim tensor formats as its Python number (``f"{loss:.4f}"``); any other tensor only
+        with an empty spec, as in PyTorch."""
+        if not self._buf.shape:
+            return self.detach().item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __reduce_ex__(self, protocol):
         # For copying and multiprocessing only; unigrad.save writes tensors as PyTorch storages
         # (unigrad/serialization/pickler.py), never through this.
@@ -276,14 +299,19 @@ class Tensor:
                            self._requires_grad))
 
     def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
         if not self.is_leaf:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
                                "the deepcopy protocol at the moment.")
-        copied = _rebuild(np.array(self._host()), self._dtype.name, str(self._device),
-                          self._requires_grad)
+        backend = self._backend
+        buf = backend.empty(self._buf.shape, self._dtype)
+        backend.copy_(buf, self._buf)  # on the device: no trip through host memory
+        copied = Tensor._make(buf, self._dtype, self._device, backend, self._requires_grad)
+        copied._is_param = self._is_param  # a deep-copied module keeps its nn.Parameters
+        memo[id(self)] = copied
         if self.grad is not None:
             copied.grad = self.grad.__deepcopy__(memo)
-        memo[id(self)] = copied
         return copied
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .grad_mode import _state, no_grad
-from .node import Node
+from .node import Node, check_unpacked, saved_tensors_hooks_stack
 
 
 class FunctionCtx:
@@ -11,27 +11,40 @@ class FunctionCtx:
     def __init__(self) -> None:
         self._saved = ()
         self._saved_versions = ()
+        self._packed = False
         self.needs_input_grad = ()
         self.materialize_grads = True
         self._non_differentiable = set()
         self._released = False
 
     def save_for_backward(self, *tensors) -> None:
-        """Keep tensors for ``backward``; an in-place change to one of them is detected."""
-        self._saved = tensors
-        self._saved_versions = tuple(t._version[0] if t is not None else None for t in tensors)
+        """Keep tensors for ``backward``; an in-place change to one of them is detected. Inside
+        ``autograd.graph.saved_tensors_hooks`` only what the pack hook returns is kept, and
+        ``saved_tensors`` gives back what the unpack hook makes of it."""
+        self._saved_versions = tuple((t._version, t._version[0], tuple(t.shape)) if t is not None else None
+                                     for t in tensors)
+        if saved_tensors_hooks_stack:
+            pack, unpack = saved_tensors_hooks_stack[-1]
+            self._saved = tuple((pack(t), unpack) if t is not None else None for t in tensors)
+            self._packed = True
+        else:
+            self._saved = tensors
+            self._packed = False
 
     @property
     def saved_tensors(self) -> tuple:
         if self._released:
             from .node import FREED_MESSAGE
             raise RuntimeError(FREED_MESSAGE)
-        for t, version in zip(self._saved, self._saved_versions):
-            if t is not None and t._version[0] != version:
+        for entry in self._saved_versions:
+            if entry is not None and entry[0][0] != entry[1]:
+                counter, version, shape = entry
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: tensor of shape {list(t.shape)} is at version "
-                    f"{t._version[0]}; expected version {version} instead.")
+                    f"inplace operation: tensor of shape {list(shape)} is at version "
+                    f"{counter[0]}; expected version {version} instead.")
+        if self._packed:
+            return tuple(None if entry is None else check_unpacked(entry[1](entry[0])) for entry in self._saved)
         return self._saved
 
     def mark_non_differentiable(self, *tensors) -> None:
@@ -106,23 +119,7 @@ class Function:
                     g = zeros_like(out)
                 grads.append(g)
             results = cls.backward(ctx, *grads)
-            if not isinstance(results, tuple):
-                results = (results,)
-            if len(results) < len(args):
-                results = results + (None,) * (len(args) - len(results))
-            if len(results) > len(args):
-                raise RuntimeError(f"function {node_name} returned an incorrect number of gradients "
-                                   f"(expected {len(args)}, got {len(results)})")
-            checked = []
-            for i, (g, a) in enumerate(zip(results, args)):
-                if g is not None and isinstance(a, Tensor) and g.shape != a.shape:
-                    raise RuntimeError(f"Function {node_name} returned an invalid gradient at index "
-                                       f"{i} - got {list(g.shape)} but expected shape compatible "
-                                       f"with {list(a.shape)}")
-                if g is not None and isinstance(a, Tensor) and g.dtype is not a.dtype:
-                    g = g.to(a.dtype)  # as PyTorch's engine, a gradient takes its input's dtype
-                checked.append(g if ctx.needs_input_grad[i] else None)
-            return tuple(checked)
+            return validate_gradients(results, args, ctx.needs_input_grad, node_name)
 
         if len(tensor_positions) == 1 and single:
             node = Node(node_name, lambda g: run({0: g}), inputs)
@@ -154,3 +151,61 @@ class once_differentiable:  # noqa: N801 - PyTorch's name
             with no_grad():
                 return fn(ctx, *args)
         return wrapper
+
+
+def validate_gradients(results, args, needs_input_grad, name: str) -> tuple:
+    """Check what a custom Function's backward returned, as PyTorch's engine does: one gradient
+    per forward argument (extra trailing Nones are dropped), None for non-tensor arguments; each
+    gradient is summed to its input's shape when it is a broadcast of it, cast to its dtype, and
+    must be on its device."""
+    from ..api.ops.support import sum_to_shape
+    from ..api.tensor import Tensor
+    if not isinstance(results, tuple):
+        results = (results,)
+    expected = len(args)
+    if len(results) > expected and all(r is None for r in results[expected:]):
+        results = results[:expected]
+    if len(results) != expected:
+        raise RuntimeError(f"function {name} returned an incorrect number of gradients "
+                           f"(expected {expected}, got {len(results)})")
+    checked = []
+    for i, (grad, arg) in enumerate(zip(results, args)):
+        if grad is None:
+            checked.append(None)
+            continue
+        if not isinstance(arg, Tensor):
+            raise RuntimeError(f"function {name} returned a gradient different than None at position "
+                               f"{i + 1}, but the corresponding forward input was not a Variable")
+        if not isinstance(grad, Tensor):
+            raise TypeError(f"function {name} returned a {type(grad).__name__} as gradient at index "
+                            f"{i}; expected a Tensor or None")
+        if not needs_input_grad[i]:
+            checked.append(None)
+            continue
+        checked.append(_conformed(grad, arg, i, name, sum_to_shape))
+    return tuple(checked)
+
+
+def _conformed(grad, arg, index: int, name: str, sum_to_shape):
+    shape = arg._buf.shape
+    if grad._buf.shape != shape:
+        if not _expandable(shape, grad._buf.shape):
+            raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - got "
+                               f"{list(grad.shape)} but expected shape compatible with {list(shape)}")
+        grad = sum_to_shape(grad, shape)
+    if grad._device is not arg._device:
+        raise RuntimeError(f"Function {name} returned an invalid gradient at index {index} - expected "
+                           f"device {arg._device} but got {grad._device}")
+    if grad._dtype is not arg._dtype:
+        grad = grad.to(arg._dtype)  # as PyTorch's engine: a gradient takes its input's dtype
+    return grad
+
+
+def _expandable(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` (PyTorch's is_expandable_to)."""
+    if len(shape) > len(target):
+        return False
+    for size, full in zip(reversed(shape), reversed(target)):
+        if size != full and size != 1:
+            return False
+    return True

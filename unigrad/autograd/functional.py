@@ -90,3 +90,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             g = g.detach()
         results.append(g)
     return tuple(results)
+
+
+# PyTorch's torch.autograd.functional lives under this name too
+from .derivatives import hessian, hvp, jacobian, jvp, vhp, vjp  # noqa: E402,F401

@@ -7,9 +7,13 @@ import threading
 
 class _GradState(threading.local):
     enabled = True
+    inference = False
 
 
 _state = _GradState()
+#: how many ``inference_mode`` scopes are open in any thread: while 0, ``Tensor._make`` marks
+#: nothing and pays only this one lookup
+inference_scopes = [0]
 
 
 def is_grad_enabled() -> bool:
@@ -76,3 +80,41 @@ class set_grad_enabled(_GradModeContext):
 class _SetGradEnabledScope(_GradModeContext):
     def __init__(self, mode: bool) -> None:
         self._target = mode
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether this thread is inside ``inference_mode()``."""
+    return _state.inference
+
+
+class inference_mode(_GradModeContext):
+    """Like ``no_grad``, and tensors created inside report ``is_inference()`` (PyTorch's
+    ``torch.inference_mode``). ``inference_mode(False)`` is normal mode: grad recording on.
+    Works with ``with``, as ``@inference_mode()`` and as a bare ``@inference_mode``."""
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # used as a bare decorator: mode is the function
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = mode
+
+    def __enter__(self):
+        self._previous = (_state.enabled, _state.inference)
+        _state.enabled = not self.mode
+        _state.inference = self.mode
+        if self.mode:
+            inference_scopes[0] += 1
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.mode:
+            inference_scopes[0] -= 1
+        _state.enabled, _state.inference = self._previous
+
+    def clone(self) -> "inference_mode":
+        return self.__class__(self.mode)
+
+    def _fresh(self):
+        return self.clone()

@@ -1,7 +1,44 @@
-"""Graph nodes: one per differentiable op, holding the op's backward and its inputs' nodes."""
+"""Graph nodes: one per differentiable op, holding the op's backward and its inputs' nodes.
+
+``Node`` is also PyTorch's ``torch.autograd.graph.Node``: ``name()``, ``next_functions``,
+``metadata``, ``register_hook`` and ``register_prehook``.
+"""
 from __future__ import annotations
 
+import traceback
 import weakref
+
+
+class _AnomalyState:
+    """``autograd.set_detect_anomaly``: process-wide, as in PyTorch."""
+
+    enabled = False
+    check_nan = True
+
+
+anomaly = _AnomalyState()
+
+#: the ``(pack, unpack)`` pairs of open ``autograd.graph.saved_tensors_hooks`` scopes (innermost last)
+saved_tensors_hooks_stack: list = []
+
+
+class RemovableHandle:
+    """Returned by hook registrations; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -31,32 +68,75 @@ class Node:
     tensor the backward needs raises instead of giving a wrong gradient.
     """
 
-    __slots__ = ("_name", "backward_fn", "_next", "saved", "_pre_hooks", "_retained", "__weakref__")
+    __slots__ = ("_name", "backward_fn", "_next", "saved", "_pre_hooks", "_retained", "_node_hooks",
+                 "_metadata", "_packed", "__weakref__")
 
     def __init__(self, name: str, backward_fn, inputs, saved=()) -> None:
         self._name = name
         self.backward_fn = backward_fn
         self._next = tuple([edge_of(t) for t in inputs])
-        self.saved = tuple([(t, t._version[0]) for t in saved]) if saved else ()
-        self._pre_hooks = None
+        if saved:
+            self.saved = tuple([(t, t._version[0]) for t in saved])
+            self._packed = pack_saved(saved) if saved_tensors_hooks_stack else None
+        else:
+            self.saved = ()
+            self._packed = None
+        self._pre_hooks = None  # tensor hooks (Tensor.register_hook), each ``hook(grad)``
         self._retained = None
+        self._node_hooks = None  # PyTorch's Node hooks: {"pre": [...], "post": [...]}
+        self._metadata = {"traceback_": traceback.format_stack()[:-2]} if anomaly.enabled else None
 
     def name(self) -> str:
         return self._name
 
     @property
     def next_functions(self) -> tuple:
+        """``((node, 0), ...)``, one pair per input: the node its gradient flows into (its
+        grad_fn, or AccumulateGrad for a leaf), or None when it needs no gradient."""
         return tuple((node, 0) for node in self._next)
 
-    def register_prehook(self, hook) -> None:
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's own annotations (anomaly mode keeps the forward traceback here
+        under ``"traceback_"``)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def _register_tensor_hook(self, hook) -> None:
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
+
+    def _hooks(self, kind: str) -> list:
+        if self._node_hooks is None:
+            self._node_hooks = {"pre": [], "post": []}
+        return self._node_hooks[kind]
+
+    def register_prehook(self, fn) -> RemovableHandle:
+        """``fn(grad_outputs) -> grad_outputs or None``, called before this node runs."""
+        hooks = self._hooks("pre")
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def register_hook(self, fn) -> RemovableHandle:
+        """``fn(grad_inputs, grad_outputs) -> grad_inputs or None``, called after this node has
+        computed the gradients of its inputs (``grad_inputs``, one per ``next_functions`` entry)."""
+        hooks = self._hooks("post")
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
 
     def retain_for(self, tensor) -> None:
         if self._retained is None:
             self._retained = []
         self._retained.append(weakref.ref(tensor))
+
+    def unpack_saved(self) -> None:
+        """Call the unpack hooks of the saved tensors packed when this node was recorded. The
+        backward of a built-in op still computes from the tensors it holds, so hooks observe
+        (and may count, log or copy) what is saved, but cannot substitute other values."""
+        for packed, unpack in self._packed:
+            check_unpacked(unpack(packed))
 
     def check_saved_versions(self) -> None:
         for tensor, version in self.saved:
@@ -70,6 +150,7 @@ class Node:
     def release(self) -> None:
         self.backward_fn = None
         self.saved = ()
+        self._packed = None
 
     def __repr__(self) -> str:
         return f"<{self._name} object at {id(self):#x}>"
@@ -87,8 +168,27 @@ class AccumulateGrad(Node):
         self.saved = ()
         self._pre_hooks = None
         self._retained = None
+        self._node_hooks = None
+        self._metadata = None
+        self._packed = None
         self.variable = variable
         self._post_hooks = None  # called with the leaf once its .grad holds the new gradient
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name for this node
+
     def release(self) -> None:
         pass
+
+
+def pack_saved(tensors) -> list:
+    """``[(pack(t), unpack), ...]`` with the innermost saved-tensors hooks."""
+    pack, unpack = saved_tensors_hooks_stack[-1]
+    return [(pack(t), unpack) for t in tensors if t is not None]
+
+
+def check_unpacked(value):
+    if not hasattr(value, "_buf"):
+        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result "
+                        f"of type {type(value).__name__}")
+    return value

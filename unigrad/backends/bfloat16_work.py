@@ -25,7 +25,9 @@ _BITS = np.dtype(np.uint16)
 #: primitives whose result has the operands' dtype (rounded back to bfloat16)
 VALUE_PRIMITIVES = ("neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf",
                     "floor", "round", "add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                    "remainder", "where", "max", "min", "matmul", "sigmoid", "softmax", "log_softmax")
+                    "remainder", "where", "max", "min", "matmul", "sigmoid", "softmax", "log_softmax",
+                    "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "erfc",
+                    "erfinv", "lgamma", "digamma")
 #: primitives whose result dtype does not follow the operands (bool, int64, the requested dtype)
 OTHER_PRIMITIVES = ("eq", "lt", "argmax", "sum", "prod")
 
@@ -111,6 +113,19 @@ def _scatter_add(method):
     return run
 
 
+def _scatter_reduce(method):
+    @functools.wraps(method)
+    def run(self, x, axis, index, src, reduce):
+        if x.dtype is not _BF16:
+            return method(self, x, axis, index, src, reduce)
+        work = x.astype(_FLOAT32)
+        if method(self, work, axis, index, _widen(src), reduce) is NotImplemented:
+            return NotImplemented
+        self.copy_(x, work.astype(_BF16))
+        return None
+    return run
+
+
 def _max_pool(method):
     """Window maxima in float32; the values round back exactly (each is a bfloat16 input)."""
     @functools.wraps(method)
@@ -147,6 +162,8 @@ def compute_bfloat16_in_float32(cls):
         cls.max_pool = _max_pool(cls.max_pool)
     if callable(getattr(cls, "sort", None)):
         cls.sort = _sort(cls.sort)
+    if callable(getattr(cls, "scatter_reduce", None)):
+        cls.scatter_reduce = _scatter_reduce(cls.scatter_reduce)
     cls.gather = _bit_moving(cls.gather, True)
     cls.scatter = _bit_moving(cls.scatter, False)
     cls.copy_ = _copy(cls.copy_)

@@ -71,6 +71,10 @@ class Backend(abc.ABC):
     process_group_transports: ClassVar[dict] = {}
     #: whether this device type uses indices ("cpu" does not: its tensors say ``device(type='cpu')``)
     indexed: ClassVar[bool] = True
+    #: whether this device type is an accelerator for ``unigrad.accelerator`` (PyTorch's
+    #: ``torch.accelerator``): the first available one in the order cuda, opencl, then plugins
+    #: that set this in registration order is "the" accelerator programs move their models to
+    is_accelerator: ClassVar[bool] = False
 
     # ----- lifecycle (not primitives) -------------------------------------------------------
     @classmethod
@@ -142,6 +146,24 @@ class Backend(abc.ABC):
     def synchronize(self) -> None:
         """Wait until all queued work on this device has finished (no-op for synchronous
         backends)."""
+
+    def data_ptr(self, x: Buffer) -> int | None:
+        """Optional: what ``Tensor.data_ptr()`` returns, an integer naming where ``x``'s first
+        element lives: its address in bytes where the device has addresses (so it can be handed
+        to native code), else the storage's identity plus the byte offset. None (the default):
+        the device gives none, and ``data_ptr()`` raises. (``storage_offset()`` comes from
+        ``storage_position`` below.)"""
+        return None
+
+    def share_memory(self, x: Buffer) -> Buffer | None:
+        """Optional: a C-contiguous buffer with ``x``'s values (shape and dtype) in memory that
+        processes forked afterwards share (``Tensor.share_memory_()``, Hogwild training), or
+        None (the default) when the device has no such memory."""
+        return None
+
+    def is_shared(self, x: Buffer) -> bool:
+        """Optional: whether ``x`` lives in memory from ``share_memory`` (default False)."""
+        return False
 
     # ----- memory, views, casting -----------------------------------------------------------
     @abc.abstractmethod
@@ -359,6 +381,14 @@ class Backend(abc.ABC):
     #: returns a new C-contiguous buffer of ``shape`` (``(*lead, *spatial)``) holding at each
     #: position the sum of the patch elements read from it. May return ``NotImplemented``.
     fold = None
+    #: ``scatter_reduce(x, axis, index, src, reduce) -> None``: in place, fold every source element
+    #: into its target, ``x[index[i][j]][j] = reduce(x[index[i][j]][j], src[i][j])`` (for
+    #: ``axis=0``), ``reduce`` one of ``"prod"``, ``"amax"``, ``"amin"`` (NaN propagates through
+    #: amax/amin). ``index`` (int64, in range) and ``src`` have one shape, no larger than ``x``'s
+    #: in every dim but ``axis``; ``x`` is contiguous and owned by the frontend; duplicates fold
+    #: in any order. May return ``NotImplemented``; the frontend's composite then compares each
+    #: source element with every target (work ``targets x sources``).
+    scatter_reduce = None
 
     # ----- optional primitives (None: the frontend composes them from the required ones) -------
     #: ``sort(x, axis, descending) -> (values, indices)``: ``x`` sorted along ``axis`` in a
@@ -380,8 +410,41 @@ class Backend(abc.ABC):
     #: buffer object is saved as a storage of its own (values and strides survive, sharing does not)
     storage_position = None
 
+    # ----- optional element-wise primitives (None: the frontend composes them) -----------------
+    # Each takes floating buffers and an optional ``out`` like the unary primitives above, and
+    # returns ``x``'s dtype (16-bit floats may be computed in float32 and rounded once).
+    #: ``asin(x, out=None)``, ``acos(x, out=None)``: arcsine in [-pi/2, pi/2], arccosine in
+    #: [0, pi]; NaN outside [-1, 1]
+    asin = None
+    acos = None
+    #: ``atan(x, out=None) -> Buffer``: the arctangent, in [-pi/2, pi/2]
+    atan = None
+    #: ``atan2(a, b, out=None) -> Buffer``: the angle of the point ``(b, a)``, in [-pi, pi], as C's
+    #: ``atan2`` (signed zeros: ``atan2(+-0, -0) = +-pi``; ``atan2(inf, inf) = pi/4``); ``b`` may be
+    #: a Python float
+    atan2 = None
+    #: ``sinh``, ``cosh``, ``asinh``, ``acosh``, ``atanh`` ``(x, out=None) -> Buffer``: the
+    #: hyperbolic functions and their inverses (``acosh`` NaN below 1, ``atanh`` +-inf at +-1 and
+    #: NaN beyond); sinh and cosh finite wherever their value is
+    sinh = None
+    cosh = None
+    asinh = None
+    acosh = None
+    atanh = None
+    #: ``erfc(x, out=None) -> Buffer``: ``1 - erf(x)`` with relative accuracy where erf is near 1
+    #: (down to underflow, about x = 26.5 in float64)
+    erfc = None
+    #: ``erfinv(x, out=None) -> Buffer``: the inverse of erf on (-1, 1); +-inf at +-1, NaN outside
+    erfinv = None
+    #: ``lgamma(x, out=None) -> Buffer``: ``log |Gamma(x)|``; +inf at 0, -1, -2, ... and at +-inf
+    lgamma = None
+    #: ``digamma(x, out=None) -> Buffer``: ``d/dx log Gamma(x)``; -inf at +0, +inf at -0, NaN at
+    #: the negative integers and at -inf
+    digamma = None
+
 
 REQUIRED_PRIMITIVES = tuple(sorted(Backend.__abstractmethods__))
-OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid", "max_pool", "fold")
+OPTIONAL_FAST_PATHS = ("log_softmax", "softmax", "sigmoid", "max_pool", "fold", "scatter_reduce")
 #: primitives a backend may leave as None; the frontend then uses a composite of required ones
-OPTIONAL_PRIMITIVES = ("sort",)
+OPTIONAL_PRIMITIVES = ("sort", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh",
+                       "erfc", "erfinv", "lgamma", "digamma")

@@ -30,6 +30,17 @@ class BackendInfo:
 
 _infos: dict[str, BackendInfo] | None = None
 _instances: dict[Device, Backend] = {}
+_current_index: dict[str, int] = {}  # device type -> the index "cuda" (no index) means
+
+
+def current_index(kind: str) -> int:
+    """The index a device of type ``kind`` given without one resolves to (0 unless set)."""
+    return _current_index.get(kind, 0)
+
+
+def set_current_index(kind: str, index: int) -> None:
+    """Make ``kind`` without an index mean ``kind:index`` (``unigrad.accelerator.set_device_index``)."""
+    _current_index[kind] = index
 
 
 def _backend_class(entry) -> type:
@@ -97,7 +108,7 @@ def canonical_device(dev) -> Device:
         if dev.index not in (None, 0):
             raise RuntimeError(f"device {dev} does not exist: {dev.type!r} has no device indices")
         return Device(dev.type)
-    return dev if dev.index is not None else Device(dev.type, 0)
+    return dev if dev.index is not None else Device(dev.type, _current_index.get(dev.type, 0))
 
 
 def get_backend(dev) -> Backend:

@@ -372,6 +372,10 @@ OPTIMIZERS = {
     "AdamW": lambda lib, params: lib.optim.AdamW(params, lr=0.05),
     "RMSprop": lambda lib, params: lib.optim.RMSprop(params, lr=0.01, centered=True, momentum=0.5),
     "Adagrad": lambda lib, params: lib.optim.Adagrad(params, lr=0.1),
+    "Rprop": lambda lib, params: lib.optim.Rprop(params, lr=0.01),
+    "ASGD": lambda lib, params: lib.optim.ASGD(params, lr=0.05, t0=5, weight_decay=0.01),
+    "Adafactor": lambda lib, params: lib.optim.Adafactor(params, lr=0.05),
+    "Muon": lambda lib, params: lib.optim.Muon([p for p in params if p.ndim == 2], lr=0.02),
 }
 
 
@@ -400,3 +404,12 @@ from .cases_spatial import MODULE_CASES as _spatial_modules; MODULE_CASES += _sp
 from .cases_layers import CASES as _layers, MODULE_CASES as _layer_modules  # noqa: E402
 CASES += _layers
 MODULE_CASES += _layer_modules
+from .cases_tensor_utils import CASES as _tensor_utils; CASES += _tensor_utils  # noqa: E402,E702
+from .cases_shape_linalg import CASES as _shape_linalg  # noqa: E402
+CASES += _shape_linalg
+from .cases_nn_utils import CASES as _nn_utils, MODULE_CASES as _nn_utils_modules  # noqa: E402
+CASES += _nn_utils
+MODULE_CASES += _nn_utils_modules
+from .cases_pointwise_math import CASES as _pointwise_math; CASES += _pointwise_math  # noqa: E402,E702
+from .cases_signal import CASES as _signal; CASES += _signal  # noqa: E402,E702
+from .cases_distributions import CASES as _distributions; CASES += _distributions  # noqa: E402,E702

@@ -238,3 +238,5 @@ PRIMITIVE_CASES = [
     ("random_bits,uniform_from_bits", _random, "exact", FLOATS),
     ("sort", _sort, "exact", FLOATS + ("int64", "int32", "uint8")),
 ]
+
+from .cases_optional_primitives import PRIMITIVE_CASES as _optional; PRIMITIVE_CASES += _optional  # noqa: E402,E702

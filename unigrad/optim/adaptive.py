@@ -4,31 +4,39 @@ from __future__ import annotations
 import math
 
 from ..api import creation
-from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _step_tensor, check_hyperparameters as _check, weight_decayed
+from .optimizer import (Optimizer, _step_tensor, check_fused, check_hyperparameters as _check,
+                        scalar, use_grad_for_differentiable, weight_decayed)
 
 
 class Adagrad(Optimizer):
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, foreach=None, *,
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach=None, *,
                  maximize: bool = False, differentiable: bool = False, fused=None) -> None:
-        _check(lr, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+        _check(lr)
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        _check(lr, weight_decay=weight_decay)
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        _check(lr, eps)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, fused=fused))
+        check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p]["step"] = _step_tensor()
                 self.state[p]["sum"] = creation.full_like(p, group["initial_accumulator_value"])
 
-    @no_grad()
+    @use_grad_for_differentiable
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             for p, grad, state in self._stepped(group, dict):  # state made in __init__
                 step = state["step"].item()
                 grad = weight_decayed(p, grad, group)
-                clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+                clr = scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
                 state["sum"].addcmul_(grad, grad, value=1)
                 std = state["sum"].sqrt().add_(group["eps"])
                 p.addcdiv_(grad, std, value=-clr)
@@ -37,12 +45,16 @@ class Adagrad(Optimizer):
 
 class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  capturable: bool = False, foreach=None, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        _check(lr, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+        _check(lr, eps, weight_decay, momentum)
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
+                                      centered=centered, weight_decay=weight_decay,
+                                      capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
 
     @staticmethod
     def _new_state(p, group: dict) -> dict:
@@ -50,7 +62,7 @@ class RMSprop(Optimizer):
         names += ["grad_avg"] if group["centered"] else []
         return {name: creation.zeros_like(p) for name in names}
 
-    @no_grad()
+    @use_grad_for_differentiable
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
@@ -69,21 +81,25 @@ class RMSprop(Optimizer):
                 if momentum > 0:
                     buf = state["momentum_buffer"]
                     buf.mul_(momentum).addcdiv_(grad, avg)
-                    p.add_(buf, alpha=-group["lr"])
+                    p.add_(buf, alpha=-scalar(group["lr"]))
                 else:
-                    p.addcdiv_(grad, avg, value=-group["lr"])
+                    p.addcdiv_(grad, avg, value=-scalar(group["lr"]))
         return loss
 
 
 class Adadelta(Optimizer):
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, foreach=None, *, capturable: bool = False,
+                 weight_decay: float = 0, foreach=None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False) -> None:
+        _check(lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
         _check(lr, eps, weight_decay)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, capturable=capturable, foreach=foreach,
+                                      differentiable=differentiable))
 
-    @no_grad()
+    @use_grad_for_differentiable
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
@@ -96,19 +112,20 @@ class Adadelta(Optimizer):
                 delta = acc_delta.add(eps).sqrt_()
                 delta.div_(std).mul_(grad)
                 acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
-                p.add_(delta, alpha=-group["lr"])
+                p.add_(delta, alpha=-scalar(group["lr"]))
         return loss
 
 
 class Adamax(Optimizer):
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, foreach=None, *, maximize: bool = False,
+                 weight_decay: float = 0, foreach=None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
-        _check(lr, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+        _check(lr, eps, weight_decay, betas=betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, capturable=capturable))
 
-    @no_grad()
+    @use_grad_for_differentiable
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
@@ -119,32 +136,36 @@ class Adamax(Optimizer):
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_inf.mul_(beta2).maximum_(grad.abs().add_(group["eps"]))
-                clr = group["lr"] / (1 - beta1 ** step)
+                clr = scalar(group["lr"]) / (1 - beta1 ** step)
                 p.addcdiv_(exp_avg, exp_inf, value=-clr)
         return loss
 
 
 class NAdam(Optimizer):
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach=None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
-        _check(lr, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        _check(lr, eps, weight_decay, betas=betas)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
 
     @staticmethod
     def _new_state(p) -> dict:
-        return {"mu_product": creation.tensor(1.0), "exp_avg": creation.zeros_like(p),
+        return {"mu_product": _step_tensor(1.0), "exp_avg": creation.zeros_like(p),
                 "exp_avg_sq": creation.zeros_like(p)}
 
-    @no_grad()
+    @use_grad_for_differentiable
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr, psi = group["lr"], group["momentum_decay"]
+            lr, psi = scalar(group["lr"]), group["momentum_decay"]
             for p, grad, state in self._stepped(group, self._new_state):
                 step = state["step"].item()
                 bias_correction2 = 1 - beta2 ** step
@@ -164,18 +185,20 @@ class NAdam(Optimizer):
 
 class RAdam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *, foreach=None,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
-        _check(lr, eps, weight_decay)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+        _check(lr, eps, weight_decay, betas=betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      differentiable=differentiable))
 
-    @no_grad()
+    @use_grad_for_differentiable
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr = group["lr"]
+            lr = scalar(group["lr"])
             for p, grad, state in self._stepped(group, lambda p: {"exp_avg": creation.zeros_like(p), "exp_avg_sq": creation.zeros_like(p)}):
                 step = state["step"].item()
                 grad = weight_decayed(p, grad, group)

@@ -53,12 +53,29 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
 def gather_in_range(x: Tensor, d: int, index: Tensor) -> Tensor:
     """``gather`` along the non-negative dim ``d`` for an int64 ``index`` that an op built and
     knows to be in range (e.g. clamped): no host-side bounds check, so no device round trip."""
+    x = _narrowed_to_index(x, d, index)
     out = Tensor._make(x._backend.gather(x._buf, d, index._buf), x._dtype, x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
         shape = x._buf.shape
         out._attach("GatherBackward0", lambda g: (scatter_add_into_zeros(g, d, index, shape),),
                     (x,))
     return out
+
+
+def _narrowed_to_index(x: Tensor, d: int, index: Tensor) -> Tensor:
+    """``x`` cut to ``index``'s extent in every dim but ``d`` (PyTorch lets the index be
+    smaller there; the gather primitive takes equal sizes)."""
+    x_shape, i_shape = x._buf.shape, index._buf.shape
+    if all(a == b for k, (a, b) in enumerate(zip(x_shape, i_shape)) if k != d):
+        return x
+    for k, (a, b) in enumerate(zip(x_shape, i_shape)):
+        if k != d and b > a:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(i_shape)} "
+                               f"to be no larger than self {list(x_shape)} apart from dimension {d}")
+    for k, b in enumerate(i_shape):
+        if k != d and b != x_shape[k]:
+            x = sh.narrow(x, k, 0, b)
+    return x
 
 
 def scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) -> Tensor:
@@ -86,10 +103,8 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def scatter(x: Tensor, dim: int, index: Tensor, src, reduce=None) -> Tensor:
     """``x`` with ``src`` (tensor or scalar) written at ``index`` along ``dim``."""
     if reduce is not None:
-        if reduce == "add":
-            return scatter_add(x, dim, index, src if isinstance(src, Tensor) else
-                               _full_like_index(x, index, src))
-        raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported")
+        from .index_ops import scatter_with_reduce
+        return scatter_with_reduce(x, dim, index, src, reduce)
     d = _check_index(x, dim, index, "scatter")
     _bounds_checked(index, x._buf.shape[d], d)
     if not isinstance(src, Tensor):

@@ -64,7 +64,8 @@ def _rebase(x: Tensor, new: Tensor) -> None:
 
     base.grad_fn = Node("CopySlices", copy_slices_backward, (base, new))
     base._requires_grad = True
-    x.grad_fn = Node("AsStridedBackward0", lambda g: (replay(g),), (base,))
+    # the view's gradient lands in the base's region the view covers
+    x.grad_fn = Node("AsStridedBackward0", lambda g: (sh.view_scatter(g, replay, base_shape),), (base,))
     x._requires_grad = True
 
 

@@ -145,14 +145,141 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             rows = g.reshape(-1, out_features)
             gx = matmul(g, weight) if need_x else None
             gw = _matmul_batched(_transposed(rows), x.reshape(-1, in_features)) if need_w else None
-            return gx, gw, (rows.sum(0) if need_b else None)
-        out._attach("AddmmBackward0", backward, (x, weight, bias), (x, weight))
+            if bias is None:
+                return gx, gw
+            return (rows.sum(0) if need_b else None), gx, gw
+        # PyTorch's inputs order: addmm(bias, input, weight.t()) and mm(input, weight.t())
+        inputs = (x, weight) if bias is None else (bias, x, weight)
+        out._attach("AddmmBackward0" if bias is not None else "MmBackward0", backward, inputs, (x, weight))
+    return out
+
+
+# ----- beta * input + alpha * product, as one node ---------------------------------------------
+def _check_same_dtype(op: str, bias: Tensor, a: Tensor, b: Tensor, names=("mat1", "mat2")) -> None:
+    for t in (bias, a, b):
+        if t.__class__ is not Tensor:
+            raise TypeError(f"{op}(): expected Tensor arguments, got {type(t).__name__}")
+        check_device(bias, t, op)
+    for name, t in zip(names, (a, b)):
+        if t._dtype is not bias._dtype:
+            raise RuntimeError(f"{op}: self and {name} must have the same dtype, but got "
+                               f"{bias._dtype.name} and {t._dtype.name}")
+
+
+def _check_ndim(op: str, t: Tensor, name: str, ndim: int) -> None:
+    if t.ndim != ndim:
+        kind = {1: "vector", 2: "matrix", 3: "3D tensor"}[ndim]
+        raise RuntimeError(f"{op}: {name} must be a {kind}, got {t.ndim}-D tensor of shape "
+                           f"{list(t.shape)}")
+
+
+def _fused_add(op: str, name: str, bias: Tensor, a: Tensor, b: Tensor, beta, alpha, product,
+               backward_a, backward_b) -> Tensor:
+    """``beta * bias + alpha * product(a, b)``, ``bias`` broadcast to the product's shape and
+    ignored when ``beta == 0`` (so NaN in it does not propagate), as one graph node ``name``.
+    ``backward_a(g)`` / ``backward_b(g)`` give ``a``'s / ``b``'s gradient of ``product``."""
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        out = product(a, b)
+        try:
+            addend = sh.expand(bias, out._buf.shape)
+        except RuntimeError as error:
+            raise RuntimeError(f"{op}: {error}") from None
+        if alpha != 1:
+            out = out * alpha
+        if beta != 0:
+            out = out + (addend if beta == 1 else addend * beta)
+        if out._dtype is not bias._dtype:  # an integer product scaled by a float alpha or beta
+            out = out.to(bias._dtype)
+    finally:
+        grad_state.enabled = enabled
+    out = Tensor._make(out._buf, out._dtype, out._device, out._backend)
+    need_bias, need_a, need_b = bias._requires_grad, a._requires_grad, b._requires_grad
+    if enabled and (need_bias or need_a or need_b):
+        bias_shape = bias._buf.shape
+
+        def backward(g):
+            gbias = sum_to_shape(g if beta == 1 else g * beta, bias_shape) if need_bias else None
+            ga = backward_a(g) if need_a else None
+            gb = backward_b(g) if need_b else None
+            if alpha != 1:
+                ga = ga * alpha if ga is not None else None
+                gb = gb * alpha if gb is not None else None
+            return gbias, ga, gb
+        out._attach(name, backward, (bias, a, b), (a, b))
     return out
 
 
 @autocast_op("addmm")
 def addmm(bias: Tensor, a: Tensor, b: Tensor, *, beta=1, alpha=1) -> Tensor:
-    product = mm(a, b)
-    if alpha != 1:
-        product = product * alpha
-    return product + (bias if beta == 1 else bias * beta)
+    """``beta * input + alpha * (mat1 @ mat2)`` for matrices ``mat1`` (n, m), ``mat2`` (m, p)."""
+    _check_same_dtype("addmm", bias, a, b)
+    _check_ndim("addmm", a, "mat1", 2)
+    _check_ndim("addmm", b, "mat2", 2)
+    return _fused_add("addmm", "AddmmBackward0", bias, a, b, beta, alpha, matmul,
+                      lambda g: matmul(g, sh.t(b)), lambda g: matmul(sh.t(a), g))
+
+
+@autocast_op("baddbmm")
+def baddbmm(bias: Tensor, a: Tensor, b: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches of equal size."""
+    _check_same_dtype("baddbmm", bias, a, b, ("batch1", "batch2"))
+    _check_batches("baddbmm", a, b)
+    return _fused_add("baddbmm", "BaddbmmBackward0", bias, a, b, beta, alpha, matmul,
+                      lambda g: matmul(g, sh.transpose(b, 1, 2)),
+                      lambda g: matmul(sh.transpose(a, 1, 2), g))
+
+
+def _check_batches(op: str, a: Tensor, b: Tensor) -> None:
+    _check_ndim(op, a, "batch1", 3)
+    _check_ndim(op, b, "batch2", 3)
+    if a._buf.shape[0] != b._buf.shape[0]:
+        raise RuntimeError(f"{op}: batch1 and batch2 must have same number of batches, got "
+                           f"{a._buf.shape[0]} and {b._buf.shape[0]}")
+    if a._buf.shape[2] != b._buf.shape[1]:
+        raise RuntimeError(f"{op}: Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{a._buf.shape[0]}, {a._buf.shape[2]}] but got: "
+                           f"[{b._buf.shape[0]}, {b._buf.shape[1]}].")
+
+
+@autocast_op("addbmm")
+def addbmm(bias: Tensor, a: Tensor, b: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``."""
+    _check_same_dtype("addbmm", bias, a, b, ("batch1", "batch2"))
+    _check_batches("addbmm", a, b)
+
+    def product(x, y):
+        if x._buf.shape[0] == 0:
+            return x._like(x._backend.full((x._buf.shape[1], y._buf.shape[2]), 0, x._dtype))
+        # (n, B*m) @ (B*m, p): the sum over the batch is part of the one product
+        rows = sh.reshape(sh.permute(x, (1, 0, 2)), (x._buf.shape[1], -1))
+        return matmul(rows, sh.reshape(y, (-1, y._buf.shape[2])))
+    return _fused_add("addbmm", "AddbmmBackward0", bias, a, b, beta, alpha, product,
+                      lambda g: matmul(sh.unsqueeze(g, 0), sh.transpose(b, 1, 2)),
+                      lambda g: matmul(sh.transpose(a, 1, 2), sh.unsqueeze(g, 0)))
+
+
+@autocast_op("addmv")
+def addmv(bias: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``."""
+    _check_same_dtype("addmv", bias, mat, vec, ("mat", "vec"))
+    if mat.ndim != 2 or vec.ndim != 1 or bias.ndim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {bias.ndim}, {mat.ndim}, {vec.ndim}")
+    if mat._buf.shape[1] != vec._buf.shape[0] or (bias.ndim == 1 and bias._buf.shape[0] not in (
+            1, mat._buf.shape[0])):
+        raise RuntimeError(f"size mismatch, got input ({bias._buf.shape[0] if bias.ndim else ''}), "
+                           f"mat ({mat._buf.shape[0]}x{mat._buf.shape[1]}), vec ({vec._buf.shape[0]})")
+    return _fused_add("addmv", "AddmvBackward0", bias, mat, vec, beta, alpha, matmul,
+                      lambda g: outer(g, vec), lambda g: matmul(sh.t(mat), g))
+
+
+@autocast_op("addr")
+def addr(bias: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    _check_same_dtype("addr", bias, vec1, vec2, ("vec1", "vec2"))
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
+    return _fused_add("addr", "AddrBackward0", bias, vec1, vec2, beta, alpha, outer,
+                      lambda g: matmul(g, vec2), lambda g: matmul(sh.t(g), vec1))

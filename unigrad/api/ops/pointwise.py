@@ -196,27 +196,52 @@ def square(x: Tensor) -> Tensor:
     return mul(x, x)
 
 
-@autocast_op("log2")
-def log2(x: Tensor) -> Tensor:
-    return log(x) * (1.0 / math.log(2.0))
+def _scaled_log(base: float, name: str):
+    scale = 1.0 / math.log(base)
+
+    def op(x: Tensor) -> Tensor:
+        x = float_operand(x)
+        b = x._backend
+        out = _new(x, b.mul(b.log(x._buf), scalar_for(scale, x._dtype)))
+        if x._requires_grad and grad_state.enabled:
+            out._attach(name, lambda g: (g / (x * math.log(base)),), (x,), (x,))
+        return out
+
+    op.__name__ = name[:5].lower()
+    return op
 
 
-@autocast_op("log10")
-def log10(x: Tensor) -> Tensor:
-    return log(x) * (1.0 / math.log(10.0))
+log2 = autocast_op("log2")(_scaled_log(2.0, "Log2Backward0"))
+log10 = autocast_op("log10")(_scaled_log(10.0, "Log10Backward0"))
 
 
 @autocast_op("tan")
 def tan(x: Tensor) -> Tensor:
-    return sin(x) / cos(x)
+    """``sin(x) / cos(x)``."""
+    x = float_operand(x)
+    b = x._backend
+    out = _new(x, b.div(b.sin(x._buf), b.cos(x._buf)))
+    if x._requires_grad and grad_state.enabled:
+        y = _saved(out)
+        out._attach("TanBackward0", lambda g: (g * (y * y + 1),), (x,), (y,))
+    return out
 
 
 # ----- binary --------------------------------------------------------------------------------------
+def _scaled(y, alpha, dtype):
+    """``alpha * y`` in the result's dtype (after promotion, as PyTorch scales ``other``)."""
+    if isinstance(alpha, float) and not dtype.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if y.__class__ is Tensor:
+        return mul(y, alpha)
+    return scalar_for(y * alpha, dtype)
+
+
 def add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
-    if alpha != 1:
-        b = mul(b, alpha)
     x, y, dtype = binary_operands(a, b, "add")
+    if alpha != 1:
+        y = _scaled(y, alpha, dtype)
     out = _new(x, call_binary(x._backend.add, x, y, "add"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
@@ -229,9 +254,9 @@ def add(a, b, *, alpha=1) -> Tensor:
 
 def sub(a, b, *, alpha=1) -> Tensor:
     """``a - alpha * b``."""
-    if alpha != 1:
-        b = mul(b, alpha)
     x, y, dtype = binary_operands(a, b, "sub")
+    if alpha != 1:
+        y = _scaled(y, alpha, dtype)
     if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
             a.__class__ is Tensor and a._dtype is dtypes.bool) or (
             b.__class__ is Tensor and b._dtype is dtypes.bool):

@@ -8,6 +8,7 @@ from .. import autocast_state, dtypes
 from ..autocast_state import autocast_op
 from . import pointwise as pw
 from . import shape as sh
+from ...autograd.composite import presents_as
 from ...autograd.grad_mode import no_grad as _no_grad
 from .support import Tensor, cast_tensor, expand_buf, grad_state, normalize_dims, wrap_dim
 from ... import return_types
@@ -225,6 +226,7 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return argmax(flipped, dim, keepdim)
 
 
+@presents_as("VarBackward0", "x")
 def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 unless ``unbiased=False``)."""
     if isinstance(dim, bool) and unbiased is None:  # var(x, False) means unbiased=False
@@ -240,11 +242,13 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
     return total / builtins.max(count - correction, 0)
 
 
+@presents_as("StdBackward0", "x")
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation: ``sqrt(var(...))``."""
     return pw.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
 
 
+@presents_as("LogsumexpBackward0", "x")
 @autocast_op("logsumexp")
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, without overflow."""
@@ -341,45 +345,13 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     return sum(pw.ne(x, 0), dim)
 
 
-@autocast_op("norm")
-def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
-    """Vector p-norm over ``dim`` (all elements if None); ``p`` may be ``inf``."""
-    if p == "fro":
-        p = 2
-    a = pw.abs(x)
-    if p == math.inf:
-        return amax(a, dim if dim is not None else (), keepdim)
-    if p == -math.inf:
-        return amin(a, dim if dim is not None else (), keepdim)
-    if p == 0:
-        return sum(cast_tensor(pw.ne(x, 0), x._dtype), dim, keepdim)
-    if p == 1:
-        return sum(a, dim, keepdim)
-    if p == 2:
-        return pw.sqrt(sum(x * x, dim, keepdim))
-    return pw.pow(sum(pw.pow(a, p), dim, keepdim), 1.0 / p)
-
-
-@autocast_op("cumsum")
-def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
-    """Running sum along ``dim`` (a matmul with a triangular matrix of ones)."""
-    d = wrap_dim(dim, x.ndim)
-    work = pw.float_operand(cast_tensor(x, dtypes.as_dtype(dtype)) if dtype else x)
-    n = x._buf.shape[d] if x.ndim else 1
-    from ..creation import ones
-    upper = ones((n, n), dtype=work._dtype, device=x._device).triu()
-    moved = work.movedim(d, -1) if x.ndim else work.reshape(1)
-    out = (moved @ upper)
-    out = out.movedim(-1, d) if x.ndim else out.reshape(())
-    if not x._dtype.is_floating_point and dtype is None:
-        return cast_tensor(pw.round(out), dtypes.int64)
-    return out
-
+from .scans import cumsum  # noqa: E402,F401  (the scans live in scans.py)
+from .norms import norm  # noqa: E402,F401  (norms live in norms.py)
 
 # PyTorch also accepts NumPy's ``axis=``/``keepdims=`` for these (see numpy_names)
 from .numpy_names import accept_numpy_names as _accept_numpy_names  # noqa: E402
 
 (sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax, log_softmax,
- all, any, norm, count_nonzero, cumsum) = map(_accept_numpy_names, (
+ all, any, count_nonzero) = map(_accept_numpy_names, (
     sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax,
-    log_softmax, all, any, norm, count_nonzero, cumsum))
+    log_softmax, all, any, count_nonzero))

@@ -226,7 +226,8 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
     keep = [i for i in range(len(shape)) if not (i in dims and shape[i] == 1)]
     new_shape = tuple(shape[i] for i in keep)
     in_shape = shape
-    return make_view(x, new_shape, tuple(strides[i] for i in keep), 0, "SqueezeBackward0",
+    name = "SqueezeBackward0" if dim is None else "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
+    return make_view(x, new_shape, tuple(strides[i] for i in keep), 0, name,
                      lambda g: (g.reshape(in_shape),), lambda t: squeeze(t, dim))
 
 
@@ -474,7 +475,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def hstack(tensors) -> Tensor:
-    tensors = list(tensors)
+    tensors = [reshape(t, (1,)) if t.ndim == 0 else t for t in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 

@@ -53,6 +53,7 @@ class CupyBackend(ArrayModuleBackend):
     ml_dtypes' bfloat16 (CuPy 14+), computed in float32 (see ``bfloat16_work``)."""
 
     name = "cuda"
+    is_accelerator = True
     deferred_index_checks = True  # index kernels flag bad indices; raised at the next sync
     process_group_transports = {"nccl": "unigrad.backends.cupy.nccl:NCCLTransport"}
 
@@ -204,6 +205,28 @@ class CupyBackend(ArrayModuleBackend):
     def min(self, x, axes, keepdims):
         return self.xp.amin(x, axis=axes, keepdims=keepdims)
 
+    def scatter_reduce(self, x, axis, index, src, reduce):
+        """amax/amin through CuPy's atomic ``ufunc.at`` (or ``cupyx.scatter_max``/``_min``), NaN
+        sources then forced into their targets (atomic max/min compare numbers only); there is no
+        atomic product: prod falls back to the frontend's composite."""
+        import cupyx
+        if reduce == "prod":
+            return NotImplemented
+        if index.size == 0:
+            return None
+        self._check_index(index, x.shape[axis])
+        where = self._full_index(axis, index)
+        older = cupyx.scatter_max if reduce == "amax" else cupyx.scatter_min
+        try:
+            _ufunc_at(self.xp.maximum if reduce == "amax" else self.xp.minimum, older)(x, where, src)
+        except (TypeError, NotImplementedError):  # a dtype without atomics: x is a scratch copy
+            return NotImplemented
+        if x.dtype.kind == "f":
+            nan_sources = self.xp.zeros(x.shape, self.xp.int32)
+            _ufunc_at(self.xp.add, cupyx.scatter_add)(nan_sources, where, self.xp.isnan(src).astype(self.xp.int32))
+            x[nan_sources > 0] = self.xp.nan
+        return None
+
     def scatter(self, x, axis, index, src):
         """Last write in C order wins, as on the CPU: CUDA's plain scattered stores race, so each
         target first learns (atomic max over write positions) which write is the last."""
@@ -226,8 +249,41 @@ class CupyBackend(ArrayModuleBackend):
         from cupyx.scipy import special
         return special.erf(x, out=out) if out is not None else special.erf(x)
 
+    # ----- optional special functions: cupyx.scipy.special's kernels (atan, atan2 are CuPy's) ---
+    def _scipy_special(self, name, x, out):
+        """``cupyx.scipy.special.<name>`` of ``x`` in ``x``'s dtype (float16 computed in float32)."""
+        from cupyx.scipy import special
+        result = getattr(special, name)(x.astype(self.xp.float32) if x.dtype == self.xp.float16 else x)
+        return self._into(result, x.dtype, out)
+
+    def _into(self, result, dtype, out):
+        if result.dtype != dtype:
+            result = result.astype(dtype)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    def erfc(self, x, out=None):
+        return self._scipy_special("erfc", x, out)
+
+    def erfinv(self, x, out=None):
+        return self._scipy_special("erfinv", x, out)
+
+    def lgamma(self, x, out=None):
+        values = self._scipy_special("gammaln", x, None)
+        # SciPy's gammaln(-inf) is -inf; PyTorch's lgamma (and C's) is +inf there
+        return self._into(self.xp.where(self.xp.isinf(x), self.xp.asarray(self.xp.inf, values.dtype), values),
+                          x.dtype, out)
+
+    def digamma(self, x, out=None):
+        return self._scipy_special("digamma", x, out)
+
     def dlpack(self, x):
         return x  # CuPy arrays export device memory directly
+
+    def data_ptr(self, x):
+        return x.data.ptr
 
     # ----- custom kernels (sources in kernels.py, compiled by CuPy on first use) ----------------
     def random_bits(self, seed, offset, count):

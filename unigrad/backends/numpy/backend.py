@@ -6,6 +6,7 @@ reuse the array-level logic and CI exercises it here.
 from __future__ import annotations
 
 import itertools
+import mmap
 import warnings
 
 import numpy as np
@@ -26,6 +27,8 @@ _FLOAT32 = np.dtype(np.float32)
 _SELECT_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 _ALL_ONES = {np.uint16: 0xFFFF, np.uint32: 0xFFFFFFFF, np.uint64: 0xFFFFFFFFFFFFFFFF}
 _BFLOAT16 = _dt.bfloat16.numpy
+#: the ufunc whose ``at`` folds duplicates for each ``scatter_reduce`` mode (max/min keep NaN)
+_SCATTER_UFUNCS = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}
 
 
 def _array(result):
@@ -140,11 +143,7 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.tanh(x, out=out))
 
     def erf(self, x, out=None):
-        result = special.erf(self.xp, x)
-        if out is None:
-            return result
-        self.xp.copyto(out, result)
-        return out
+        return special.erf(x, out)  # NumPy-only: the CuPy backend overrides the special functions
 
     def floor(self, x, out=None):
         return _array(self.xp.floor(x, out=out))
@@ -175,6 +174,46 @@ class ArrayModuleBackend(Backend):
 
     def remainder(self, a, b, out=None):
         return _array(self.xp.remainder(a, _operand(a, b), out=out))
+
+    # optional element-wise primitives
+    def asin(self, x, out=None):
+        return _array(self.xp.arcsin(x, out=out))
+
+    def acos(self, x, out=None):
+        return _array(self.xp.arccos(x, out=out))
+
+    def atan(self, x, out=None):
+        return _array(self.xp.arctan(x, out=out))
+
+    def sinh(self, x, out=None):
+        return _array(self.xp.sinh(x, out=out))
+
+    def cosh(self, x, out=None):
+        return _array(self.xp.cosh(x, out=out))
+
+    def asinh(self, x, out=None):
+        return _array(self.xp.arcsinh(x, out=out))
+
+    def acosh(self, x, out=None):
+        return _array(self.xp.arccosh(x, out=out))
+
+    def atanh(self, x, out=None):
+        return _array(self.xp.arctanh(x, out=out))
+
+    def atan2(self, a, b, out=None):
+        return _array(self.xp.arctan2(a, _operand(a, b), out=out))
+
+    def erfc(self, x, out=None):
+        return special.erfc(x, out)
+
+    def erfinv(self, x, out=None):
+        return special.erfinv(x, out)
+
+    def lgamma(self, x, out=None):
+        return special.lgamma(x, out)
+
+    def digamma(self, x, out=None):
+        return special.digamma(x, out)
 
     def eq(self, a, b):
         return _array(self.xp.equal(a, b))
@@ -239,6 +278,10 @@ class ArrayModuleBackend(Backend):
             self.xp.add.at(x.reshape(-1), self._flat_index(x, axis, index).reshape(-1), src.reshape(-1))
         else:
             self.xp.add.at(x, self._full_index(axis, index), src)
+
+    def scatter_reduce(self, x, axis, index, src, reduce):
+        if index.size:
+            getattr(self.xp, _SCATTER_UFUNCS[reduce]).at(x, self._full_index(axis, index), src)
 
     def _flat_index(self, x, axis, index):
         """Element offsets into C-contiguous ``x`` of ``x[..., index[...], ...]`` along ``axis``."""
@@ -384,6 +427,15 @@ def _binary(function):
     return primitive
 
 
+def _special(function):
+    """A special function of ``special`` whose large result goes into a cached block."""
+    def primitive(self, x, out=None):
+        if out is None and x.nbytes >= _LARGE:
+            out = self._blocks.empty(x.shape, x.dtype)
+        return function(x, out)
+    return primitive
+
+
 class NumpyBackend(ArrayModuleBackend):
     """Device ``"cpu"``: host memory, NumPy kernels (OpenBLAS for matmul)."""
 
@@ -416,6 +468,10 @@ class NumpyBackend(ArrayModuleBackend):
     sqrt, sin, cos, tanh, floor, round = (_unary(f) for f in (np.sqrt, np.sin, np.cos, np.tanh, np.floor, np.round))
     add, sub, mul, div = (_binary(f) for f in (np.add, np.subtract, np.multiply, np.true_divide))
     pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
+    asin, acos, atan, atan2 = _unary(np.arcsin), _unary(np.arccos), _unary(np.arctan), _binary(np.arctan2)
+    sinh, cosh, asinh, acosh, atanh = (_unary(f) for f in (np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh))
+    erf, erfc, erfinv = (_special(f) for f in (special.erf, special.erfc, special.erfinv))
+    lgamma, digamma = _special(special.lgamma), _special(special.digamma)
 
     def matmul(self, a, b):
         # a large product (judged by a's rows, cheaply) goes into a cached block
@@ -464,6 +520,22 @@ class NumpyBackend(ArrayModuleBackend):
 
     def dlpack(self, x):
         return x
+
+    def data_ptr(self, x):
+        return x.ctypes.data
+
+    def share_memory(self, x):
+        # an anonymous mmap is MAP_SHARED: children forked later see writes both ways
+        region = mmap.mmap(-1, max(x.nbytes, 1))
+        out = np.frombuffer(region, dtype=x.dtype, count=x.size).reshape(x.shape)
+        out[...] = x
+        return out
+
+    def is_shared(self, x):
+        base = x
+        while isinstance(base, np.ndarray):
+            base = base.base
+        return isinstance(base.obj if isinstance(base, memoryview) else base, mmap.mmap)
 
     def as_strided(self, x, shape, strides, offset):
         size = x.itemsize

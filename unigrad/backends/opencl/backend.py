@@ -56,6 +56,7 @@ class OpenCLBackend(Backend):
     bfloat16 everywhere (stored as 16-bit words, computed in float)."""
 
     name = "opencl"
+    is_accelerator = True
     deferred_index_checks = True
     supported_dtypes = frozenset(dt.as_dtype(n) for n in _BASE_DTYPES + ("float64",))
 
@@ -278,6 +279,10 @@ class OpenCLBackend(Backend):
     def strides(self, x):
         return x.strides
 
+    def data_ptr(self, x):
+        # the cl_mem handle (OpenCL gives no device addresses) plus the view's byte offset
+        return x.storage.buffer.int_ptr + x.offset * x.dtype.itemsize
+
     def as_strided(self, x, shape, strides, offset):
         return CLArray(x.storage, tuple(shape), tuple(strides), x.offset + offset, x.dtype)
 
@@ -306,6 +311,18 @@ class OpenCLBackend(Backend):
     erf = _unary('erf')
     floor = _unary('floor')
     round = _unary('round')
+    asin = _unary('asin')
+    acos = _unary('acos')
+    atan = _unary('atan')
+    sinh = _unary('sinh')
+    cosh = _unary('cosh')
+    asinh = _unary('asinh')
+    acosh = _unary('acosh')
+    atanh = _unary('atanh')
+    erfc = _unary('erfc')
+    erfinv = _unary('erfinv')
+    lgamma = _unary('lgamma')
+    digamma = _unary('digamma')
 
     add = _binary('add')
     sub = _binary('sub')
@@ -315,6 +332,7 @@ class OpenCLBackend(Backend):
     maximum = _binary('maximum')
     minimum = _binary('minimum')
     remainder = _binary('remainder')
+    atan2 = _binary('atan2')
 
     def eq(self, a, b):
         return self._map("eq", None, [a, b], np.bool_)
@@ -401,21 +419,24 @@ class OpenCLBackend(Backend):
                         *index.strides, x.shape[axis], self._index_error, *index.shape)
         return out
 
-    def _scatter(self, x, axis, index, src, accumulate):
+    def _scatter(self, x, axis, index, src, mode):
         lines = index.size // index.shape[axis] if index.shape[axis] else 0
         if lines == 0:
             return
         kernel = self._indexing_kernel("scatter_lines", codegen.ctype(x.dtype), x.ndim, axis)
         self._index_checks_pending = True
         self._launch_1d(kernel, lines, x.data, x.offset, *x.strides, index.data, index.offset, *index.strides,
-                        src.data, src.offset, *src.strides, np.int32(accumulate), x.shape[axis], self._index_error,
+                        src.data, src.offset, *src.strides, np.int32(mode), x.shape[axis], self._index_error,
                         *index.shape)
 
     def scatter(self, x, axis, index, src):
-        self._scatter(x, axis, index, src, False)
+        self._scatter(x, axis, index, src, 0)
 
     def scatter_add(self, x, axis, index, src):
-        self._scatter(x, axis, index, src, True)
+        self._scatter(x, axis, index, src, 1)
+
+    def scatter_reduce(self, x, axis, index, src, reduce):
+        self._scatter(x, axis, index, src, _SCATTER_MODES[reduce])
 
     def nonzero(self, x):
         mask = self.cast(x, dt.bool) if x.ndim else self.cast(self.as_strided(x, (1,), (1,), 0), dt.bool)
@@ -482,6 +503,9 @@ class OpenCLBackend(Backend):
 
 _FLOAT_UNARY = ("copy", "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf",
                 "floor", "round", "sigmoid")
+#: the optional element-wise primitives build as programs of their own, only when one is used
+_SPECIAL_UNARY = ("erfc", "erfinv", "lgamma", "digamma")
+_INVERSE_UNARY = ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh")
 _INT_UNARY = ("copy", "neg", "abs")
 _FLOAT_BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "remainder")
 _INT_BINARY = ("add", "sub", "mul", "pow", "maximum", "minimum", "remainder", "bitwise_and")
@@ -496,6 +520,9 @@ def _family(op: str, out_dtype, spec) -> tuple:
         return ("eq", "lt")
     if op in ("where", "ne_zero") or not same_type:
         return (op,)
+    for optional in (_SPECIAL_UNARY, _INVERSE_UNARY):
+        if op in optional:
+            return optional if kind == "f" and len(spec) == 1 else (op,)
     table = {1: (_FLOAT_UNARY if kind == "f" else _INT_UNARY),
              2: (_FLOAT_BINARY if kind == "f" else _BOOL_BINARY if kind == "b" else _INT_BINARY)}
     family = table.get(len(spec), ())
@@ -512,6 +539,9 @@ def _elementwise_arg_types(spec, ndim, scalar_type, operands):
         else:
             types += [None, np.int64] + strides
     return types + (strides if ndim is not None else [np.int64])
+
+
+_SCATTER_MODES = {"prod": 2, "amax": 3, "amin": 4}  # the scatter_lines kernel's fold modes
 
 
 def _indexing_arg_types(name, ndim):

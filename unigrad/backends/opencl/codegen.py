@@ -11,9 +11,12 @@ float32), computed in float, and converted only where values are loaded and stor
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ...api import dtypes as _dt
+from .. import special_coefficients
 
 CTYPES = {
     "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "int32": "int",
@@ -114,7 +117,60 @@ _FLOAT_UNARY = {
     "sin": "sin(a)", "cos": "cos(a)", "tanh": "tanh(a)", "erf": "erf(a)", "floor": "floor(a)",
     "round": "rint(a)", "abs": "fabs(a)", "neg": "-a",
     "sigmoid": "(a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)))",
+    # the optional special primitives: OpenCL C built-ins, and helpers for erfinv and digamma
+    "asin": "asin(a)", "acos": "acos(a)", "atan": "atan(a)", "sinh": "sinh(a)", "cosh": "cosh(a)",
+    "asinh": "asinh(a)", "acosh": "acosh(a)", "atanh": "atanh(a)", "erfc": "erfc(a)", "lgamma": "lgamma(a)",
+    "erfinv": "erfinv_w(a)", "digamma": "digamma_w(a)",
 }
+SPECIAL_HELPERS = ("erfinv", "digamma")  # ops whose helper functions a program must include
+
+
+def _literal(w: str, value) -> str:
+    """A floating constant of work type ``w`` (a float literal keeps float arithmetic in float)."""
+    return f"{float(value)!r}f" if w == "float" else repr(float(value))
+
+
+def _horner_c(w: str, var: str, coefficients) -> str:
+    text = _literal(w, coefficients[0])
+    for c in coefficients[1:]:
+        text = f"({text} * {var} + {_literal(w, c)})"
+    return text
+
+
+def special_helpers(w: str) -> str:
+    """``erfinv_w`` and ``digamma_w`` over floating work type ``w`` (float or double), with the
+    approximations of ``special_coefficients`` (those the NumPy backend uses)."""
+    pi = "M_PI_F" if w == "float" else "M_PI"
+    lit = functools.partial(_literal, w)
+    lines = [f"inline {w} erfinv_w({w} x) {{", f"  {w} w = -log((1 - x) * (1 + x)), p;"]
+    pieces = special_coefficients.GILES32 if w == "float" else special_coefficients.GILES64
+    for i, (bound, shift, root, coefficients) in enumerate(pieces):
+        keyword = "if" if i == 0 else "else if" if bound is not None else "else"
+        condition = f" (w < {lit(bound)})" if bound is not None else ""
+        variable = f"(sqrt(w) - {lit(shift)})" if root else f"(w - {lit(shift)})"
+        lines.append(f"  {keyword}{condition} {{ {w} v = {variable}; p = {_horner_c(w, 'v', coefficients)}; }}")
+    if w == "float":
+        (root_hi, root_lo), near_root = special_coefficients.DIGAMMA_ROOT32, special_coefficients.DIGAMMA_NEAR_ROOT32
+    else:
+        (root_hi, root_lo), near_root = special_coefficients.DIGAMMA_ROOT, special_coefficients.DIGAMMA_NEAR_ROOT
+    series = _horner_c(w, "z", special_coefficients.DIGAMMA_SERIES)
+    lines += [f"  return fabs(x) == 1 ? x * ({w})INFINITY : p * x;", "}",
+              f"inline {w} digamma_w({w} x) {{",
+              f"  if (x == 0) return copysign(({w})INFINITY, -x);",
+              f"  {w} result = 0;",
+              "  if (x < 0) {  /* reflection: psi(x) = psi(1 - x) - pi / tan(pi x) */",
+              f"    if (x == floor(x)) return ({w})NAN;",
+              f"    result = -{pi} / tan({pi} * (x - rint(x)));",
+              "    x = 1 - x;",
+              "  }",
+              "  if (x < 1) { result -= 1 / x; x += 1; }",
+              f"  if (x <= 2) return result + (x - {lit(root_hi)} - {lit(root_lo)}) * "
+              f"{_horner_c(w, '(x - ' + lit(1.5) + ')', near_root)};",
+              "  while (x < 10) { result -= 1 / x; x += 1; }",
+              f"  {w} z = 1 / (x * x);",
+              f"  return result + log(x) - {lit(0.5)} / x - z * {series};",
+              "}"]
+    return "\n".join(lines) + "\n"
 
 
 def expression(op: str, w: str, is_bool: bool) -> str:
@@ -129,6 +185,7 @@ def expression(op: str, w: str, is_bool: bool) -> str:
         "div": "a / b",
         "pow": "pow(a, b)" if is_float(w) else "pow_w(a, b)",
         "maximum": "max_w(a, b)", "minimum": "min_w(a, b)", "remainder": "rem_w(a, b)",
+        "atan2": "atan2(a, b)",
         "eq": "a == b", "lt": "a < b", "bitwise_and": "a & b", "where": "c ? a : b",
         "ne_zero": "a != 0",
     }
@@ -190,7 +247,8 @@ def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
         result = expression(op, w, logical)
         write = f"  {target} = {store(out_c, result)};"
         kernels.append(f"__kernel void ew_{op}(" + ", ".join(params) + ") {\n" + "\n".join(body + [write]) + "\n}\n")
-    return header(out_c, *in_types) + _helpers(w) + "".join(kernels)
+    special = special_helpers(w) if is_float(w) and any(op in SPECIAL_HELPERS for op in ops) else ""
+    return header(out_c, *in_types) + _helpers(w) + special + "".join(kernels)
 
 
 # ----- reductions -------------------------------------------------------------------------------
@@ -361,13 +419,15 @@ __kernel void gemm{"_direct_a" if direct else ""}({a_args}, __global const {w} *
 
 # ----- indexing ----------------------------------------------------------------------------------
 def indexing_source(c: str, ndim: int, axis: int) -> str:
-    """gather / scatter / scatter_add along ``axis``, for ``ndim``-dimensional operands.
+    """gather / scatter / scatter_add / scatter_reduce along ``axis``, for ``ndim``-dimensional
+    operands.
 
     ``gather`` gives each output element to one work-item. ``scatter_lines`` gives each *line*
     along the axis (all other coordinates fixed) to one work-item that walks it in order: writes
-    that can collide share a line, so the last write wins for ``scatter`` and duplicates
-    accumulate for ``scatter_add`` deterministically, without atomics. Sizes are the index's
-    shape ``n*``; ``xs*``/``ss*``/``is*`` are the strides of x, src and index."""
+    that can collide share a line, so the last write wins for ``scatter`` and duplicates fold in
+    order (``mode`` 1 add, 2 multiply, 3 max, 4 min, NaN propagating) deterministically, without
+    atomics. Sizes are the index's shape ``n*``; ``xs*``/``ss*``/``is*`` are the strides of x, src
+    and index."""
     w = WORK.get(c, c)
     dims = range(ndim)
     others = [d for d in dims if d != axis]
@@ -395,7 +455,7 @@ __kernel void gather(__global {c} *out, __global const {c} *x, long x_off, {args
 __kernel void scatter_lines(__global {c} *x, long x_off, {args("xs")},
                             __global const long *index, long i_off, {args("is")},
                             __global const {c} *src, long s_off, {args("ss")},
-                            int accumulate, long limit, __global int *error, {args("n")}, long n_total) {{
+                            int mode, long limit, __global int *error, {args("n")}, long n_total) {{
   long rest = get_global_id(0), x_at = x_off, s_at = s_off, i_at = i_off;
   if (rest >= n_total) return;
 {line_walk}
@@ -404,7 +464,11 @@ __kernel void scatter_lines(__global {c} *x, long x_off, {args("xs")},
     if (j < 0 || j >= limit) {{ error[0] = 1; continue; }}
     long target = x_at + j * xs{axis};
     {c} value = src[s_at + t * ss{axis}];
-    x[target] = accumulate ? {store(c, load(c, w, "x[target]") + " + " + load(c, w, "value"))} : value;
+    if (mode == 0) {{ x[target] = value; continue; }}
+    {w} old = {load(c, w, "x[target]")}, v = {load(c, w, "value")};
+    {w} folded = mode == 1 ? old + v : mode == 2 ? old * v
+               : mode == 3 ? ((v > old || v != v) ? v : old) : ((v < old || v != v) ? v : old);
+    x[target] = {store(c, "folded")};
   }}
 }}
 """

@@ -1,5 +1,6 @@
 """``unigrad.nn.functional``: the functional form of every layer, activation and loss."""
 from ...api.ops.linalg import matmul  # noqa: F401
+from ...api.ops.norms import pdist  # noqa: F401
 from .activation import (  # noqa: F401
     celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh, leaky_relu, log_softmax, logsigmoid,
     mish, relu, relu6, selu, sigmoid, silu, softmax, softmin, softplus, softsign, tanh,

@@ -10,6 +10,7 @@ from ...api.autocast_state import autocast_op
 from ...api.ops import linalg, shape as sh, windows as win
 from ...api.ops.support import expand_buf, grad_state
 from ...api.tensor import Tensor
+from ...autograd.composite import presents_as
 from ...autograd.function import Function
 from .padding import _constant_pad, pad
 
@@ -304,18 +305,21 @@ def _padded_last(x_last: Tensor, pairs) -> Tensor:
     return pad(x_last, flat)
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv1d")
 def conv1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """1-D convolution (cross-correlation) of ``x`` (N, C, L) with ``weight`` (O, C/groups, k)."""
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv2d")
 def conv2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of ``x`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw)."""
     return _convnd(x, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv3d")
 def conv3d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """3-D convolution (cross-correlation) of ``x`` (N, C, D, H, W) with ``weight``
@@ -377,6 +381,7 @@ def _conv_transposend(x: Tensor, weight: Tensor, bias, stride, padding, output_p
     return out.squeeze(0) if unbatched else out
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv_transpose1d")
 def conv_transpose1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
                      groups: int = 1, dilation=1) -> Tensor:
@@ -385,6 +390,7 @@ def conv_transpose1d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, 
                              "conv_transpose1d")
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv_transpose2d")
 def conv_transpose2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
                      groups: int = 1, dilation=1) -> Tensor:
@@ -393,6 +399,7 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, 
                              "conv_transpose2d")
 
 
+@presents_as("ConvolutionBackward0", "x", "weight", "bias")
 @autocast_op("conv_transpose3d")
 def conv_transpose3d(x: Tensor, weight: Tensor, bias=None, stride=1, padding=0, output_padding=0,
                      groups: int = 1, dilation=1) -> Tensor:

@@ -11,6 +11,7 @@ from ...api.ops import pointwise as pw
 from ...api.ops.support import sum_to_shape
 from ...api.tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.composite import presents_as
 from .activation import log_softmax, logsigmoid
 from .distance import cosine_similarity  # noqa: F401 - also importable from here
 

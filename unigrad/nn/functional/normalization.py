@@ -10,6 +10,7 @@ from ...api.autocast_state import autocast_op
 from ...api.ops import pointwise as pw, shape as shape_ops
 from ...api.tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.composite import presents_as
 from ...autograd.grad_mode import no_grad
 
 
@@ -37,6 +38,7 @@ def _affine(out: Tensor, weight, bias, shape=None) -> Tensor:
     return out
 
 
+@presents_as("NativeBatchNormBackward0", "x", "weight", "bias")
 @_float32_statistics
 def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -65,6 +67,7 @@ def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, tra
     return _affine((x - mean) * pw.rsqrt(var + eps), weight, bias, shape)
 
 
+@presents_as("NativeLayerNormBackward0", "x", "weight", "bias")
 @autocast_op("layer_norm")
 @_float32_statistics
 def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -81,6 +84,7 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
     return _affine(centered * pw.rsqrt(var + eps), weight, bias)
 
 
+@presents_as("NativeGroupNormBackward0", "x", "weight", "bias")
 @autocast_op("group_norm")
 @_float32_statistics
 def group_norm(x: Tensor, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:

@@ -10,6 +10,7 @@ from ...api.ops import indexing, windows as win
 from ...api.ops.pointwise import relu, sign
 from ...api.ops.support import grad_state
 from ...api.tensor import Tensor
+from ...autograd.composite import presents_as
 from .padding import _constant_pad
 
 
@@ -238,12 +239,14 @@ def max_pool1d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_
     return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
 
 
+@presents_as("MaxPool2DWithIndicesBackward0", "x")
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Max over sliding windows of (N, C, H, W); ``return_indices`` as in PyTorch."""
     return _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
 
 
+@presents_as("MaxPool3DWithIndicesBackward0", "x")
 def max_pool3d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Max over sliding windows of (N, C, D, H, W); ``return_indices`` as in PyTorch."""
@@ -298,6 +301,7 @@ def avg_pool1d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool =
     return _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
 
 
+@presents_as("AvgPool2DBackward0", "x")
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """Mean over sliding windows of (N, C, H, W)."""
@@ -305,6 +309,7 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool =
                      "avg_pool2d")
 
 
+@presents_as("AvgPool3DBackward0", "x")
 def avg_pool3d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """Mean over sliding windows of (N, C, D, H, W)."""

@@ -6,6 +6,7 @@ import math
 from ...api import creation, dtypes
 from ...api.ops import indexing, pointwise as pw, shape as shape_ops
 from ...api.tensor import Tensor
+from ...autograd.composite import presents_as
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 
@@ -66,6 +67,7 @@ def _lookup(weight: Tensor, indices: Tensor, padding_idx, scale_grad_by_freq: bo
     return _EmbeddingLookup.apply(weight, indices, padding_idx, scale_grad_by_freq)
 
 
+@presents_as("EmbeddingBackward0", "weight")
 def embedding(indices: Tensor, weight: Tensor, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices``."""

@@ -47,6 +47,11 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under another name: PyTorch's MultiheadAttention output projection, which its
+    quantization tooling leaves alone (importable as ``nn.modules.linear.NonDynamicallyQuantizableLinear``)."""
+
+
 class Bilinear(Module):
     """``y = x1^T A x2 + b``."""
 

@@ -106,7 +106,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=params)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -116,7 +116,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif self.__dict__.get("_modules") is not None and name in self._modules:
             if value is not None:
@@ -124,7 +124,7 @@ class Module:
                                 "(nn.Module or None expected)")
             self._modules[name] = None
         elif isinstance(value, Buffer):
-            self._forget(name)
+            self._forget(name, keep=self._buffers)
             self.register_buffer(name, value.data, value.persistent)
         elif self.__dict__.get("_buffers") is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -134,11 +134,16 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep=None) -> None:
+        """Drop ``name`` from the instance dict and from every registry but ``keep``, where a
+        re-assignment then replaces the entry in place (keeping its position, as PyTorch does:
+        ``model.fc = nn.Linear(...)`` leaves ``fc`` last in ``children()`` and ``state_dict``)."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
-        self._non_persistent_buffers_set.discard(name)
+            if registry is not keep:
+                registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str):
         d = self.__dict__
@@ -311,6 +316,10 @@ class Module:
 
     def type(self, dst_type) -> "Module":
         return self._apply(lambda t: t.type(dst_type))
+
+    def share_memory(self) -> "Module":
+        """Move parameters and buffers into memory shared with processes forked afterwards."""
+        return self._apply(lambda t: t.share_memory_())
 
     # ----- state ---------------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):

@@ -15,6 +15,7 @@ from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
 from .recurrence import LSTMRecurrence, Recurrence
+from .rnn_packed import PackedSequence, packed_forward
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 _autocast = autocast_state.local
@@ -60,12 +61,24 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
+    def flatten_parameters(self) -> None:
+        """A no-op, as PyTorch's is off cuDNN: unigrad keeps no packed weight buffer."""
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters per layer and direction: ``[[w_ih, w_hh, b_ih, b_hh], ...]``."""
+        per_layer = 4 if self.bias else 2
+        weights = [getattr(self, name) for name in self._flat_weights_names]
+        return [weights[i:i + per_layer] for i in range(0, len(weights), per_layer)]
+
     def _weights(self, layer: int, direction: int):
         suffix = "_reverse" if direction == 1 else ""
         get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}") if self.bias or "weight" in kind else None  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
     def forward(self, x: Tensor, hx=None):
+        if isinstance(x, PackedSequence):
+            return packed_forward(self, x, hx)
         if _autocast.active:  # the whole layer is one autocast op, as PyTorch's fused RNN ops are
             return run_module(self.mode.lower(), self._forward, (x, hx))
         return self._forward(x, hx)

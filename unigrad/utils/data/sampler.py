@@ -1,7 +1,9 @@
 """Samplers: which indices a DataLoader visits, and in what order."""
 from __future__ import annotations
 
-from ...api import creation
+from ...api import creation, dtypes
+from ...api.ops import sampling
+from ...api.tensor import Tensor
 
 
 class Sampler:
@@ -26,6 +28,11 @@ class RandomSampler(Sampler):
     def __init__(self, data_source, replacement: bool = False, num_samples=None, generator=None) -> None:
         self.data_source, self.replacement, self.generator = data_source, replacement, generator
         self._num_samples = num_samples
+        if not isinstance(self.replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={self.replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
 
     @property
     def num_samples(self) -> int:
@@ -34,8 +41,6 @@ class RandomSampler(Sampler):
     def __iter__(self):
         # lazily, in chunks as PyTorch draws them: num_samples may be huge (minGPT asks for 1e10)
         n = len(self.data_source)
-        if n == 0:
-            return
         if self.replacement:
             for _ in range(self.num_samples // 32):
                 yield from creation.randint(0, n, (32,), generator=self.generator).tolist()
@@ -61,17 +66,27 @@ class SubsetRandomSampler(Sampler):
 
 
 class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (with or
+    without replacement), by ``multinomial`` on unigrad's random stream."""
+
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None) -> None:
-        self.weights = [float(w) for w in weights]
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        weights = weights.detach().cpu().numpy() if isinstance(weights, Tensor) else weights
+        weights_tensor = creation.as_tensor(weights, dtype=dtypes.float64, device="cpu")
+        if len(weights_tensor.shape) != 1:
+            raise ValueError("weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights_tensor.shape)}")
+        self.weights = weights_tensor
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self):
-        import numpy as np
-        probs = np.asarray(self.weights, dtype=np.float64)
-        probs = probs / probs.sum()
-        uniforms = creation.rand(self.num_samples, dtype=None, generator=self.generator).numpy()
-        cumulative = np.cumsum(probs)
-        return iter(np.minimum(np.searchsorted(cumulative, uniforms, side="right"), len(probs) - 1).tolist())
+        drawn = sampling.multinomial(self.weights, self.num_samples, self.replacement,
+                                     generator=self.generator)
+        yield from iter(drawn.tolist())
 
     def __len__(self) -> int:
         return self.num_samples
@@ -81,8 +96,10 @@ class BatchSampler(Sampler):
     """Group a sampler's indices into lists of ``batch_size``."""
 
     def __init__(self, sampler, batch_size: int, drop_last: bool) -> None:
-        if not isinstance(batch_size, int) or batch_size <= 0:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self):

@@ -62,6 +62,18 @@ class StridedArray:
         return self.offset == 0 and self.strides == expected and self.storage.data.shape[0] == n
 
 
+def _identity(reduce: str, dtype, xp):
+    """The value that leaves a ``scatter_reduce`` fold unchanged."""
+    if reduce == "prod":
+        return 1
+    if xp.isdtype(dtype, "real floating"):
+        return -math.inf if reduce == "amax" else math.inf
+    if dtype == xp.bool:
+        return reduce == "amin"
+    info = xp.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
 def _contiguous_strides(shape) -> tuple:
     strides, step = [], 1
     for size in reversed(shape):
@@ -160,6 +172,11 @@ class ArrayApiBackend(Backend):
     def strides(self, x):
         return x.strides
 
+    def data_ptr(self, x):
+        # no addresses in the Array API: the storage cell's identity plus the byte offset
+        itemsize = np.dtype(str(x.storage.data.dtype).rsplit(".", 1)[-1]).itemsize
+        return id(x.storage) + x.offset * itemsize
+
     def as_strided(self, x, shape, strides, offset):
         return StridedArray(x.storage, shape, strides, x.offset + offset)
 
@@ -236,6 +253,35 @@ class ArrayApiBackend(Backend):
         tail = (1.0 - erfc) * xp.sign(work)
         return xp.astype(xp.where(magnitude < 2.0, series, tail), values.dtype)
 
+    # optional primitives the standard covers; erfc, erfinv, lgamma and digamma (which it lacks)
+    # stay None, so the frontend computes them with its composites
+    def asin(self, x, out=None):
+        return self._unary(self.xp.asin, x, out)
+
+    def acos(self, x, out=None):
+        return self._unary(self.xp.acos, x, out)
+
+    def atan(self, x, out=None):
+        return self._unary(self.xp.atan, x, out)
+
+    def sinh(self, x, out=None):
+        return self._unary(self.xp.sinh, x, out)
+
+    def cosh(self, x, out=None):
+        return self._unary(self.xp.cosh, x, out)
+
+    def asinh(self, x, out=None):
+        return self._unary(self.xp.asinh, x, out)
+
+    def acosh(self, x, out=None):
+        return self._unary(self.xp.acosh, x, out)
+
+    def atanh(self, x, out=None):
+        return self._unary(self.xp.atanh, x, out)
+
+    def atan2(self, a, b, out=None):
+        return self._binary(lambda x, y: self.xp.atan2(x, self._as_array(y, x)), a, b, out)
+
     def _binary(self, fn, a, b, out=None):
         return self._result(fn(self._values(a), self._operand(b, a)), out)
 
@@ -294,14 +340,25 @@ class ArrayApiBackend(Backend):
         values = self.xp.astype(self._values(x), self._dtype(dtype))
         return self._wrap(self.xp.prod(values, axis=tuple(axes), keepdims=keepdims, dtype=self._dtype(dtype)))
 
+    def _numeric(self, x):
+        """``x``'s values; bool as uint8, since the standard's max/min/argmax take numbers only."""
+        values = self._values(x)
+        return self.xp.astype(values, self.xp.uint8) if values.dtype == self.xp.bool else values
+
+    def _extreme(self, reduce, x, axes, keepdims):
+        values = self._values(x)
+        result = reduce(self._numeric(x), axis=tuple(axes), keepdims=keepdims)
+        return self._wrap(self.xp.astype(result, self.xp.bool) if values.dtype == self.xp.bool else result)
+
     def max(self, x, axes, keepdims):
-        return self._wrap(self.xp.max(self._values(x), axis=tuple(axes), keepdims=keepdims))
+        return self._extreme(self.xp.max, x, axes, keepdims)
 
     def min(self, x, axes, keepdims):
-        return self._wrap(self.xp.min(self._values(x), axis=tuple(axes), keepdims=keepdims))
+        return self._extreme(self.xp.min, x, axes, keepdims)
 
     def argmax(self, x, axis, keepdims):
-        result = self.xp.argmax(self._values(x), axis=axis, keepdims=keepdims)
+        values = self._numeric(x)
+        result = self.xp.argmax(values, axis=axis, keepdims=keepdims)
         return self._wrap(self.xp.astype(result, self.xp.int64))
 
     # ----- linear algebra and indexing -----------------------------------------------------------
@@ -331,15 +388,49 @@ class ArrayApiBackend(Backend):
         values = xp.reshape(self._values(src), (positions.shape[0],))
         order = np.argsort(positions, kind="stable")
         sorted_positions = positions[order]
-        sums = xp.cumulative_sum(xp.take(values, xp.asarray(order), axis=0))
+        ordered = xp.take(values, xp.asarray(order), axis=0)
+        if xp.isdtype(values.dtype, "real floating") and values.dtype != xp.float64:
+            # segment sums come as differences of running sums: in float64 the cancellation stays
+            # far below the values' own precision
+            ordered = xp.astype(ordered, xp.float64)
+        sums = xp.cumulative_sum(ordered)
         ends = np.flatnonzero(np.r_[sorted_positions[1:] != sorted_positions[:-1], True])
         starts = np.r_[0, ends[:-1] + 1]
         upper = xp.take(sums, xp.asarray(ends), axis=0)
         lower = xp.take(xp.concat([xp.zeros((1,), dtype=sums.dtype), sums]), xp.asarray(starts), axis=0)
-        totals = upper - lower  # one sum per distinct target position
+        totals = xp.astype(upper - lower, values.dtype)  # one sum per distinct target position
         targets = sorted_positions[ends]
         current = xp.take(x.storage.data, xp.asarray(targets), axis=0)
         self._write_positions(x.storage, targets, current + totals)
+
+    def scatter_reduce(self, x, axis, index, src, reduce):
+        """Writes grouped by target on the host (index metadata), each group reduced as one row
+        of a (targets, longest group) table padded with the reduction's identity."""
+        xp = self.xp
+        positions = self._scatter_positions(x, axis, index)
+        count = positions.shape[0]
+        if count == 0:
+            return None
+        values = xp.reshape(self._values(src), (count,))
+        order = np.argsort(positions, kind="stable")
+        ordered = positions[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        lengths = np.diff(np.r_[starts, count])
+        table = np.full((starts.shape[0], int(lengths.max())), count, dtype=np.int64)  # count: the pad
+        table[np.repeat(np.arange(starts.shape[0]), lengths), np.arange(count) - np.repeat(starts, lengths)] = order
+        identity = xp.full((1,), _identity(reduce, values.dtype, xp), dtype=values.dtype)
+        rows = xp.reshape(xp.take(xp.concat([values, identity]), xp.asarray(table.reshape(-1)), axis=0),
+                          table.shape)
+        targets = ordered[starts]
+        current = xp.take(x.storage.data, xp.asarray(targets), axis=0)
+        if reduce == "prod":
+            folded = current * xp.prod(rows, axis=1, dtype=values.dtype)
+        elif reduce == "amax":
+            folded = xp.maximum(current, xp.max(rows, axis=1))
+        else:
+            folded = xp.minimum(current, xp.min(rows, axis=1))
+        self._write_positions(x.storage, targets, folded)
+        return None
 
     def nonzero(self, x):
         values = self._values(x)
