@@ -128,23 +128,6 @@ def _fits_descend(want: dict, got: dict) -> list:
     return problems
 
 
-# Features other branches are adding, as the xfail reasons name them
-ACCELERATOR = "needs torch.accelerator (is_available, current_accelerator) [apisem]"
-FORMAT = "needs Tensor.__format__ with a format spec, e.g. '{:.4f}'.format(loss) [apisem]"
-CUDNN = "needs the torch.backends.cudnn module (benchmark/deterministic flags) [apisem]"
-CUDA_FLAGS = ("needs torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 and "
-              "torch.cuda.is_bf16_supported [apisem]")
-FLATTEN = "needs nn.RNNBase.flatten_parameters [apisem]"
-SLOT = ("needs nn.Module attribute re-assignment keeping the submodule's place "
-        "(model.conv1 = ...; nn.Sequential(*list(model.children())[:-1])) [apisem]")
-LEGACY = "needs the legacy constructor torch.LongTensor [apisem]"
-CATEGORICAL = "needs torch.distributions.Categorical [distributions]"
-
-
-def _needs(*features: str) -> str:
-    return "; ".join(features)
-
-
 _CUDA_OR_CPU = ("cpu only: the program picks 'cuda' or 'cpu' itself and feeds CPU data, so it never "
                 "reaches OpenCL (under a non-CPU default device PyTorch fails the same way)")
 _NO_DEVICE = ("cpu only: the program has no device handling and feeds CPU (NumPy) data, so a "
@@ -157,7 +140,6 @@ _ENTRIES = [
         ci_args=("--epochs", "1", "--batch-size", "8", "--test-batch-size", "64", "--log-interval", "1"),
         ci_env=_sizes(240, 64),
         bench_args=("--epochs", "1"), bench_env=_sizes(1437, 360),
-        xfail=_needs(ACCELERATOR),
     ),
     Program(
         "mnist_rnn", "mnist_rnn.py", "pytorch/examples mnist_rnn/main.py",
@@ -166,7 +148,6 @@ _ENTRIES = [
                  "--lr", "1.0"),
         ci_env=_sizes(320, 64), accel_args=("--accel",),
         bench_args=("--epochs", "1"), bench_env=_sizes(1437, 360),
-        xfail_opencl=_needs(ACCELERATOR),
     ),
     Program(
         "mnist_forward_forward", "mnist_forward_forward.py", "pytorch/examples mnist_forward_forward/main.py",
@@ -174,18 +155,16 @@ _ENTRIES = [
         ci_args=("--epochs", "20", "--train_size", "64", "--test_size", "64", "--log-interval", "2"),
         ci_env=_sizes(64, 64),
         bench_args=("--epochs", "100", "--train_size", "1000", "--test_size", "300"), bench_env=_sizes(1000, 300),
-        xfail=_needs(ACCELERATOR),
     ),
     Program(
         "regression", "regression.py", "pytorch/examples regression/main.py",
         floats_after(r"Loss: ([0-9.]+) after"), compare="none", check=_regression_fit, opencl="default",
-        xfail=_needs(FORMAT),
     ),
     Program(
         "time_sequence_prediction", "time_sequence_prediction.py",
         "pytorch/examples time_sequence_prediction/{generate_sine_wave,train}.py",
         floats_after(r"^loss: ([0-9.eE+-]+)"),
-        ci_args=("--steps", "2", "--future", "20", "--length", "60", "--samples", "12"),
+        ci_args=("--steps", "1", "--future", "20", "--length", "50", "--samples", "10"),
         bench_args=("--steps", "3", "--future", "100", "--length", "300", "--samples", "40"),
         opencl=_NO_DEVICE, start_band=3.0,
     ),
@@ -194,7 +173,6 @@ _ENTRIES = [
         floats_after(r"Train Epoch: .*Loss: ([0-9.]+)"),
         ci_args=("--epochs", "1", "--batch-size", "16", "--log-interval", "1"), ci_env=_sizes(160, 32),
         bench_args=("--epochs", "2"), bench_env=_sizes(1437, 360),
-        xfail=_needs(ACCELERATOR),
     ),
     Program(
         "dcgan", "dcgan.py", "pytorch/examples dcgan/main.py",
@@ -205,8 +183,6 @@ _ENTRIES = [
         bench_args=("--dataset", "mnist", "--dataroot", "data", "--workers", "2", "--batchSize", "64",
                     "--niter", "1", "--manualSeed", "1"),
         bench_env=_sizes(640, 8), band=2.0,
-        xfail=_needs(CUDNN),
-        xfail_opencl=_needs(CUDNN, ACCELERATOR),
     ),
 ]
 
@@ -220,13 +196,13 @@ def _word_language_model(model: str, *extra: str, **options) -> Program:
                  "--batch_size", "8", "--log-interval", "1", *extra),
         ci_env=_sizes(60, 10), accel_args=("--accel",),
         bench_args=("--model", model, "--epochs", "1", "--log-interval", "20", *extra),
-        bench_env=_sizes(2000, 200), xfail_opencl=_needs(ACCELERATOR), **options)
+        bench_env=_sizes(2000, 200), **options)
 
 
 _ENTRIES += [
-    _word_language_model("LSTM", xfail=_needs(FLATTEN)),
+    _word_language_model("LSTM"),
     # GRU at the example's lr of 20 jumps around at first: its first losses vary more
-    _word_language_model("GRU", xfail=_needs(FLATTEN), start_band=1.6),
+    _word_language_model("GRU", start_band=1.6),
     _word_language_model("Transformer", "--lr", "5"),
 ]
 
@@ -240,7 +216,6 @@ _ENTRIES += [
         bench_args=("--upscale_factor", "3", "--batchSize", "16", "--nEpochs", "1", "--threads", "2",
                     "--crop_size", "96"),
         bench_env=_sizes(64, 16),
-        xfail_opencl=_needs(ACCELERATOR),
     ),
     Program(
         "fast_neural_style", "fast_neural_style.py",
@@ -252,16 +227,14 @@ _ENTRIES += [
         bench_args=("train", "--dataset", "data/coco", "--save-model-dir", "models", "--epochs", "1",
                     "--batch-size", "4", "--image-size", "96", "--log-interval", "4"),
         bench_env=_sizes(32, 2),
-        xfail=_needs(ACCELERATOR),
     ),
     Program(
         "siamese_network", "siamese_network.py", "pytorch/examples siamese_network/main.py",
         floats_after(r"Train Epoch: .*Loss: ([0-9.]+)"),
-        ci_args=("--epochs", "1", "--batch-size", "8", "--test-batch-size", "32", "--log-interval", "1"),
-        ci_env=_sizes(64, 32),
+        ci_args=("--epochs", "1", "--batch-size", "4", "--test-batch-size", "16", "--log-interval", "1"),
+        ci_env=_sizes(32, 32),
         bench_args=("--epochs", "1", "--batch-size", "32"), bench_env=_sizes(320, 64), compare="none",
         check=_finite_losses(r"Train Epoch: .*Loss: (\S+)", 8),
-        xfail=_needs(ACCELERATOR, SLOT),
     ),
     Program(
         "reinforce", "reinforce.py", "pytorch/examples reinforcement_learning/reinforce.py",
@@ -269,40 +242,35 @@ _ENTRIES += [
         ci_args=("--max-episodes", "30", "--log-interval", "1"),
         bench_args=("--max-episodes", "100", "--log-interval", "10"),
         opencl=_NO_DEVICE, band=2.5,
-        xfail=_needs(CATEGORICAL),
     ),
     Program(
         "actor_critic", "actor_critic.py", "pytorch/examples reinforcement_learning/actor_critic.py",
         floats_after(r"Average reward: ([0-9.]+)"),
-        ci_args=("--max-episodes", "30", "--log-interval", "1"),
+        ci_args=("--max-episodes", "20", "--log-interval", "1"),
         bench_args=("--max-episodes", "100", "--log-interval", "10"),
-        opencl=_NO_DEVICE, compare="none", check=_finite_losses(r"Average reward: (\S+)", 30),
-        xfail=_needs(CATEGORICAL),
+        opencl=_NO_DEVICE, compare="none", check=_finite_losses(r"Average reward: (\S+)", 20),
     ),
     Program(
         "imagenet_resnet18", "imagenet.py", "pytorch/examples imagenet/main.py + pytorch/vision torchvision/models/resnet.py",
         floats_after(r"Epoch: \[\d+\].*Loss ([0-9.e+-]+) \("),
         ci_args=("data", "--epochs", "1", "-b", "8", "-j", "0", "--image-size", "32", "-p", "1", "--seed", "1",
                  "--lr", "0.005"),
-        ci_env=_sizes(12, 1), band=2.0,
+        ci_env=_sizes(8, 1), band=2.0,
         bench_args=("data", "--epochs", "1", "-b", "32", "-j", "2", "--image-size", "64", "-p", "5", "--seed", "1"),
         bench_env=_sizes(32, 8),
-        xfail=_needs(CUDNN, ACCELERATOR, FORMAT),
     ),
     Program(
         "transfer_learning", "transfer_learning.py", "pytorch/tutorials beginner_source/transfer_learning_tutorial.py",
         floats_after(r"^train Loss: ([0-9.]+)"),
-        ci_args=("--num-epochs", "2", "--image-size", "32"), ci_env=_sizes(8, 4),
+        ci_args=("--num-epochs", "2", "--image-size", "32", "--num-workers", "0"), ci_env=_sizes(8, 4),
         bench_args=("--num-epochs", "2", "--image-size", "112"), bench_env=_sizes(60, 30),
         compare="pointwise", band=2.5,
-        xfail=_needs(CUDNN, ACCELERATOR, FORMAT),
     ),
     Program(
         "quickstart", "quickstart.py", "pytorch/tutorials beginner_source/basics/quickstart_tutorial.py",
         floats_after(r"Avg loss: ([0-9.]+)"),
         ci_args=("--epochs", "4", "--lr", "0.1", "--batch-size", "16"), ci_env=_sizes(320, 64),
         bench_args=("--epochs", "2"), bench_env=_sizes(1437, 360),
-        xfail=_needs(ACCELERATOR),
     ),
     Program(
         "blitz_cifar10", "blitz_cifar10.py", "pytorch/tutorials beginner_source/blitz/cifar10_tutorial.py",
@@ -317,7 +285,6 @@ _ENTRIES += [
         "pytorch/tutorials beginner_source/blitz/{tensor,autograd,neural_networks}_tutorial.py",
         floats_after(r"^step \d+ loss ([0-9.]+)"),
         ci_args=("--steps", "10"), bench_args=("--steps", "200"), opencl="default", start_band=4.0,
-        xfail=_needs(ACCELERATOR),
     ),
     Program(
         "pytorch_with_examples", "pytorch_with_examples.py",
@@ -346,7 +313,6 @@ _ENTRIES += [
         ci_env=_sizes(120, 0),
         bench_args=("--epochs", "5", "--print-every", "1"), bench_env=_sizes(1000, 0),
         opencl=_CUDA_OR_CPU,
-        xfail=_needs(LEGACY),
     ),
     Program(
         "spatial_transformer", "spatial_transformer.py",
@@ -368,12 +334,11 @@ _ENTRIES += [
                     "--block_size=64", "--batch_size=12", "--n_layer=4", "--n_head=4", "--n_embd=128",
                     "--max_iters=50", "--lr_decay_iters=50", "--dropout=0.0", "--num_samples=1",
                     "--max_new_tokens=50"),
-        xfail=_needs(CUDA_FLAGS, FORMAT),
     ),
     Program(
         "mingpt", "mingpt.py", "karpathy/minGPT mingpt/{model,trainer,utils}.py + demo.ipynb",
         floats_after(r"train loss ([0-9.]+)"),
-        ci_args=("--max-iters", "24", "--eval-batches", "1", "--log-every", "3"),
+        ci_args=("--max-iters", "16", "--eval-batches", "1", "--log-every", "2"),
         bench_args=("--max-iters", "200", "--eval-batches", "2", "--log-every", "20"), opencl="default",
     ),
     Program(
@@ -382,7 +347,6 @@ _ENTRIES += [
         floats_after(r"^epoch \d+, loss ([0-9.]+)"),
         ci_args=("--num-epochs", "3"), bench_args=("--num-epochs", "10"), opencl="default",
         compare="pointwise", band=2.5,
-        xfail=_needs(FORMAT),
     ),
     Program(
         "d2l_batch_norm", "d2l_batch_norm.py", "d2l-ai/d2l-en chapter_convolutional-modern/batch-norm.md",

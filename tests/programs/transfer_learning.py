@@ -11,8 +11,8 @@ num_workers=4)``, ``torch.accelerator`` device selection, ``cudnn.benchmark``;
 extractor (``param.requires_grad = False``, optimizer over ``model_conv.fc.parameters()``).
 Changed: imports (unigrad for torch; ``support.unigrad_vision`` for torchvision: the
 hymenoptera images are a synthetic two-class image folder written when missing, the pretrained
-weights are the stand-in's); plots left out; ``--num-epochs`` (default 25) and ``--image-size``
-(default 224) options for short runs.
+weights are the stand-in's); plots left out; ``--num-epochs``, ``--image-size`` and
+``--num-workers`` options (defaulting to the tutorial's 25, 224 and 4) for short runs.
 """
 import argparse
 import os
@@ -31,6 +31,7 @@ from support.unigrad_vision import datasets, models, transforms
 parser = argparse.ArgumentParser()
 parser.add_argument('--num-epochs', type=int, default=25)
 parser.add_argument('--image-size', type=int, default=224)
+parser.add_argument('--num-workers', type=int, default=4)
 options = parser.parse_args()
 
 cudnn.benchmark = True
@@ -59,7 +60,8 @@ if not os.path.exists(data_dir):
                               images.split_size(False, 77), size * 8 // 7, seed=2)
 image_datasets = {x: datasets.ImageFolder(os.path.join(data_dir, x), data_transforms[x])
                   for x in ['train', 'val']}
-dataloaders = {x: torch.utils.data.DataLoader(image_datasets[x], batch_size=4, shuffle=True, num_workers=4)
+dataloaders = {x: torch.utils.data.DataLoader(image_datasets[x], batch_size=4, shuffle=True,
+                                             num_workers=options.num_workers)
                for x in ['train', 'val']}
 dataset_sizes = {x: len(image_datasets[x]) for x in ['train', 'val']}
 class_names = image_datasets['train'].classes

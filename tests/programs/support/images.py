@@ -43,10 +43,17 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=None)
 def _digit_split(train: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A shuffled 80/20 split, interleaved so that any prefix holds every class about equally
+    (small CI-sized datasets are prefixes)."""
     images, labels = digits()
     order = np.random.default_rng(0).permutation(len(images))
     cut = int(0.8 * len(images))
     chosen = order[:cut] if train else order[cut:]
+    rank = np.empty(len(chosen), dtype=np.int64)
+    for k in range(10):
+        members = np.flatnonzero(labels[chosen] == k)
+        rank[members] = np.arange(len(members))
+    chosen = chosen[np.lexsort((labels[chosen], rank))]
     return images[chosen], labels[chosen]
 
 
