@@ -60,6 +60,7 @@ from .api.ops.pointwise import (  # noqa: E402
     mul, ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square,
     sub, tan, tanh, true_divide, trunc, where,
 )
+from .api.ops.pointwise import clamp_max, clamp_min  # noqa: E402
 from .api.ops.random import (  # noqa: E402
     Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state,
 )
@@ -140,6 +141,7 @@ from .api.ops.signal_windows import (  # noqa: E402
 from .api.ops.histograms import histogram, histogramdd  # noqa: E402
 from .api.ops.numerical_gradient import gradient  # noqa: E402
 from . import utils  # noqa: E402
+from . import __future__  # noqa: E402,F401  (torch.__future__ flags)
 from .utils import data as _data  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 from . import compiler, jit, multiprocessing, random, testing, version  # noqa: E402
@@ -149,6 +151,7 @@ from .amp import GradScaler  # noqa: E402
 from . import special  # noqa: E402
 from .api.aten_functions import *  # noqa: E402,F401,F403  (torch.dropout, torch.embedding, ...)
 from . import distributions  # noqa: E402
+from .api.errors import OutOfMemoryError  # noqa: E402
 
 # ``out=`` on the functions that take it in PyTorch (see api/ops/out_arg.py)
 from .api.ops.out_arg import accept_out as _accept_out  # noqa: E402

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import backends
+from .api.errors import OutOfMemoryError  # noqa: F401  (torch.cuda.OutOfMemoryError)
 
 
 def _info():

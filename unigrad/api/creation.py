@@ -10,7 +10,9 @@ import numpy as np
 from ..backends import registry
 from . import dtypes
 from .device import device as Device, get_default_device
+from .errors import OutOfMemoryError
 from .ops import random as rnd
+from .ops.support import values_checked_on_host
 from .tensor import Tensor
 
 _placements: dict = {}
@@ -46,6 +48,10 @@ def unsupported_dtype_message(backend, dev, dtype: dtypes.dtype) -> str:
     return f"device {dev} does not support dtype {dtype.name}{': ' + reason if reason else ''} (supported: {supported})"
 
 
+_INT64_MAX = 2 ** 63 - 1
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _sizes(args: tuple, size, name: str) -> tuple:
     """The ``*size`` of a factory given positionally or as the ``size=`` keyword (as PyTorch)."""
     if size is None:
@@ -57,14 +63,73 @@ def _sizes(args: tuple, size, name: str) -> tuple:
     return (size,)
 
 
-def _shape_args(size) -> tuple:
-    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
+def _shape_args(size, function: str = "tensor factory") -> tuple:
+    """``size`` (ints, or one sequence of ints) as a shape: TypeError for non-integers (as
+    PyTorch's argument parser), RuntimeError for negative sizes and sizes too large to address."""
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral) and not _is_int_tensor(size[0]):
         size = tuple(size[0])
-    shape = tuple(int(s) for s in size)
+    shape = []
+    for s in size:
+        if s.__class__ is bool or not (isinstance(s, numbers.Integral) or _is_int_tensor(s)):
+            raise TypeError(f"{function}(): argument 'size' must be a tuple of ints, but found element of "
+                            f"type {type(s).__name__}")
+        shape.append(int(s))
+    shape = tuple(shape)
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+    if math.prod(shape) > _INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
     return shape
+
+
+def _is_int_tensor(value) -> bool:
+    return isinstance(value, Tensor) and value.ndim == 0 and not value._dtype.is_floating_point
+
+
+def _dtype_argument(dtype, function: str) -> dtypes.dtype:
+    """A factory's ``dtype=``: a dtype object (PyTorch refuses names such as ``"float32"``)."""
+    if isinstance(dtype, str):
+        raise TypeError(f"{function}(): argument 'dtype' must be unigrad.dtype, not str ({dtype!r})")
+    return dtypes.as_dtype(dtype)
+
+
+def _allocate(make, shape, dtype: dtypes.dtype, dev):
+    """``make()``, with an allocation failure raised as an OutOfMemoryError (a RuntimeError, as in
+    PyTorch) naming the request."""
+    try:
+        return make()
+    except OutOfMemoryError:
+        raise
+    except MemoryError as error:
+        raise OutOfMemoryError(f"{dev}: can't allocate memory: you tried to allocate "
+                               f"{math.prod(shape) * dtype.itemsize} bytes for a tensor of shape "
+                               f"{list(shape)} and dtype {dtype.name} ({error})") from None
+
+
+def check_fill_value(value, dtype: dtypes.dtype):
+    """A Python scalar written into ``dtype``, refused (RuntimeError, as in PyTorch) when it
+    overflows the dtype's range; TypeError when it is not a number."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"fill value must be a number, not {type(value).__name__}")
+    if dtype is dtypes.bool:
+        return bool(value)
+    if dtype.is_floating_point:
+        value = float(value)
+        # PyTorch checks 16- and 32-bit floats against float32's range (float16 overflows to inf)
+        if dtype is not dtypes.float64 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+    value = int(value)
+    info = dtypes.iinfo(dtype)
+    # as in PyTorch, uint8 takes negative values (they wrap); only too-large ones overflow
+    if value > info.max or (value < info.min and dtype is not dtypes.uint8):
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+    return value
 
 
 def _finish(buf, dtype, dev, backend, requires_grad: bool) -> Tensor:
@@ -88,6 +153,8 @@ def _infer_dtype(data) -> dtypes.dtype:
         elif isinstance(item, np.ndarray):
             d = dtypes.from_numpy_dtype(item.dtype) if item.dtype != np.float64 else dtypes.get_default_dtype()
         else:
+            if item.__class__ is int and not -2 ** 63 <= item <= _INT64_MAX:
+                raise ValueError(f"Overflow when unpacking long long: {item} does not fit in int64")
             d = dtypes.scalar_dtype(item)
         kind = d if kind is None else dtypes.promote_types(kind, d) if d.category == kind.category \
             else (d if d.category > kind.category else kind)
@@ -178,45 +245,46 @@ def from_dlpack(obj) -> Tensor:
     return from_numpy(np.from_dlpack(obj))
 
 
-def _factory(size, dtype, device, requires_grad, fill):
-    shape = _shape_args(size)
+def _factory(size, dtype, device, requires_grad, fill, function="tensor factory"):
+    shape = _shape_args(size, function)
     dev, backend = placement(device)
-    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dtype = _dtype_argument(dtype, function) if dtype is not None else dtypes.get_default_dtype()
     _check_dtype_supported(dtype, backend, dev)
-    buf = backend.empty(shape, dtype) if fill is None else backend.full(shape, _scalar(fill, dtype), dtype)
+    if fill is None:
+        buf = _allocate(lambda: backend.empty(shape, dtype), shape, dtype, dev)
+    else:
+        value = (float(fill) if dtype.is_floating_point else fill == 1 if dtype is dtypes.bool else fill) \
+            if fill.__class__ is int and 0 <= fill <= 1 else check_fill_value(fill, dtype)
+        buf = _allocate(lambda: backend.full(shape, value, dtype), shape, dtype, dev)
     return _finish(buf, dtype, dev, backend, requires_grad)
-
-
-def _scalar(value, dtype):
-    if dtype.is_floating_point:
-        return float(value)
-    if dtype is dtypes.bool:
-        return bool(value)
-    return int(value)
 
 
 def zeros(*args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of zeros."""
-    return _factory(_sizes(args, size, "zeros"), dtype, device, requires_grad, 0)
+    return _factory(_sizes(args, size, "zeros"), dtype, device, requires_grad, 0, "zeros")
 
 
 def ones(*args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _factory(_sizes(args, size, "ones"), dtype, device, requires_grad, 1)
+    return _factory(_sizes(args, size, "ones"), dtype, device, requires_grad, 1, "ones")
 
 
 def empty(*args, size=None, dtype=None, device=None, requires_grad: bool = False,
           memory_format=None) -> Tensor:
     """A tensor with uninitialised values."""
-    return _factory(_sizes(args, size, "empty"), dtype, device, requires_grad, None)
+    return _factory(_sizes(args, size, "empty"), dtype, device, requires_grad, None, "empty")
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it when not given)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, numbers.Number):
+        raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value)
     return _factory((tuple(size),) if not isinstance(size, numbers.Integral) else (size,),
-                    dtype, device, requires_grad, fill_value)
+                    dtype, device, requires_grad, fill_value, "full")
 
 
 def _like(x: Tensor, dtype, device):
@@ -249,18 +317,24 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     if end is None:
         start, end = 0, start
     start, end, step = (_number(v) for v in (start, end, step))
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if math.ceil((end - start) / step) > _INT64_MAX:
+        raise RuntimeError(f"invalid size, possible overflow? (arange from {start} to {end} by {step})")
     if (end - start) * step < 0:
         raise RuntimeError(f"upper bound and larger bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
     if dtype is None:
         is_float = builtins.any(isinstance(v, float) for v in (start, end, step))
         dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
-    dtype = dtypes.as_dtype(dtype)
+    dtype = _dtype_argument(dtype, "arange")
     dev, backend = placement(device)
     _check_dtype_supported(dtype, backend, dev)
-    return _finish(backend.arange(start, end, step, dtype), dtype, dev, backend, requires_grad)
+    count = (max(0, math.ceil((end - start) / step)),)
+    buf = _allocate(lambda: backend.arange(start, end, step, dtype), count, dtype, dev)
+    return _finish(buf, dtype, dev, backend, requires_grad)
 
 
 def _number(value):
@@ -272,7 +346,9 @@ def _number(value):
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     start, end = _number(start), _number(end)
-    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dtype = _dtype_argument(dtype, "linspace") if dtype is not None else dtypes.get_default_dtype()
+    if steps.__class__ is bool or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dev, backend = placement(device)
@@ -302,30 +378,31 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 
 
 # ----- random factories -------------------------------------------------------------------------
-def _random_factory(size, dtype, device, requires_grad, make):
-    shape = _shape_args(size)
+def _random_factory(size, dtype, device, requires_grad, make, function="random factory"):
+    shape = _shape_args(size, function)
     dev, backend = placement(device)
-    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    dtype = _dtype_argument(dtype, function) if dtype is not None else dtypes.get_default_dtype()
     _check_dtype_supported(dtype, backend, dev)
-    return _finish(make(backend, shape, dtype), dtype, dev, backend, requires_grad)
+    buf = _allocate(lambda: make(backend, shape, dtype), shape, dtype, dev)
+    return _finish(buf, dtype, dev, backend, requires_grad)
 
 
 def rand(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the unigrad stream."""
     size = _sizes(args, size, "rand")
-    if dtype is not None and not dtypes.as_dtype(dtype).is_floating_point:
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{dtypes.as_dtype(dtype).name}'")
+    if dtype is not None and not _dtype_argument(dtype, "rand").is_floating_point:
+        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{dtypes.as_dtype(dtype).name}'")
     return _random_factory(size, dtype, device, requires_grad,
-                           lambda b, s, d: rnd.uniform_buffer(b, s, d, generator))
+                           lambda b, s, d: rnd.uniform_buffer(b, s, d, generator), "rand")
 
 
 def randn(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the unigrad stream."""
     size = _sizes(args, size, "randn")
-    if dtype is not None and not dtypes.as_dtype(dtype).is_floating_point:
-        raise RuntimeError(f"\"normal_kernel\" not implemented for '{dtypes.as_dtype(dtype).name}'")
+    if dtype is not None and not _dtype_argument(dtype, "randn").is_floating_point:
+        raise NotImplementedError(f"\"normal_kernel\" not implemented for '{dtypes.as_dtype(dtype).name}'")
     return _random_factory(size, dtype, device, requires_grad,
-                           lambda b, s, d: rnd.normal_buffer(b, s, d, generator))
+                           lambda b, s, d: rnd.normal_buffer(b, s, d, generator), "randn")
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -337,9 +414,9 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    dtype = _dtype_argument(dtype, "randint") if dtype is not None else dtypes.int64
     return _random_factory((tuple(size),), dtype, device, requires_grad,
-                           lambda b, s, d: rnd.integer_buffer(b, s, int(low), int(high), d, generator))
+                           lambda b, s, d: rnd.integer_buffer(b, s, int(low), int(high), d, generator), "randint")
 
 
 def rand_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -359,20 +436,32 @@ def randint_like(x: Tensor, low, high=None, *, dtype=None, device=None) -> Tenso
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
+    if n.__class__ is bool or not (isinstance(n, numbers.Integral) or _is_int_tensor(n)):
+        raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}")
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dev, backend = placement(device)
-    out = Tensor._make(rnd.permutation_buffer(backend, int(n), generator), dtypes.int64, dev, backend)
+    out = Tensor._make(rnd.permutation_buffer(backend, n, generator), dtypes.int64, dev, backend)
     return out.to(dtypes.as_dtype(dtype)) if dtype is not None else out
 
 
 def bernoulli(p: Tensor, *, generator=None) -> Tensor:
     """1 with probability ``p`` (element-wise), else 0."""
+    if values_checked_on_host(p) and p.numel() and not ((p >= 0) & (p <= 1)).all().item():
+        raise RuntimeError("bernoulli: expected every probability p to satisfy 0 <= p <= 1")
     u = p._like(rnd.uniform_buffer(p._backend, p._buf.shape, p._dtype, generator))
     return (u < p).to(p._dtype)
 
 
 def normal(mean, std, size=None, *, generator=None, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
-    """Normal samples: elementwise ``mean``/``std`` tensors, or a ``size`` for number ones."""
+    """Samples of N(mean, std**2); ``mean`` and ``std`` are numbers or tensors."""
+    if isinstance(std, Tensor):  # PyTorch checks on every device (a synchronisation on GPUs)
+        if std.numel() and not (std >= 0).all().item():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         z = ref._like(rnd.normal_buffer(ref._backend, tuple(

@@ -42,7 +42,7 @@ class device:
         if isinstance(other, str):
             try:
                 other = device(other)
-            except (ValueError, TypeError):
+            except (RuntimeError, ValueError, TypeError):
                 return False
         return self is other
 
@@ -65,16 +65,16 @@ def _parse(spec, index):
     if ":" in text:
         kind, _, number = text.partition(":")
         if index is not None:
-            raise ValueError(f"device {spec!r} already has an index; got index={index} as well")
+            raise RuntimeError(f"device {spec!r} already has an index; got index={index} as well")
         if not number.isdigit():
-            raise ValueError(f"invalid device string {spec!r}: the index must be a non-negative integer")
+            raise RuntimeError(f"invalid device string {spec!r}: the index must be a non-negative integer")
         index = int(number)
     else:
         kind = text
     if not kind or not kind.replace("_", "").isalnum():
-        raise ValueError(f"invalid device string {spec!r}")
+        raise RuntimeError(f"invalid device string {spec!r}")
     if index is not None and index < 0:
-        raise ValueError(f"device index must be non-negative, got {index}")
+        raise RuntimeError(f"device index must be non-negative, got {index}")
     return kind, index
 
 

@@ -102,6 +102,13 @@ def _retains_grad(self: Tensor) -> bool:
 
 
 def _detach_(self: Tensor) -> Tensor:
+    if self._base is not None:
+        raise RuntimeError(
+            "Can't detach views in-place. Use detach() instead. If you are using "
+            "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as "
+            "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
+            "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+            "function in torch/optim/optimizer.py as the solution.")
     self.grad_fn = None
     self._requires_grad = False
     return self
@@ -149,7 +156,10 @@ def _reverse(function):
 
 @autocast_op("rdiv")
 def _rdiv(self: Tensor, other) -> Tensor:
-    """``other / self`` (PyTorch's CUDA autocast lists run it in float32)."""
+    """``other / self``: ``self.reciprocal() * other`` as in PyTorch (whose CUDA autocast lists
+    run it in float32)."""
+    if other.__class__ in (int, float):
+        return pw.mul(pw.reciprocal(self), other)
     return pw.div(other, self)
 
 
@@ -191,6 +201,7 @@ METHODS = {
     "multiply": pw.mul, "div": pw.div, "divide": pw.div, "true_divide": pw.div,
     "floor_divide": pw.floor_divide, "remainder": pw.remainder, "fmod": pw.fmod, "pow": pw.pow,
     "maximum": pw.maximum, "minimum": pw.minimum, "clamp": pw.clamp, "clip": pw.clamp,
+    "clamp_min": pw.clamp_min, "clamp_max": pw.clamp_max,
     "where": lambda self, condition, other: pw.where(condition, self, other), "lerp": pw.lerp,
     "addcmul": pw.addcmul, "addcdiv": pw.addcdiv,
     "eq": pw.eq, "ne": pw.ne, "lt": pw.lt, "le": pw.le, "gt": pw.gt, "ge": pw.ge,
@@ -238,13 +249,13 @@ METHODS = {
     "geometric_": random_fills.geometric_, "log_normal_": random_fills.log_normal_,
     "cauchy_": random_fills.cauchy_,
     # operators
-    "__add__": pw.add, "__radd__": pw.add, "__sub__": pw.sub, "__rsub__": _reverse(pw.sub),
+    "__add__": pw.add, "__radd__": pw.add, "__sub__": pw.sub, "__rsub__": pw.rsub,
     "__mul__": pw.mul, "__rmul__": pw.mul, "__truediv__": pw.div, "__rtruediv__": _rdiv,
     "__floordiv__": pw.floor_divide, "__rfloordiv__": _reverse(pw.floor_divide),
     "__mod__": pw.remainder, "__rmod__": _reverse(pw.remainder), "__pow__": pw.pow,
     "__rpow__": _reverse(pw.pow), "__matmul__": linalg.matmul, "__rmatmul__": _matmul_rhs,
     "__neg__": pw.neg, "__pos__": lambda self: self, "__abs__": pw.abs,
-    "__invert__": pw.bitwise_not, "__and__": pw.bitwise_and, "__rand__": pw.bitwise_and,
+    "__invert__": pw.invert, "__and__": pw.bitwise_and, "__rand__": pw.bitwise_and,
     "__or__": pw.bitwise_or, "__ror__": pw.bitwise_or, "__xor__": pw.bitwise_xor,
     "__rxor__": pw.bitwise_xor, "__eq__": pw.eq, "__ne__": pw.ne, "__lt__": pw.lt,
     "__le__": pw.le, "__gt__": pw.gt, "__ge__": pw.ge,
@@ -257,6 +268,7 @@ METHODS.update(tensor_utils.METHODS)  # memory queries, flags, legacy constructo
 INPLACE_OF = {
     "add_": pw.add, "sub_": pw.sub, "mul_": pw.mul, "div_": pw.div, "pow_": pw.pow,
     "clamp_": pw.clamp, "clip_": pw.clamp, "neg_": pw.neg, "abs_": pw.abs, "exp_": pw.exp,
+    "clamp_min_": pw.clamp_min, "clamp_max_": pw.clamp_max,
     "log_": pw.log, "sqrt_": pw.sqrt, "sigmoid_": pw.sigmoid, "tanh_": pw.tanh, "relu_": pw.relu,
     "floor_": pw.floor, "ceil_": pw.ceil, "round_": pw.round, "trunc_": pw.trunc,
     "sign_": pw.sign, "reciprocal_": pw.reciprocal, "remainder_": pw.remainder,

@@ -194,9 +194,24 @@ def tensor_repr(t) -> str:
         summarize = values.size > PRINT_OPTS.threshold
         formatter = _Formatter(_summarized(values) if summarize else values)
         body = _tensor_str(values, indent, summarize, formatter)
-    if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    try:
+        node = t.grad_fn
+    except RuntimeError:  # a view that may no longer be used under autograd (PyTorch prints this)
+        node = _INVALID
+    if node is not None:
+        suffixes.append(f"grad_fn=<{node.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     text = _add_suffixes(prefix + body, suffixes, indent)
     return "Parameter containing:\n" + text if t._is_param else text
+
+
+class _InvalidNode:
+    """What a view's grad_fn prints as when reading it raises."""
+
+    @staticmethod
+    def name() -> str:
+        return "Invalid"
+
+
+_INVALID = _InvalidNode()

@@ -9,6 +9,7 @@ import weakref
 
 import numpy as np
 
+from ..autograd import views as _views
 from ..autograd.grad_mode import _state as _grad_state, inference_scopes as _inference_scopes
 from ..autograd.node import Node
 from . import dtypes
@@ -40,13 +41,17 @@ class Tensor:
     """A multi-dimensional array on a device, with optional gradient tracking (PyTorch's Tensor).
 
     ``_buf`` is the backend-native buffer, ``_backend`` the backend object that computes on it
-    (resolved once per device), ``_version`` a one-element list shared with every view of the
-    same storage, ``_base`` the tensor a view aliases (None for a tensor owning its storage).
+    (resolved once per device), ``_version`` a list shared with every view of the same storage
+    (``[counter, *weak references to views]``, see ``autograd/views.py``), ``_base`` the tensor a
+    view aliases (None for a tensor owning its storage) and ``_view_fn`` the function that makes
+    the view from it. Only views set ``_view_version`` (the version their ``grad_fn`` was made
+    at) and ``_view_creation`` (PyTorch's CreationMeta); ``_root_storage`` only a storage owner
+    that ``as_strided_`` moved within its storage.
     """
 
-    __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "grad", "grad_fn",
+    __slots__ = ("_buf", "_backend", "_dtype", "_device", "_requires_grad", "_grad", "_grad_fn",
                  "_version", "_base", "_view_fn", "_grad_accumulator", "_producer", "_is_param",
-                 "_inference", "__weakref__")
+                 "_inference", "_view_version", "_view_creation", "_root_storage", "__weakref__")
 
     __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
 
@@ -62,8 +67,8 @@ class Tensor:
         t._device = device
         t._backend = backend
         t._requires_grad = requires_grad
-        t.grad = None
-        t.grad_fn = None
+        t._grad = None
+        t._grad_fn = None
         t._version = [0]
         t._base = None
         t._view_fn = None
@@ -82,7 +87,7 @@ class Tensor:
         if _grad_state.enabled:
             for t in inputs:
                 if t is not None and t._requires_grad:
-                    node = self.grad_fn = Node(name, backward_fn, inputs, saved)
+                    node = self._grad_fn = Node(name, backward_fn, inputs, saved)
                     self._requires_grad = True
                     for s in saved:
                         if s._producer is True:  # an alias of this output (see ops._saved)
@@ -126,12 +131,30 @@ class Tensor:
         return self._device
 
     @property
+    def grad_fn(self):
+        """The node that made this tensor (None for a leaf). A view whose base (or another view
+        of it) was modified in place since gets its node regenerated here, as in PyTorch."""
+        if self._base is None:
+            return self._grad_fn
+        return _views.view_grad_fn(self)
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
+        if self._base is not None:
+            self._view_version = self._version[0]
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     @property
     def requires_grad(self) -> bool:
-        return self._requires_grad
+        """Whether autograd records ops on this tensor (a view also when its base does)."""
+        if self._requires_grad:
+            return True
+        base = self._base
+        return base is not None and base._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -201,13 +224,27 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """This tensor's values, detached from autograd (shares storage)."""
-        return self.detach()
+        """This tensor's values, detached from autograd: shares the storage but not the version
+        counter, so in-place changes through it go unnoticed by autograd (as in PyTorch)."""
+        return Tensor._make(self._buf, self._dtype, self._device, self._backend)
 
     @data.setter
     def data(self, other: "Tensor") -> None:
         self._buf, self._dtype = other._buf, other._dtype
         self._device, self._backend = other._device, other._backend
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The gradient ``backward()`` accumulated into this leaf (None until then). Assigning
+        checks the value as PyTorch does: a Tensor (or None) of this tensor's shape, dtype and
+        device."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
 
     @property
     def _version_number(self) -> int:
@@ -257,7 +294,8 @@ class Tensor:
     def __iter__(self):
         if not self._buf.shape:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._buf.shape[0]))
+        from .ops.shape import unbind
+        return iter(unbind(self, 0))  # as PyTorch: the rows are views from one unbind
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
@@ -266,10 +304,18 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
+        self._check_one_element()
         return float(self.item())
 
     def __int__(self) -> int:
+        self._check_one_element()
         return int(self.item())
+
+    def _check_one_element(self) -> None:
+        # float(t) and int(t) raise ValueError in PyTorch (t.item() raises RuntimeError)
+        if self.numel() != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars (got "
+                             f"{self.numel()} elements, shape {list(self.shape)})")
 
     def __index__(self) -> int:
         if self._dtype.is_floating_point or self.numel() != 1:
@@ -313,6 +359,26 @@ class Tensor:
         if self.grad is not None:
             copied.grad = self.grad.__deepcopy__(memo)
         return copied
+
+
+def _check_assigned_grad(t: Tensor, grad) -> None:
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    if grad is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    if grad._dtype is not t._dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{grad._dtype.name}' to a tensor "
+                           f"with dtype '{t._dtype.name}'. Please ensure that the gradient and the tensor "
+                           f"have the same dtype")
+    if grad._device is not t._device:
+        raise RuntimeError(f"attempting to assign a gradient located on device {grad._device} to a tensor "
+                           f"located on device {t._device}. Please ensure that the gradient and the tensor "
+                           f"are on the same device")
+    if grad._buf.shape != t._buf.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad._buf.shape)}' to a tensor "
+                           f"of size '{list(t._buf.shape)}'. Please ensure that the gradient and the tensor "
+                           f"are the same size")
 
 
 def _rebuild(array, dtype_name, device_name, requires_grad):

@@ -37,7 +37,8 @@ def storage_offset(self: Tensor) -> int:
         raise RuntimeError(f"device {self._device} does not tell where a tensor lies in its storage "
                            f"(its backend has no storage_position)")
     root = self._base if self._base is not None else self
-    return (position(self._buf)[1] - position(root._buf)[1]) // self._dtype.itemsize
+    from .ops.strided import root_offset
+    return root_offset(root) + (position(self._buf)[1] - position(root._buf)[1]) // self._dtype.itemsize
 
 
 def _storage_extent(t: Tensor) -> int:

@@ -120,14 +120,14 @@ class _GradOwnership:
 
 def _accumulate(node: AccumulateGrad, grad, create_graph: bool, ownership: _GradOwnership) -> None:
     variable = node.variable
-    current = variable.grad
+    current = variable._grad
     if current is None:
         grad = ownership.own(grad)
-        variable.grad = grad if create_graph else grad.detach()
+        variable._grad = grad if create_graph else grad.detach()  # the slot: no assignment checks
     elif create_graph or current._requires_grad or sys.getrefcount(current) > 3:
         # someone else holds the old .grad (or it is part of a graph): leave it untouched
         total = current + grad
-        variable.grad = total if create_graph else total.detach()
+        variable._grad = total if create_graph else total.detach()
     else:  # like PyTorch: accumulate in place when nobody else sees the old gradient
         buf = current._buf
         current._backend.add(buf, grad._buf if grad._dtype is current._dtype
@@ -142,7 +142,7 @@ def _link_saved_outputs(node, link: bool) -> None:
         producer = tensor._producer
         if producer is not None and producer is not True:
             found = producer() if link else None
-            tensor.grad_fn = found
+            tensor._grad_fn = found
             tensor._requires_grad = found is not None
 
 

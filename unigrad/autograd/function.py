@@ -138,6 +138,9 @@ def _attach_output(out, node, ctx) -> None:
         return
     out.grad_fn = node
     out._requires_grad = True
+    if out._base is not None:  # a view made by forward: in-place changes would bypass backward
+        from .views import IN_CUSTOM_FUNCTION
+        out._view_creation = IN_CUSTOM_FUNCTION
 
 
 class once_differentiable:  # noqa: N801 - PyTorch's name

@@ -52,7 +52,7 @@ def edge_of(tensor):
     """The node a gradient for ``tensor`` flows into (its grad_fn, or its AccumulateGrad)."""
     if tensor is None or not tensor._requires_grad:
         return None
-    node = tensor.grad_fn
+    node = tensor._grad_fn if tensor._base is None else tensor.grad_fn  # a view may regenerate it
     if node is not None:
         return node
     accumulator = tensor._grad_accumulator
@@ -153,7 +153,16 @@ class Node:
         self._packed = None
 
     def __repr__(self) -> str:
-        return f"<{self._name} object at {id(self):#x}>"
+        # PyTorch's C++ nodes are named "torch::autograd::CopySlices" and shown as "CopySlices"
+        return f"<{self._name.rpartition('::')[2]} object at {id(self):#x}>"
+
+
+def node_over(name: str, backward_fn, edges, saved=()) -> Node:
+    """A node whose inputs are given as edges (nodes or None), for nodes that stand between
+    others without a tensor of their own (PyTorch's view nodes around a fused kernel)."""
+    node = Node(name, backward_fn, (), saved)
+    node._next = tuple(edges)
+    return node
 
 
 class AccumulateGrad(Node):

@@ -58,6 +58,10 @@ class Backend(abc.ABC):
     #: at the next host synchronisation (as CUDA does), so the frontend skips its host-side checks,
     #: which would force a device-to-host copy per indexing op
     deferred_index_checks: ClassVar[bool] = False
+    #: the backend's integer ``remainder`` flags zero divisors itself and raises
+    #: ``RuntimeError("ZeroDivisionError...")`` at the next host synchronisation (as
+    #: ``deferred_index_checks``), so the frontend skips its host-side check of tensor divisors
+    deferred_division_checks: ClassVar[bool] = False
     #: which of PyTorch's autocast op lists this device type follows: ``"cuda"`` (matmul and
     #: convolutions in low precision; reductions, softmax, norms, exp/log and losses in float32)
     #: or ``"cpu"`` (the CPU lists: only losses forced to float32); see ``unigrad.amp.policy``
@@ -273,7 +277,9 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def remainder(self, a: Buffer, b, out: Buffer | None = None) -> Buffer:
-        """``a - floor(a / b) * b``: the result has the sign of ``b`` (Python's ``%``)."""
+        """``a - floor(a / b) * b``: the result has the sign of ``b`` (Python's ``%``). For integer
+        dtypes ``b`` is never zero, unless the backend sets ``deferred_division_checks``: then it
+        receives zero divisors and must flag them (see ``unigrad/backends/deferred_errors.py``)."""
 
     @abc.abstractmethod
     def eq(self, a: Buffer, b) -> Buffer:
@@ -400,6 +406,16 @@ class Backend(abc.ABC):
     #: value came from; both C-contiguous. Stability makes the result unique, so every backend
     #: returns the same indices (``topk``, ``unique`` and ``multinomial`` build on them).
     sort = None
+    # ----- optional whole-program replay (not a primitive: used by unigrad.compile) ------------
+    #: ``replay_program(body, inputs, written, stable) -> callable | None``: offered, under
+    #: ``unigrad.compile(..., mode="reduce-overhead")``, each captured program made only of this
+    #: backend's primitive calls with constant arguments, before its first replay. ``body(inputs)``
+    #: runs the program on a tuple of input buffers and returns the buffers it hands out;
+    #: ``written`` holds the positions of the inputs it writes in place, ``stable`` those that are
+    #: the same buffers on every call (parameters, optimizer state). Return a callable with
+    #: ``body``'s contract (e.g. a CUDA graph captured from ``body``: capturing must not run it)
+    #: whose outputs are fresh buffers on every call, or None to decline. Default None.
+    replay_program = None
     # ----- optional storage identity (not a primitive: metadata for unigrad.save) ---------------
     #: ``storage_position(x) -> (key, byte_position)``: which allocation ``x`` aliases and where its
     #: first element lies in it. ``key`` is hashable, equal for ``x`` and every view made from it by

@@ -2,15 +2,26 @@
 
 Pluggy finds backend classes once (``collect_backends``); after that, resolving a device is a dict
 lookup, and every primitive is a plain method call on the resolved backend object.
+
+What a plugin returns is validated, and a plugin that gets it wrong is named in a
+``PluginWarning`` while every other backend keeps working: ``name`` must be a non-empty
+identifier-like string, ``probe()`` must return ``(bool, str)``. The built-in device types
+(``cpu``, ``cuda``, ``opencl``) cannot be taken over by a third-party plugin unless the user opts
+in with ``UNIGRAD_OVERRIDE_BACKENDS=cpu=myplugin`` or ``allow_override("cpu", "myplugin")``.
 """
 from __future__ import annotations
 
-import warnings
+import os
+import re
 from dataclasses import dataclass
 
 from ..api.device import device as Device
-from ..plugins.manager import PluginWarning, collect_backends
+from ..plugins.manager import PLUGIN_ERRORS, collect_backends, describe_error, is_builtin, warn_plugin
 from .interface import Backend
+
+#: device types unigrad provides itself
+BUILTIN_DEVICE_TYPES = ("cpu", "cuda", "opencl")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -29,6 +40,7 @@ class BackendInfo:
 
 
 _infos: dict[str, BackendInfo] | None = None
+#: what ``get_backend`` returns per device (the backend, or its checking wrapper)
 _instances: dict[Device, Backend] = {}
 _current_index: dict[str, int] = {}  # device type -> the index "cuda" (no index) means
 
@@ -41,18 +53,88 @@ def current_index(kind: str) -> int:
 def set_current_index(kind: str, index: int) -> None:
     """Make ``kind`` without an index mean ``kind:index`` (``unigrad.accelerator.set_device_index``)."""
     _current_index[kind] = index
+#: the backends themselves, per device
+_backends: dict[Device, Backend] = {}
+_overrides: dict[str, str] = {}
+_check_results = os.environ.get("UNIGRAD_CHECK_BACKEND", "") not in ("", "0")
+
+
+class PluginContractError(TypeError):
+    """What a plugin returned breaks the backend contract."""
 
 
 def _backend_class(entry) -> type:
     cls = entry if isinstance(entry, type) else type(entry)
     if not issubclass(cls, Backend):
-        raise TypeError(f"{entry!r} is not a unigrad.backends.Backend")
-    if not cls.name:
-        raise TypeError(f"backend {cls.__name__!r} does not set a device-type `name`")
+        raise PluginContractError(f"{entry!r} is not a unigrad.backends.Backend")
+    name = cls.name
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise PluginContractError(f"backend {cls.__name__!r} has device-type name {name!r}; expected a "
+                                  f"non-empty identifier-like string such as 'mydevice'")
+    if not isinstance(cls.indexed, bool):
+        raise PluginContractError(f"backend {cls.__name__!r} sets indexed={cls.indexed!r}; expected True or False")
     missing = sorted(getattr(cls, "__abstractmethods__", ()))
     if missing:
-        raise TypeError(f"backend {cls.__name__!r} does not implement: {', '.join(missing)}")
+        raise PluginContractError(f"backend {cls.__name__!r} does not implement: {', '.join(missing)}")
     return cls
+
+
+def _overrides_from_env() -> dict[str, str]:
+    """``UNIGRAD_OVERRIDE_BACKENDS="cpu=myplugin,cuda=other"``: built-in device type -> plugin."""
+    pairs = {}
+    for item in os.environ.get("UNIGRAD_OVERRIDE_BACKENDS", "").split(","):
+        if "=" in item:
+            kind, plugin = (part.strip() for part in item.split("=", 1))
+            pairs[kind] = plugin
+    return pairs
+
+
+def allow_override(device_type: str, plugin: str) -> None:
+    """Let third-party ``plugin`` replace the built-in backend of ``device_type`` (``"cpu"``,
+    ``"cuda"`` or ``"opencl"``). Call it before the first device use, like setting
+    ``UNIGRAD_OVERRIDE_BACKENDS=device_type=plugin``."""
+    if device_type not in BUILTIN_DEVICE_TYPES:
+        raise ValueError(f"allow_override: {device_type!r} is not a built-in device type "
+                         f"{BUILTIN_DEVICE_TYPES}; other device types need no permission")
+    if _infos is not None and _overrides_allowed().get(device_type) != plugin:
+        raise RuntimeError("allow_override() must be called before the first device use: backends "
+                           "were already discovered (or set UNIGRAD_OVERRIDE_BACKENDS before starting)")
+    _overrides[device_type] = plugin
+
+
+def _overrides_allowed() -> dict[str, str]:
+    return {**_overrides_from_env(), **_overrides}
+
+
+def _probe(plugin: str, cls) -> tuple[bool, str]:
+    try:
+        result = cls.probe()
+    except PLUGIN_ERRORS as error:  # a probe that crashes means "unavailable", with the cause
+        return False, f"probe failed: {describe_error(error)}"
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], bool)
+            and isinstance(result[1], str)):
+        reason = f"probe() returned {result!r}; expected a (bool, str) tuple such as (False, 'no driver')"
+        warn_plugin(plugin, f"backend {cls.name!r}: {reason}; registered as unavailable")
+        return False, reason
+    return result
+
+
+def _claim(infos: dict, plugin: str, cls) -> bool:
+    """Whether ``plugin`` may register device type ``cls.name`` (warning when it may not)."""
+    name = cls.name
+    holder = infos.get(name)
+    if name in BUILTIN_DEVICE_TYPES and not is_builtin(plugin):
+        if _overrides_allowed().get(name) == plugin:
+            return True
+        warn_plugin(plugin, f"registers device type {name!r}, which is built into unigrad; ignored. To let "
+                    f"it replace the built-in backend, set UNIGRAD_OVERRIDE_BACKENDS={name}={plugin} or call "
+                    f"unigrad.backends.allow_override({name!r}, {plugin!r}) before the first device use")
+        return False
+    if holder is not None and not is_builtin(holder.plugin):
+        warn_plugin(plugin, f"registers device type {name!r}, already provided by plugin "
+                    f"{holder.plugin!r}; ignored")
+        return False
+    return True
 
 
 def _discover() -> dict[str, BackendInfo]:
@@ -63,24 +145,27 @@ def _discover() -> dict[str, BackendInfo]:
     for plugin, entry in collect_backends():
         try:
             cls = _backend_class(entry)
-        except TypeError as error:
-            warnings.warn(f"unigrad plugin {plugin!r}: {error}", PluginWarning, stacklevel=2)
+        except PluginContractError as error:
+            warn_plugin(plugin, f"registers an invalid backend: {error}")
             continue
-        if cls.name in infos:
-            warnings.warn(
-                f"unigrad plugin {plugin!r} registers device type {cls.name!r}, already provided by "
-                f"{infos[cls.name].plugin!r}; keeping the first", PluginWarning, stacklevel=2)
+        if not _claim(infos, plugin, cls):
             continue
-        try:
-            ok, reason = cls.probe()
-        except Exception as error:  # a probe that crashes means "unavailable", with the cause
-            ok, reason = False, f"probe failed: {type(error).__name__}: {error}"
-        info = BackendInfo(cls.name, plugin, bool(ok), "" if ok else str(reason), cls)
-        infos[cls.name] = info
+        ok, reason = _probe(plugin, cls)
+        infos[cls.name] = BackendInfo(cls.name, plugin, ok, "" if ok else reason, cls)
         if not isinstance(entry, type) and ok:
-            _instances[Device(cls.name, None if not cls.indexed else entry.index)] = entry
+            _adopt(Device(cls.name, None if not cls.indexed else entry.index), entry, plugin)
     _infos = infos
     return infos
+
+
+def _adopt(dev: Device, backend: Backend, plugin: str) -> None:
+    _backends[dev] = backend
+    _instances[dev] = _checked(backend, plugin) if _check_results else backend
+
+
+def _checked(backend, plugin: str):
+    from .checked import CheckedBackend
+    return CheckedBackend(backend, plugin)
 
 
 def registered() -> list[BackendInfo]:
@@ -93,9 +178,17 @@ def available() -> list[str]:
     return [info.name for info in _discover().values() if info.available]
 
 
+def plugin_failures() -> dict[str, str]:
+    """Plugins that failed to load or register, with why (after discovery)."""
+    from ..plugins.manager import failures
+    _discover()
+    return dict(failures)
+
+
 def _unknown_device_message(kind: str) -> str:
     listing = "; ".join(str(info) for info in _discover().values())
-    return f"unknown device type {kind!r}; registered backends: {listing}"
+    failed = "".join(f"; plugin {name!r} failed: {why}" for name, why in plugin_failures().items())
+    return f"unknown device type {kind!r}; registered backends: {listing}{failed}"
 
 
 def canonical_device(dev) -> Device:
@@ -124,12 +217,37 @@ def get_backend(dev) -> Backend:
     if not info.available:
         raise RuntimeError(f"device type {dev.type!r} is unavailable: {info.reason}")
     index = dev.index or 0
-    count = info.backend_class.device_count()
+    try:
+        count = info.backend_class.device_count()
+    except PLUGIN_ERRORS as error:
+        raise RuntimeError(f"device type {dev.type!r} (plugin {info.plugin!r}): device_count() failed: "
+                           f"{describe_error(error)}") from None
     if index >= count:
         raise RuntimeError(f"device {dev} does not exist: {count} {dev.type} device(s) found")
-    backend = info.backend_class(index)
-    _instances[dev] = backend
-    return backend
+    try:
+        backend = info.backend_class(index)
+    except PLUGIN_ERRORS as error:
+        raise RuntimeError(f"device {dev} (plugin {info.plugin!r}) failed to start: "
+                           f"{describe_error(error)}") from None
+    _adopt(dev, backend, info.plugin)
+    return _instances[dev]
+
+
+def set_backend_checks(enabled: bool) -> bool:
+    """Check every primitive's result shape and dtype (``UNIGRAD_CHECK_BACKEND=1``); returns the
+    previous setting. Tensors made from now on use the checked backends."""
+    global _check_results
+    previous, _check_results = _check_results, bool(enabled)
+    plugins = {info.name: info.plugin for info in (_infos or {}).values()}
+    for dev, backend in _backends.items():
+        _instances[dev] = _checked(backend, plugins.get(dev.type, "?")) if _check_results else backend
+    from ..api import creation
+    creation._placements.clear()
+    return previous
+
+
+def backend_checks_enabled() -> bool:
+    return _check_results
 
 
 def reset() -> None:
@@ -137,3 +255,4 @@ def reset() -> None:
     global _infos
     _infos = None
     _instances.clear()
+    _backends.clear()

@@ -7,6 +7,7 @@ from .modules.activation import (  # noqa: F401
 from .modules.activation import (  # noqa: F401
     Hardshrink, PReLU, RReLU, Softmax2d, Softshrink, Tanhshrink, Threshold,
 )
+from .modules.container import Container  # noqa: F401
 from .modules.container import (  # noqa: F401
     ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
 )

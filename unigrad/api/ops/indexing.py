@@ -12,6 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..autocast_state import autocast_op
 from . import shape as sh
+from ...autograd.composite import present
 from ...autograd.grad_mode import no_grad
 from .pointwise import where
 from .support import (Tensor, check_device, contiguous_strides, grad_state, scalar_for,
@@ -32,19 +33,22 @@ def _check_index(x: Tensor, dim: int, index: Tensor, op: str) -> int:
     return d
 
 
-def _bounds_checked(index: Tensor, size: int, dim: int) -> None:
+def _bounds_checked(index: Tensor, size: int, dim: int, error=IndexError) -> None:
+    """Raise ``error`` (PyTorch's type for the op: IndexError for indexing, RuntimeError for
+    gather/scatter) for an index outside ``[0, size)``; a backend with deferred index checks
+    flags it on the device instead."""
     if index.numel() and not index._backend.deferred_index_checks:
         host = index._host()
         low, high = int(host.min()), int(host.max())
         if low < 0 or high >= size:
             bad = low if low < 0 else high
-            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+            raise error(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (``torch.gather``)."""
     d = _check_index(x, dim, index, "gather")
-    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d)
+    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d, RuntimeError)
     if x.ndim == 0:
         return x.clone().reshape(index._buf.shape)
     return gather_in_range(x, d, index)
@@ -92,7 +96,7 @@ def scatter_add_into_zeros(src: Tensor, dim: int, index: Tensor, shape: tuple) -
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``x`` with ``src`` added at ``index`` along ``dim`` (duplicates accumulate)."""
     d = _check_index(x, dim, index, "scatter_add")
-    _bounds_checked(index, x._buf.shape[d], d)
+    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d, RuntimeError)
     src = src.to(x._dtype)
     if src._buf.shape != index._buf.shape:
         src = src[tuple(slice(0, n) for n in index._buf.shape)]
@@ -106,7 +110,7 @@ def scatter(x: Tensor, dim: int, index: Tensor, src, reduce=None) -> Tensor:
         from .index_ops import scatter_with_reduce
         return scatter_with_reduce(x, dim, index, src, reduce)
     d = _check_index(x, dim, index, "scatter")
-    _bounds_checked(index, x._buf.shape[d], d)
+    _bounds_checked(index, x._buf.shape[d] if x.ndim else 1, d, RuntimeError)
     if not isinstance(src, Tensor):
         src = _full_like_index(x, index, src)
     src = src.to(x._dtype)
@@ -136,7 +140,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     d = wrap_dim(dim, x.ndim)
     key = [slice(None)] * x.ndim
     key[d] = index.reshape(-1)
-    return getitem(x, tuple(key))
+    return present(getitem(x, tuple(key)), "IndexSelectBackward0", (x,))
 
 
 def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
@@ -168,8 +172,22 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
         value = scalar_for(value, x._dtype)
     if mask._dtype is not dtypes.bool:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
-    result = where(mask, value, x) if isinstance(value, Tensor) else where(mask.logical_not(), x, value)
-    return result if result._buf.shape == x._buf.shape else result.expand(x._buf.shape)
+    result = sh._untracked(x, lambda: where(mask, value, x) if isinstance(value, Tensor)
+                           else where(mask.logical_not(), x, value))
+    if result._buf.shape != x._buf.shape:
+        result = sh._untracked(x, lambda: result.expand(x._buf.shape))
+    tensor_value = value if isinstance(value, Tensor) else None
+    need_x, need_value = x._requires_grad, tensor_value is not None and tensor_value._requires_grad
+    if grad_state.enabled and (need_x or need_value):
+        shape = x._buf.shape
+
+        def backward(g):
+            gx = sum_to_shape(where(mask, 0.0, g), shape) if need_x else None
+            gv = where(mask, g, 0.0).sum() if need_value else None
+            return (gx, gv) if tensor_value is not None else (gx,)
+        result._attach("MaskedFillBackward0", backward,
+                       (x, tensor_value) if tensor_value is not None else (x,))
+    return result
 
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:
@@ -188,6 +206,13 @@ def _is_advanced(item) -> bool:
     if isinstance(item, (list, tuple, range)):
         return True
     return False
+
+
+def has_advanced(key) -> bool:
+    """Whether ``key`` holds an advanced index (a tensor, an array or a sequence)."""
+    if not isinstance(key, tuple):
+        return _is_advanced(key)
+    return any(_is_advanced(item) for item in key)
 
 
 def _as_index_tensor(item, like: Tensor) -> Tensor:
@@ -248,13 +273,16 @@ def _parse(x: Tensor, key) -> _ParsedKey:
     shape, strides = x._buf.shape, x._backend.strides(x._buf)
     new_shape, new_strides, offset = [], [], 0
     advanced, positions = [], []
+    steps = []  # PyTorch's view ops for the basic items, in order: (name, dim of the result, args)
     dim = 0
     for item in expanded:
         if item is None:
+            steps.append(("UnsqueezeBackward0", len(new_shape), ()))
             new_shape.append(1)
             new_strides.append(0)
         elif isinstance(item, (bool, np.bool_)):
             # x[True] adds a dim; x[False] adds an empty dim (as in PyTorch and NumPy)
+            steps.append(("UnsqueezeBackward0", len(new_shape), ()))
             new_shape.append(1 if item else 0)
             new_strides.append(0)
         elif isinstance(item, numbers.Integral) and not isinstance(item, Tensor):
@@ -263,12 +291,15 @@ def _parse(x: Tensor, key) -> _ParsedKey:
             if not -size <= index < size:
                 raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
             offset += (index % size) * strides[dim]
+            steps.append(("SelectBackward0", len(new_shape), (index % size,)))
             dim += 1
         elif isinstance(item, slice):
             start, stop, step = item.indices(shape[dim]) if item.step != 0 else (0, 0, 0)
             if step == 0:
                 raise ValueError("slice step cannot be zero")
             length = len(range(start, stop, step))
+            if length != shape[dim] or step != 1:
+                steps.append(("SliceBackward0", len(new_shape), (start, step, length)))
             new_shape.append(length)
             new_strides.append(strides[dim] * step)
             if length:
@@ -309,15 +340,70 @@ def _parse(x: Tensor, key) -> _ParsedKey:
                 positions.append(len(new_shape) - 1)
                 advanced.append(wrapped)
                 dim += 1
+        elif isinstance(item, str):  # PyTorch tries to make an index tensor of it: a TypeError
+            raise TypeError(f"new(): invalid data type 'str' (a string is not a valid index: {item!r})")
         else:
             raise IndexError(
                 f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                 f"are valid indices (got {type(item).__name__})")
     key_copy = tuple(expanded)
-    view = sh._general_view(x, tuple(new_shape), tuple(new_strides), offset, "SliceBackward0",
-                            lambda t: _parse(t, key_copy).view)
+    view = _basic_view(x, tuple(new_shape), tuple(new_strides), offset, steps,
+                       lambda t: _parse(t, key_copy).view)
     adjacent = all(b - a == 1 for a, b in zip(positions, positions[1:]))
     return _ParsedKey(view, list(zip(positions, advanced)), adjacent)
+
+
+def _basic_view(x: Tensor, shape, strides, offset: int, steps, replay) -> Tensor:
+    """The view a basic key makes: one tensor, whose history is PyTorch's chain of
+    ``SelectBackward0`` / ``SliceBackward0`` / ``UnsqueezeBackward0`` nodes (``AliasBackward0``
+    when the key selects everything)."""
+    in_shape = x._buf.shape
+    if not steps:
+        return sh.make_view(x, shape, strides, offset, "AliasBackward0", _identity, replay)
+    if len(steps) == 1 and steps[0][0] == "UnsqueezeBackward0":
+        return sh.make_view(x, shape, strides, offset, "UnsqueezeBackward0",
+                            lambda g: (g.reshape(in_shape),), replay)
+    view = sh.make_view(x, shape, strides, offset, steps[-1][0],
+                        lambda g: (sh.view_scatter(g, replay, in_shape),), replay)
+    if len(steps) > 1 and view._grad_fn is not None:
+        view._grad_fn = _step_nodes(x, steps)
+    return view
+
+
+def _identity(g):
+    return (g,)
+
+
+def _step_nodes(x: Tensor, steps):
+    """One node per step of a basic key, the first over ``x``'s history; returns the last."""
+    from ...autograd.node import Node, edge_of
+    edge, shape = edge_of(x), list(x._buf.shape)
+    for name, d, args in steps:
+        in_shape = tuple(shape)
+        if name == "UnsqueezeBackward0":
+            shape.insert(d, 1)
+            backward = (lambda in_shape: lambda g: (g.reshape(in_shape),))(in_shape)
+        else:
+            if name == "SelectBackward0":
+                del shape[d]
+                apply = (lambda d, i: lambda t: sh.select(t, d, i))(d, *args)
+            else:
+                shape[d] = args[2]
+                apply = (lambda d, start, step, length: lambda t: _sliced(t, d, start, step, length))(d, *args)
+            backward = (lambda apply, in_shape: lambda g: (sh.view_scatter(g, apply, in_shape),))(apply, in_shape)
+        node = Node(name, backward, ())
+        node._next = (edge,)
+        edge = node
+    return edge
+
+
+def _sliced(t: Tensor, d: int, start: int, step: int, length: int) -> Tensor:
+    """``t[(slice(None),) * d + (slice(start, ..., step),)]`` (``length`` elements)."""
+    shape, strides = list(t._buf.shape), list(t._backend.strides(t._buf))
+    offset = start * strides[d] if length else 0
+    shape[d], strides[d] = length, strides[d] * step
+    return sh._general_view(t, tuple(shape), tuple(strides), offset, "SliceBackward0",
+                            lambda u: _sliced(u, d, start, step, length))
 
 
 def _linear_index(parsed: _ParsedKey):
@@ -368,7 +454,17 @@ def getitem(x: Tensor, key) -> Tensor:
     picked = gather(flat, 0, index) if rows else Tensor._make(
         x._backend.full((count, inner), 0, x._dtype), x._dtype, x._device, x._backend)
     result = sh.reshape(picked, batch + tuple(rest_shape))
-    return _place_batch(result, parsed, len(batch))
+    return present(_fresh_result(_place_batch(result, parsed, len(batch))), "IndexBackward0", (x,))
+
+
+def _fresh_result(t: Tensor) -> Tensor:
+    """``t`` (a view of an intermediate result nothing else holds) as a tensor of its own, with
+    its history: advanced indexing returns a new tensor, not a view, as in PyTorch."""
+    if t._base is None:
+        return t
+    out = Tensor._make(t._buf, t._dtype, t._device, t._backend)
+    out._grad_fn, out._requires_grad = t.grad_fn, t._requires_grad
+    return out
 
 
 def index_put(x: Tensor, key, value) -> Tensor:

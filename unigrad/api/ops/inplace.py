@@ -1,22 +1,16 @@
 """In-place ops. Each computes the new value out of place, then ``commit`` writes it into the
-tensor's storage, bumps the version counter and, under autograd, rebases the graph (including the
-graph of the base when the tensor is a view), as PyTorch does."""
+tensor's storage, bumps the version counter and, under autograd, rewrites the graph as PyTorch
+does (``autograd/views.py``: the base's ``CopySlices`` when the tensor is a view)."""
 from __future__ import annotations
 
-from ...autograd.node import Node
+from ...autograd import views
 from .. import dtypes
 from . import indexing, shape as sh
-from .pointwise import where
-from .support import Tensor, expand_buf, grad_state, scalar_for
+from .support import Tensor, expand_buf, grad_state, scalar_for, sum_to_shape
 
 
 def _check_leaf(x: Tensor) -> None:
-    if x._requires_grad and x.grad_fn is None and x._base is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    base = x._base
-    if base is not None and base._requires_grad and base.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
+    views.check_inplace(x)
 
 
 def _cast_for(x: Tensor, value: Tensor, op: str) -> Tensor:
@@ -28,10 +22,21 @@ def _cast_for(x: Tensor, value: Tensor, op: str) -> Tensor:
     return value.to(x._dtype)
 
 
-def commit(x: Tensor, new: Tensor, op: str = "in-place op") -> Tensor:
-    """Make ``new`` (x's shape) the value of ``x`` in place; returns ``x``."""
-    if grad_state.enabled and (x._requires_grad or new._requires_grad):
-        _check_leaf(x)
+def _records(x: Tensor, new) -> bool:
+    """Whether writing ``new`` into ``x`` is recorded by autograd."""
+    return grad_state.enabled and (views.requires_grad_inplace(x) or (
+        new.__class__ is Tensor and new._requires_grad))
+
+
+def commit(x: Tensor, new: Tensor, op: str = "in-place op", node: str | None = None) -> Tensor:
+    """Make ``new`` (x's shape) the value of ``x`` in place; returns ``x``. Under autograd,
+    ``new.grad_fn`` becomes x's history; a ``new`` without one (a fill) gets a node called
+    ``node`` passing x's old value a zero gradient."""
+    recording = _records(x, new)
+    if recording:
+        views.check_inplace(x)
+        if not new._requires_grad:
+            new = _zero_gradient(x, new, node or _ZERO_NODES.get(op, "FillBackward0"))
     new = _cast_for(x, new, op)
     if new._buf.shape != x._buf.shape:
         try:
@@ -42,40 +47,70 @@ def commit(x: Tensor, new: Tensor, op: str = "in-place op") -> Tensor:
     if new._buf is not x._buf:
         x._backend.copy_(x._buf, new._buf)
     x._version[0] += 1
-    if grad_state.enabled and (x._requires_grad or new._requires_grad):
-        _rebase(x, new)
+    if recording:
+        views.rebase(x, new)
     return x
 
 
-def _rebase(x: Tensor, new: Tensor) -> None:
-    if x._base is None:
-        x.grad_fn = new.grad_fn
-        x._requires_grad = new._requires_grad
-        return
-    base, replay = x._base, x._view_fn
-    base_shape = base._buf.shape
-    need_new = new._requires_grad
+_ZERO_NODES = {"fill_": "FillBackward2", "zero_": "ZeroBackward0", "uniform_": "UniformBackward0",
+               "normal_": "NormalBackward0", "random_": "RandomBackward1",
+               "bernoulli_": "BernoulliBackward1"}
 
-    def copy_slices_backward(g):
-        ones = g._like(g._backend.full(base_shape, True, dtypes.bool), dtypes.bool)
-        region = sh.view_scatter(replay(ones), replay, base_shape)
-        kept = where(region, 0.0, g)
-        return kept, (replay(g) if need_new else None)
 
-    base.grad_fn = Node("CopySlices", copy_slices_backward, (base, new))
-    base._requires_grad = True
-    # the view's gradient lands in the base's region the view covers
-    x.grad_fn = Node("AsStridedBackward0", lambda g: (sh.view_scatter(g, replay, base_shape),), (base,))
-    x._requires_grad = True
+def _zero_gradient(x: Tensor, new: Tensor, name: str) -> Tensor:
+    """``new`` as the output of a node over x's current history that passes it zeros."""
+    out = Tensor._make(new._buf, new._dtype, new._device, new._backend)
+    return out._attach(name, _zeros_for, (x,))
+
+
+def _zeros_for(g: Tensor) -> tuple:
+    return (g._like(g._backend.full(g._buf.shape, 0, g._dtype)),)
+
+
+def _snapshot(x: Tensor) -> Tensor:
+    """x's current values in a new buffer, standing for its old value in an in-place op's graph
+    (PyTorch's "original self"): it carries x's history, adding no node of its own."""
+    backend = x._backend
+    buf = backend.empty(x._buf.shape, x._dtype)
+    backend.copy_(buf, x._buf)
+    snapshot = Tensor._make(buf, x._dtype, x._device, backend)
+    if x._requires_grad:
+        node = x.grad_fn  # a view's history, regenerated first if its storage was modified
+        if node is not None:
+            snapshot._grad_fn, snapshot._requires_grad = node, True
+    return snapshot
 
 
 def setitem(x: Tensor, key, value) -> None:
-    """``x[key] = value``."""
-    if grad_state.enabled and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-        commit(x, indexing.index_put(x, key, value), "setitem")
+    """``x[key] = value``: under autograd, a copy into the view ``x[key]`` (the base's history
+    becomes ``CopySlices``), or ``index_put`` for advanced indices."""
+    if _records(x, value):
+        if indexing.has_advanced(key):
+            commit(x, indexing.index_put(x, key, value), "setitem")
+            return
+        target = indexing.getitem(x, key)
+        if isinstance(value, Tensor):
+            value = _fitted(value, target._buf.shape)
+        copy_(target, value)
         return
     indexing.setitem_(x, key, value)
     x._version[0] += 1
+
+
+def _fitted(value: Tensor, shape: tuple) -> Tensor:
+    """``value`` for the indexing result of ``shape``: leading size-1 dims dropped (as PyTorch
+    does), and a clear error when it does not broadcast."""
+    vshape, shape = value._buf.shape, tuple(shape)
+    if len(vshape) > len(shape) and all(n == 1 for n in vshape[:len(vshape) - len(shape)]):
+        value = sh.reshape(value, vshape[len(vshape) - len(shape):])
+    try:
+        fits = sh.broadcast_shapes(value._buf.shape, shape) == shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
+                           f"broadcast to indexing result of shape {list(shape)}")
+    return value
 
 
 def copy_(x: Tensor, src, non_blocking: bool = False) -> Tensor:
@@ -83,14 +118,31 @@ def copy_(x: Tensor, src, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         from ..creation import tensor
         src = tensor(src, dtype=x._dtype, device=x._device)
-    src = src.to(device=x._device, dtype=x._dtype)
-    if _overlaps(x, src):
-        src = sh.clone(src)
-    if not (grad_state.enabled and (x._requires_grad or src._requires_grad)):
-        x._backend.copy_(x._buf, indexing._broadcast_buf(src, x._buf.shape, "copy_"))
+    if not _records(x, src):
+        values = src.to(device=x._device, dtype=x._dtype)
+        if _overlaps(x, values):
+            values = sh.clone(values)
+        x._backend.copy_(x._buf, indexing._broadcast_buf(values, x._buf.shape, "copy_"))
         x._version[0] += 1
         return x
-    return commit(x, src if src._buf.shape == x._buf.shape else sh.expand(src, x._buf.shape), "copy_")
+    views.check_inplace(x)
+    detached = src.detach()
+    values = detached.to(device=x._device, dtype=x._dtype)
+    if _overlaps(x, values):
+        values = sh.clone(values)
+    if values._buf.shape != x._buf.shape:
+        values = sh.expand(values, x._buf.shape)
+    new = Tensor._make(values._buf, x._dtype, x._device, x._backend)
+    src_shape, src_dtype, src_device = src._buf.shape, src._dtype, src._device
+    need_src = src._requires_grad
+
+    def backward(g):
+        g_src = None
+        if need_src:
+            g_src = sum_to_shape(g, src_shape).to(device=src_device, dtype=src_dtype)
+        return _zeros_for(g)[0], g_src
+    new._attach("torch::autograd::CopyBackwards", backward, (x, src))
+    return commit(x, new, "copy_")
 
 
 def _overlaps(a: Tensor, b: Tensor) -> bool:
@@ -104,24 +156,28 @@ def fill_(x: Tensor, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.ndim} dimensions.")
         return copy_(x, value)
+    if not (value.__class__ is int and 0 <= value <= 1):
+        from ..creation import check_fill_value  # creation builds on the ops: imported late
+        value = check_fill_value(value, x._dtype)
     full = x._like(x._backend.full(x._buf.shape, scalar_for(value, x._dtype), x._dtype))
     return commit(x, full, "fill_")
 
 
 def zero_(x: Tensor) -> Tensor:
-    return fill_(x, 0)
+    full = x._like(x._backend.full(x._buf.shape, scalar_for(0, x._dtype), x._dtype))
+    return commit(x, full, "zero_")
 
 
 def make_inplace(function, name: str):
     """``x.op_(...)``: ``function(x, ...)`` committed into ``x``."""
 
     def inplace(x: Tensor, *args, **kwargs) -> Tensor:
-        if grad_state.enabled and (x._requires_grad or any(
+        if grad_state.enabled and (views.requires_grad_inplace(x) or any(
                 isinstance(a, Tensor) and a._requires_grad for a in args)):
-            # The backward may need x's old values, which the commit overwrites: like PyTorch's
-            # "original self", compute from a copy.
-            _check_leaf(x)
-            return commit(x, function(sh.clone(x), *args, **kwargs), name)
+            # The backward may need x's old values, which the commit overwrites: compute from a
+            # snapshot of them that carries x's history.
+            views.check_inplace(x)
+            return commit(x, function(_snapshot(x), *args, **kwargs), name)
         return commit(x, function(x, *args, **kwargs), name)
 
     inplace.__name__ = name
@@ -134,7 +190,7 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Te
     from .random import uniform_buffer
     _check_floating(x, "uniform_")
     u = x._like(uniform_buffer(x._backend, x._buf.shape, x._dtype, generator))
-    return _commit_sample(x, u * (b - a) + a if (a, b) != (0.0, 1.0) else u)
+    return _commit_sample(x, u * (b - a) + a if (a, b) != (0.0, 1.0) else u, "uniform_")
 
 
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
@@ -142,7 +198,7 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -
     from .random import normal_buffer
     _check_floating(x, "normal_")
     z = x._like(normal_buffer(x._backend, x._buf.shape, x._dtype, generator))
-    return _commit_sample(x, z * std + mean if (mean, std) != (0.0, 1.0) else z)
+    return _commit_sample(x, z * std + mean if (mean, std) != (0.0, 1.0) else z, "normal_")
 
 
 def random_(x: Tensor, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:
@@ -152,17 +208,17 @@ def random_(x: Tensor, low: int = 0, high: int | None = None, *, generator=None)
         low, high = 0, low if low else (2 ** 24 if x._dtype.is_floating_point else 2 ** 31)
     values = x._like(integer_buffer(x._backend, x._buf.shape, low, high, dtypes.int64, generator),
                      dtypes.int64)
-    return _commit_sample(x, values.to(x._dtype))
+    return _commit_sample(x, values.to(x._dtype), "random_")
 
 
 def bernoulli_(x: Tensor, p: float = 0.5, *, generator=None) -> Tensor:
     from .random import uniform_buffer
     u = x._like(uniform_buffer(x._backend, x._buf.shape, dtypes.float32, generator), dtypes.float32)
-    return _commit_sample(x, (u < p).to(x._dtype))
+    return _commit_sample(x, (u < p).to(x._dtype), "bernoulli_")
 
 
-def _commit_sample(x: Tensor, sample: Tensor) -> Tensor:
-    return commit(x, sample, "random fill")
+def _commit_sample(x: Tensor, sample: Tensor, op: str = "random fill") -> Tensor:
+    return commit(x, sample, op)
 
 
 def _check_floating(x: Tensor, op: str) -> None:
@@ -173,13 +229,15 @@ def _check_floating(x: Tensor, op: str) -> None:
 def _needs_graph(x: Tensor, args) -> bool:
     if not grad_state.enabled:
         return False
-    return x._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    return views.requires_grad_inplace(x) or any(isinstance(a, Tensor) and a._requires_grad
+                                                 for a in args)
 
 
 def _direct_operand(x: Tensor, other, primitive: str, name: str):
     """What the backend can apply straight into ``x``'s buffer, or None for the general path
     (a graph to record, a dtype conversion, another device, overlapping memory, an error)."""
-    if grad_state.enabled and (x._requires_grad or (other.__class__ is Tensor and other._requires_grad)):
+    if grad_state.enabled and (x._requires_grad or (other.__class__ is Tensor and other._requires_grad)
+                               or (x._base is not None and x._base._requires_grad)):
         return None
     dtype = x._dtype
     if other.__class__ is Tensor:

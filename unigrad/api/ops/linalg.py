@@ -4,7 +4,8 @@ from __future__ import annotations
 from .. import autocast_state
 from ..autocast_state import autocast_op
 from . import shape as sh
-from .support import Tensor, broadcast_shapes, check_device, expand_buf, grad_state, sum_to_shape
+from .support import (Tensor, broadcast_shapes, check_device, contiguous_strides, expand_buf,
+                      grad_state, sum_to_shape)
 
 _autocast = autocast_state.local
 
@@ -63,17 +64,157 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{a._dtype.name} != {b._dtype.name}")
     a_ndim, b_ndim = len(a._buf.shape), len(b._buf.shape)
-    if a_ndim >= 2 and b_ndim >= 2:
+    if a_ndim == 2 and b_ndim == 2:
         return _matmul_batched(a, b)
     if a_ndim == 0 or b_ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a_ndim}D and {b_ndim}D")
-    out = _matmul_batched(sh.unsqueeze(a, 0) if a_ndim == 1 else a,
-                          sh.unsqueeze(b, 1) if b_ndim == 1 else b)
-    if a_ndim == 1:
-        out = sh.squeeze(out, -2)
-    if b_ndim == 1:
-        out = sh.squeeze(out, -1)
+    # PyTorch's cases, which also decide its graph: a stack of matrices times one matrix or
+    # vector is one mm/mv over the stacked rows; other stacks are one bmm
+    if a_ndim >= 3 and b_ndim <= 2 and _should_fold(a):
+        return _folded(a, b)
+    if a_ndim <= 2 and b_ndim >= 3 and b._requires_grad and grad_state.enabled:
+        # the transposed problem folds: (b^T @ a^T)^T, made contiguous
+        at = _transposed(a) if a_ndim == 2 else a
+        out = matmul(sh.transpose(b, -1, -2), at)
+        return sh.contiguous(sh.transpose(out, -1, -2)) if a_ndim == 2 else out
+    if a_ndim >= 2 and b_ndim >= 2:
+        return _batched(a, b)
+    if a_ndim >= 3:  # a stack of matrices times a vector, not folded
+        return sh.squeeze(_matmul_batched(a, sh.unsqueeze(b, 1)), -1)
+    if a_ndim == 1 and b_ndim == 1:
+        return _dot(a, b)
+    if a_ndim == 2:
+        return _mv(a, b)
+    out = _matmul_batched(sh.unsqueeze(a, 0), b)
+    if b_ndim == 2:
+        return _renamed(sh.squeeze(out, 0), "SqueezeBackward4")
+    return sh.squeeze(out, -2)
+
+
+def _renamed(out: Tensor, name: str) -> Tensor:
+    if out._grad_fn is not None:
+        out._grad_fn._name = name
+    return out
+
+
+def _plain(t: Tensor, buf) -> Tensor:
+    return Tensor._make(buf, t._dtype, t._device, t._backend)
+
+
+def _reshaped(t: Tensor, shape: tuple) -> Tensor:
+    """``t.reshape(shape)``, without a view's bookkeeping when no graph is recorded."""
+    if (t._requires_grad and grad_state.enabled) or not t.is_contiguous():
+        return sh.reshape(t, shape)
+    if -1 in shape:
+        known = 1
+        for size in shape:
+            known *= size if size != -1 else 1
+        shape = tuple(t.numel() // known if size == -1 else size for size in shape)
+    return _plain(t, t._backend.as_strided(t._buf, shape, contiguous_strides(shape), 0))
+
+
+def _unsafe_view(t: Tensor, shape: tuple) -> Tensor:
+    """A fresh result ``t`` with another shape, as a new tensor (PyTorch's ``_unsafe_view``)."""
+    t = sh.contiguous(t)
+    out = _plain(t, t._backend.as_strided(t._buf, shape, contiguous_strides(shape), 0))
+    if t._requires_grad and grad_state.enabled:
+        in_shape = t._buf.shape
+        out._attach("UnsafeViewBackward0", lambda g: (_reshaped(g, in_shape),), (t,))
+    return out
+
+
+def _should_fold(a: Tensor) -> bool:
+    """PyTorch's rule: fold a stack of matrices into rows when it requires grad (its weight's
+    gradient is then one product), or when that needs no copy."""
+    if a._requires_grad and grad_state.enabled:
+        return True
+    shape, strides = a._buf.shape, a._backend.strides(a._buf)
+    return 0 in shape or all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _folded(a: Tensor, b: Tensor) -> Tensor:
+    """(..., n, k) @ (k, m) or (k,): one mm or mv over the rows of all the matrices."""
+    k = a._buf.shape[-1]
+    rows = sh.reshape(a, (-1, k))
+    out = _matmul_batched(rows, b) if len(b._buf.shape) == 2 else _mv(rows, b)
+    return _unsafe_view(out, a._buf.shape[:-1] + out._buf.shape[1:])
+
+
+def _dot(a: Tensor, b: Tensor) -> Tensor:
+    """Inner product of two vectors, one node (DotBackward0)."""
+    (k,), (k2,) = a._buf.shape, b._buf.shape
+    if k != k2:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{k}] and src [{k2}] to have "
+                           f"the same number of elements, but got {k} and {k2} elements respectively")
+    backend = a._backend
+    row = backend.as_strided(a._buf, (1, k), (k, backend.strides(a._buf)[0]), 0)
+    column = backend.as_strided(b._buf, (k, 1), (backend.strides(b._buf)[0], 1), 0)
+    out = _plain(a, backend.as_strided(backend.matmul(row, column), (), (), 0))
+    need_a, need_b = a._requires_grad, b._requires_grad
+    if (need_a or need_b) and grad_state.enabled:
+        out._attach("DotBackward0", lambda g: (g * b if need_a else None, g * a if need_b else None),
+                    (a, b), (a, b))
+    return out
+
+
+def _mv(m: Tensor, v: Tensor) -> Tensor:
+    """Matrix times vector, one node (MvBackward0)."""
+    (n, k), (k2,) = m._buf.shape, v._buf.shape
+    if k != k2:
+        raise RuntimeError(f"size mismatch, got input ({n}), mat ({n}x{k}), vec ({k2})")
+    backend = m._backend
+    column = backend.as_strided(v._buf, (k, 1), (backend.strides(v._buf)[0], 1), 0)
+    product = backend.matmul(m._buf, column)
+    out = _plain(m, backend.as_strided(product, (n,), (backend.strides(product)[0],), 0))
+    need_m, need_v = m._requires_grad, v._requires_grad
+    if (need_m or need_v) and grad_state.enabled:
+        def backward(g):
+            gm = sh.unsqueeze(g, 1) * v if need_m else None
+            gv = _mv(_transposed(m), g) if need_v else None
+            return gm, gv
+        out._attach("MvBackward0", backward, (m, v), (m, v))
+    return out
+
+
+def _batched(a: Tensor, b: Tensor) -> Tensor:
+    """Stacks of matrices (batch dims broadcast): one batched product, whose graph is
+    PyTorch's: the stacks viewed as 3-D, a bmm, and the result viewed back."""
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        out = _matmul_batched(a, b)
+    finally:
+        grad_state.enabled = enabled
+    need_a, need_b = a._requires_grad, b._requires_grad
+    if not ((need_a or need_b) and enabled):
+        return out
+    from ...autograd.node import edge_of, node_over
+    a_shape, b_shape, out_shape = a._buf.shape, b._buf.shape, out._buf.shape
+    batch, (n, k), m = out_shape[:-2], a_shape[-2:], b_shape[-1]
+    count = 1
+    for size in batch:
+        count *= size
+    stacks = (count, n, k), (count, k, m)
+
+    def stacked(t, shape3, full):
+        return _reshaped(t if t._buf.shape == full else sh.expand(t, full), shape3)
+
+    def bmm_backward(g3):
+        a3 = stacked(a, stacks[0], batch + (n, k))
+        b3 = stacked(b, stacks[1], batch + (k, m))
+        ga = _matmul_batched(g3, _transposed(b3)) if need_a else None
+        gb = _matmul_batched(_transposed(a3), g3) if need_b else None
+        return ga, gb
+
+    def unstacked(shape):
+        return lambda g3: (sum_to_shape(_reshaped(g3, batch + shape[-2:]), shape),)
+
+    view_a = node_over("ViewBackward0", unstacked(a_shape), (edge_of(a),)) if need_a else None
+    view_b = node_over("ViewBackward0", unstacked(b_shape), (edge_of(b),)) if need_b else None
+    bmm = node_over("BmmBackward0", bmm_backward, (view_a, view_b), (a, b))
+    top = node_over("UnsafeViewBackward0", lambda g: (_reshaped(g, (count, n, m)),), (bmm,))
+    out._grad_fn, out._requires_grad = top, True
     return out
 
 
@@ -114,13 +255,20 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
-    return sh.unsqueeze(a, 1) * sh.unsqueeze(b, 0)
+    """The outer product of two 1-D tensors."""
+    for name, t in (("self", a), ("vec2", b)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+    return sh.reshape(a, (-1, 1)) * b  # as PyTorch writes it (its graph: MulBackward0 over ViewBackward0)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``x @ weight.T + bias`` as one node, like PyTorch's addmm for linear layers: the bias is
+    """``x @ weight.T + bias`` as one product, like PyTorch's addmm for linear layers: the bias is
     added into the product's fresh buffer, and the weight gradient is formed as ``g^T x``, in the
-    weight's own (out, in) layout (so accumulating it into ``.grad`` copies nothing)."""
+    weight's own (out, in) layout (so accumulating it into ``.grad`` copies nothing).
+
+    The graph is PyTorch's: ``AddmmBackward0(bias, input, TBackward0(weight))`` (``MmBackward0``
+    without bias), between ``ViewBackward0`` nodes when the input is not a matrix."""
     if weight.__class__ is not Tensor or weight.ndim != 2 or x.__class__ is not Tensor or x.ndim == 0 or (
             bias is not None and (bias.__class__ is not Tensor or bias._buf.shape != weight._buf.shape[:1]
                                   or bias._dtype is not x._dtype or bias._device is not x._device)):
@@ -129,7 +277,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     enabled = grad_state.enabled
     grad_state.enabled = False
     try:
-        out = matmul(x, _transposed(weight))
+        if x.ndim == 1:
+            out = sh.squeeze(matmul(sh.unsqueeze(x, 0), _transposed(weight)), 0)
+        else:
+            out = _matmul_batched(x, _transposed(weight))
     finally:
         grad_state.enabled = enabled
     backend = out._backend
@@ -139,19 +290,40 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     need_x, need_w = x._requires_grad, weight._requires_grad
     need_b = bias is not None and bias._requires_grad
     if (need_x or need_w or need_b) and enabled:
-        out_features, in_features = weight._buf.shape
-
-        def backward(g):
-            rows = g.reshape(-1, out_features)
-            gx = matmul(g, weight) if need_x else None
-            gw = _matmul_batched(_transposed(rows), x.reshape(-1, in_features)) if need_w else None
-            if bias is None:
-                return gx, gw
-            return (rows.sum(0) if need_b else None), gx, gw
-        # PyTorch's inputs order: addmm(bias, input, weight.t()) and mm(input, weight.t())
-        inputs = (x, weight) if bias is None else (bias, x, weight)
-        out._attach("AddmmBackward0" if bias is not None else "MmBackward0", backward, inputs, (x, weight))
+        out = _plain(out, out._buf) if out._base is not None else out
+        out._grad_fn, out._requires_grad = _linear_graph(x, weight, bias, need_x, need_w, need_b), True
     return out
+
+
+def _linear_graph(x: Tensor, weight: Tensor, bias, need_x: bool, need_w: bool, need_b: bool):
+    from ...autograd.node import edge_of, node_over
+    out_features, in_features = weight._buf.shape
+    x_shape = x._buf.shape
+
+    def backward(rows):
+        gx = matmul(rows, weight) if need_x else None
+        # the gradient of weight.t(), laid out as the weight (TBackward0 turns it back)
+        gw = _transposed(_matmul_batched(_transposed(rows), _reshaped(x, (-1, in_features)))) \
+            if need_w else None
+        if bias is None:
+            return gx, gw
+        return (rows.sum(0) if need_b else None), gx, gw
+
+    x_edge = edge_of(x)
+    if len(x_shape) == 1 and bias is None:
+        x_edge = node_over("UnsqueezeBackward0", lambda g: (_reshaped(g, x_shape),), (x_edge,))
+    elif len(x_shape) != 2:
+        x_edge = node_over("ViewBackward0", lambda g: (_reshaped(g, x_shape),), (x_edge,))
+    w_edge = node_over("TBackward0", lambda g: (_transposed(g),), (edge_of(weight),)) if need_w else None
+    if bias is None:
+        node = node_over("MmBackward0", backward, (x_edge, w_edge), (x, weight))
+    else:
+        node = node_over("AddmmBackward0", backward, (edge_of(bias), x_edge, w_edge), (x, weight))
+    if len(x_shape) == 2:
+        return node
+    top = "ViewBackward0" if bias is not None else "SqueezeBackward4" if len(x_shape) == 1 \
+        else "UnsafeViewBackward0"
+    return node_over(top, lambda g: (_reshaped(g, (-1, out_features)),), (node,))
 
 
 # ----- beta * input + alpha * product, as one node ---------------------------------------------

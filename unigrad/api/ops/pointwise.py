@@ -228,6 +228,33 @@ def tan(x: Tensor) -> Tensor:
 
 
 # ----- binary --------------------------------------------------------------------------------------
+def _first_of_two(g):
+    return (g, None)
+
+
+def _alpha_combination(a, b, alpha, subtract: bool) -> Tensor:
+    """``a + alpha * b`` (or ``a - alpha * b``) as one node over ``a`` and ``b``, as PyTorch's."""
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        x, y, dtype = binary_operands(a, b, "sub" if subtract else "add")
+        out = (sub if subtract else add)(x, _scaled(y, alpha, dtype))
+    finally:
+        grad_state.enabled = enabled
+    a_t = a if a.__class__ is Tensor else None
+    b_t = b if b.__class__ is Tensor else None
+    need_a, need_b = a_t is not None and a_t._requires_grad, b_t is not None and b_t._requires_grad
+    if enabled and (need_a or need_b):
+        scale = -alpha if subtract else alpha
+
+        def backward(g):
+            ga = cast_tensor(sum_to_shape(g, a_t._buf.shape), a_t._dtype) if need_a else None
+            gb = cast_tensor(sum_to_shape(g * scale, b_t._buf.shape), b_t._dtype) if need_b else None
+            return ga, gb
+        out._attach("SubBackward0" if subtract else "AddBackward0", backward, (a_t, b_t))
+    return out
+
+
 def _scaled(y, alpha, dtype):
     """``alpha * y`` in the result's dtype (after promotion, as PyTorch scales ``other``)."""
     if isinstance(alpha, float) and not dtype.is_floating_point:
@@ -239,41 +266,59 @@ def _scaled(y, alpha, dtype):
 
 def add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
-    x, y, dtype = binary_operands(a, b, "add")
     if alpha != 1:
-        y = _scaled(y, alpha, dtype)
+        return _alpha_combination(a, b, alpha, False)
+    x, y, dtype = binary_operands(a, b, "add")
     out = _new(x, call_binary(x._backend.add, x, y, "add"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
             out._attach("AddBackward0", lambda g: (sum_to_shape(g, sx), sum_to_shape(g, sy)), (x, y))
         else:
-            out._attach("AddBackward0", lambda g: (g,), (x,))
+            out._attach("AddBackward0", _first_of_two, (x, None))
     return out
 
 
 def sub(a, b, *, alpha=1) -> Tensor:
     """``a - alpha * b``."""
-    x, y, dtype = binary_operands(a, b, "sub")
     if alpha != 1:
-        y = _scaled(y, alpha, dtype)
-    if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
-            a.__class__ is Tensor and a._dtype is dtypes.bool) or (
-            b.__class__ is Tensor and b._dtype is dtypes.bool):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+        _check_sub_operands(a, b, None)
+        return _alpha_combination(a, b, alpha, True)
+    x, y, dtype = binary_operands(a, b, "sub")
+    _check_sub_operands(a, b, dtype)
     out = _new(x, call_binary(x._backend.sub, x, y, "sub"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
             out._attach("SubBackward0", lambda g: (sum_to_shape(g, sx), sum_to_shape(-g, sy)), (x, y))
         else:
-            out._attach("SubBackward0", lambda g: (g,), (x,))
+            out._attach("SubBackward0", _first_of_two, (x, None))
     return out
 
 
+def _check_sub_operands(a, b, dtype) -> None:
+    if dtype is dtypes.bool or a.__class__ is bool or b.__class__ is bool or (
+            a.__class__ is Tensor and a._dtype is dtypes.bool) or (
+            b.__class__ is Tensor and b._dtype is dtypes.bool):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+
+
 def rsub(a, b, *, alpha=1) -> Tensor:
+    """``b - alpha * a``; ``x.__rsub__(scalar)`` (``2 - x``) is one node, PyTorch's RsubBackward1."""
+    if (alpha == 1 and a.__class__ is Tensor and b.__class__ in (int, float) and
+            (a._dtype.is_floating_point or a._dtype.is_signed and b.__class__ is int)):
+        x, y, dtype = binary_operands(a, b, "rsub")
+        backend = x._backend
+        out = _new(x, backend.add(backend.neg(x._buf), y), dtype)
+        if x._requires_grad and grad_state.enabled:
+            out._attach("RsubBackward1", _negated, (x,))
+        return out
     return sub(b, a, alpha=alpha)
+
+
+def _negated(g):
+    return (-g,)
 
 
 def mul(a, b) -> Tensor:
@@ -288,7 +333,7 @@ def mul(a, b) -> Tensor:
                 sum_to_shape(g * y, sx) if need_x else None,
                 sum_to_shape(g * x, sy) if need_y else None), (x, y), (x, y))
         else:
-            out._attach("MulBackward0", lambda g: (g * y,), (x,))
+            out._attach("MulBackward0", lambda g: (g * y, None), (x, None))
     return out
 
 
@@ -310,7 +355,7 @@ def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
                 sum_to_shape(g / y, sx) if need_x else None,
                 sum_to_shape(-g * x / (y * y), sy) if need_y else None), (x, y), (x, y))
         else:
-            out._attach("DivBackward0", lambda g: (g / y,), (x,))
+            out._attach("DivBackward0", lambda g: (g / y, None), (x, None))
     return out
 
 
@@ -320,14 +365,12 @@ true_divide = div
 def _rounded_div(a, b, mode: str) -> Tensor:
     x, y, dtype = binary_operands(a, b, "div")
     if mode not in ("trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {mode!r}")
     if dtype.is_floating_point:
         q = div(x, y)
         return floor(q) if mode == "floor" else trunc(q)
-    if (y.__class__ is not Tensor and y == 0) or (y.__class__ is Tensor and bool((y == 0).any())):
-        raise ZeroDivisionError("ZeroDivisionError: integer division by zero")
-    r = remainder(x, y)  # has the sign of y, so x - r is an exact multiple of y
+    r = remainder(x, y)  # the sign of y, so x - r is an exact multiple of y (a zero y raises)
     floored = _integer_exact_div(x - r, y, dtype)
     if mode == "floor":
         return floored
@@ -347,9 +390,22 @@ def floor_divide(a, b) -> Tensor:
     return div(a, b, rounding_mode="floor")
 
 
+def _check_integer_divisor(x: Tensor, y) -> None:
+    """An integer zero divisor raises ``RuntimeError: ZeroDivisionError``, as in PyTorch. A backend
+    with ``deferred_division_checks`` flags zero elements of a tensor divisor on the device (no
+    host round trip) and raises at the next synchronisation."""
+    if y.__class__ is not Tensor:
+        if y == 0 and x.numel():
+            raise RuntimeError("ZeroDivisionError")
+    elif not y._backend.deferred_division_checks and x.numel() and bool(eq(y, 0).any()):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def remainder(a, b) -> Tensor:
     """``a - floor(a / b) * b`` (the sign of ``b``), like Python's ``%``."""
     x, y, dtype = binary_operands(a, b, "remainder")
+    if not dtype.is_floating_point:
+        _check_integer_divisor(x, y)
     out = _new(x, call_binary(x._backend.remainder, x, y, "remainder"), dtype)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
@@ -392,7 +448,10 @@ def pow(a, b) -> Tensor:  # noqa: A001
                     safe = where(eq(x, 0) & ge(y, 0), 0.0, g * result * log(x))
                     gy = sum_to_shape(safe, sy)
                 return gx, gy
-            out._attach("PowBackward1", backward, (x, y), (x, y, result))
+            if a.__class__ is not Tensor:  # a Python number to a tensor power: PyTorch's pow(Scalar, Tensor)
+                out._attach("PowBackward2", lambda g: (backward(g)[1],), (y,), (x, y, result))
+            else:
+                out._attach("PowBackward1", backward, (x, y), (x, y, result))
         elif y == 0:
             out._attach("PowBackward0", lambda g: (g * 0,), (x,))
         else:
@@ -456,11 +515,30 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
                 active = gt(x, hi) if min is None else gt(x, hi) | lt(hi, min)
                 ghi = sum_to_shape(where(active, g, 0.0), hi._buf.shape)
             return gx, glo, ghi
-        out._attach("ClampBackward1", backward, (x, lo, hi), (x,))
+        if lo is None and hi is None:  # scalar bounds: PyTorch's clamp(Tensor, Scalar?, Scalar?)
+            out._attach("ClampBackward1", lambda g: backward(g)[:1], (x,), (x,))
+        else:
+            out._attach("ClampBackward0", backward, (x, lo, hi), (x,))
     return out
 
 
 clip = clamp
+
+
+def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002
+    """``max(x, min)`` with PyTorch's clamp gradient rule."""
+    return _named_clamp(clamp(x, min=min), "ClampMinBackward0", min)
+
+
+def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
+    """``min(x, max)`` with PyTorch's clamp gradient rule."""
+    return _named_clamp(clamp(x, max=max), "ClampMaxBackward0", max)
+
+
+def _named_clamp(out: Tensor, name: str, bound) -> Tensor:
+    if out._grad_fn is not None and not isinstance(bound, Tensor):
+        out._grad_fn._name = name
+    return out
 
 
 
@@ -530,8 +608,8 @@ def logical_xor(a, b) -> Tensor:
 
 
 def _check_integral(dtype, op):
-    if dtype.is_floating_point:
-        raise RuntimeError(f"\"{op}\" not implemented for '{dtype.name}' (bool and integer dtypes only)")
+    if dtype.is_floating_point:  # PyTorch's dispatch error: a NotImplementedError
+        raise NotImplementedError(f"\"{op}\" not implemented for '{dtype.name}' (bool and integer dtypes only)")
 
 
 def bitwise_and(a, b) -> Tensor:
@@ -562,6 +640,14 @@ def bitwise_xor(a, b) -> Tensor:
     # a ^ b == (a | b) - (a & b) == a + b - 2 (a & b)
     both = bk.bitwise_and(xb, yb)
     return _new(x, bk.sub(bk.sub(bk.add(xb, yb), both), both), dtype)
+
+
+def invert(x: Tensor) -> Tensor:
+    """``~x``: ``bitwise_not``, which the operator refuses (TypeError) for floating tensors."""
+    if x._dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors "
+                        f"(got {x._dtype.name})")
+    return bitwise_not(x)
 
 
 def bitwise_not(x: Tensor) -> Tensor:
@@ -596,6 +682,9 @@ def where(condition: Tensor, a, b) -> Tensor:
     if condition.__class__ is not Tensor:
         raise TypeError("where(): condition must be a bool Tensor")
     if condition._dtype is not dtypes.bool:
+        if condition._dtype is not dtypes.uint8:  # uint8 is deprecated in PyTorch, still accepted
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with "
+                               f"dtype {condition._dtype.name}")
         condition = ne(condition, 0)
     if a.__class__ is not Tensor and b.__class__ is not Tensor:
         dtype = dtypes.result_type(a, b)

@@ -129,7 +129,7 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
             others = pw.where(pw.eq(zeros, 0), total / pw.where(is_zero, 1.0, source),
                               pw.where(is_zero & pw.eq(zeros, 1), product_of_nonzero, 0.0))
             return (_spread(g, shape, dims, keepdim) * others,)
-        out._attach("ProdBackward0", backward, (source,), (source,))
+        out._attach("ProdBackward1" if dim is not None else "ProdBackward0", backward, (source,), (source,))
     return out
 
 
@@ -142,9 +142,12 @@ def _check_nonempty(x: Tensor, dims: tuple, op: str) -> None:
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
 
 
-def _extreme(x: Tensor, dim, keepdim: bool, primitive: str, name: str) -> Tensor:
+def _extreme(x: Tensor, dim, keepdim: bool, primitive: str, name: str, label: str | None = None) -> Tensor:
+    if dim is None and not x.numel():
+        raise RuntimeError(f"{label or primitive}(): Expected reduction dim to be specified for input.numel() "
+                           f"== 0. Specify the reduction dim with the 'dim' argument.")
     dims = normalize_dims(dim, x.ndim)
-    _check_nonempty(x, dims, primitive)
+    _check_nonempty(x, dims, label or primitive)
     out = Tensor._make(getattr(x._backend, primitive)(x._buf, dims, keepdim), x._dtype,
                        x._device, x._backend)
     if x._requires_grad and grad_state.enabled:
@@ -162,23 +165,41 @@ def _extreme(x: Tensor, dim, keepdim: bool, primitive: str, name: str) -> Tensor
 
 def amax(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (all dims if empty); NaN propagates."""
-    return _extreme(x, dim if dim != () else None, keepdim, "max", "AmaxBackward0")
+    return _extreme(x, dim if dim != () else None, keepdim, "max", "AmaxBackward0", "amax")
 
 
 def amin(x: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (all dims if empty); NaN propagates."""
-    return _extreme(x, dim if dim != () else None, keepdim, "min", "AminBackward0")
+    return _extreme(x, dim if dim != () else None, keepdim, "min", "AminBackward0", "amin")
 
 
 def _with_indices(x: Tensor, dim, keepdim: bool, largest: bool):
+    """``(values, indices)`` along ``dim``; the values are one node (MaxBackward0 / MinBackward0)
+    sending the gradient to the chosen positions."""
     d = wrap_dim(dim, x.ndim)
     _check_nonempty(x, (d,) if x.ndim else (), "max" if largest else "min")
     indices = (argmax if largest else argmin)(x, d, keepdim=True)
-    from .indexing import gather
-    values = gather(x, d, indices) if x.ndim else x.clone()
-    if not keepdim and x.ndim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
-    return values, indices
+    from .indexing import gather, scatter_add_into_zeros
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        values = gather(x, d, indices) if x.ndim else x.clone()
+        if not keepdim and x.ndim:
+            values, indices_out = values.squeeze(d), indices.squeeze(d)
+        else:
+            indices_out = indices
+    finally:
+        grad_state.enabled = enabled
+    if x._requires_grad and enabled:
+        shape, squeezed = x._buf.shape, not keepdim and x.ndim
+
+        def backward(g):
+            if not shape:
+                return (g,)
+            return (scatter_add_into_zeros(g.unsqueeze(d) if squeezed else g, d, indices, shape),)
+        values = Tensor._make(values._buf, values._dtype, values._device, values._backend)
+        values._attach("MaxBackward0" if largest else "MinBackward0", backward, (x,))
+    return values, indices_out
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
@@ -261,6 +282,12 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     return out if keepdim else out.squeeze(dims) if dims else out
 
 
+def _check_floating(x: Tensor, op: str) -> None:
+    """PyTorch's softmax kernels exist for floating dtypes only (pass ``dtype=`` to convert)."""
+    if not x._dtype.is_floating_point:
+        raise NotImplementedError(f'"{op}_lastdim_kernel_impl" not implemented for \'{x._dtype.name}\'')
+
+
 def _softmax_dim(x: Tensor, dim) -> int:
     if dim is None:
         raise TypeError("softmax(): argument 'dim' must be given (implicit dim is deprecated)")
@@ -272,7 +299,7 @@ def log_softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     """``x - logsumexp(x, dim)``; the backend's fused kernel when it has one."""
     if dtype is not None:
         x = cast_tensor(x, dtypes.as_dtype(dtype))
-    x = pw.float_operand(x)
+    _check_floating(x, "log_softmax")
     d = _softmax_dim(x, dim)
     if x.ndim == 0:
         return x * 0.0
@@ -304,7 +331,7 @@ def softmax(x: Tensor, dim=None, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x), dim)``, computed stably."""
     if dtype is not None:
         x = cast_tensor(x, dtypes.as_dtype(dtype))
-    x = pw.float_operand(x)
+    _check_floating(x, "softmax")
     d = _softmax_dim(x, dim)
     if x.ndim == 0:
         return x * 0.0 + 1.0

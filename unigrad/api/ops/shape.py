@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ...autograd import views
 from ..autocast_state import autocast_op
 from .support import (Tensor, broadcast_shapes, cast_tensor, check_device, contiguous_strides,
                       grad_state, normalize_dims, sum_to_shape, wrap_dim)
@@ -19,14 +20,25 @@ def make_view(x: Tensor, shape, strides, offset: int, name: str, backward, repla
     ``x`` (used for the view's gradient and for in-place updates through the view)."""
     out = Tensor._make(x._backend.as_strided(x._buf, tuple(shape), tuple(strides), offset),
                        x._dtype, x._device, x._backend)
-    out._version = x._version
-    if x._base is None:
-        out._base, out._view_fn = x, replay
+    version = out._version = x._version
+    base = x._base
+    if base is None:
+        base = out._base = x
+        out._view_fn = replay
+        creation = None
     else:
         parent = x._view_fn
-        out._base, out._view_fn = x._base, (lambda t: replay(parent(t)))
-    if x._requires_grad and grad_state.enabled:
-        out._attach(name, backward, (x,))
+        out._base, out._view_fn = base, (lambda t: replay(parent(t)))
+        creation = x._view_creation
+    out._view_version = version[0]
+    if grad_state.enabled:
+        out._view_creation = creation if creation is None else views.creation_in_mode(creation, name)
+        if x._requires_grad:
+            out._attach(name, backward, (x,))
+    else:
+        out._view_creation = views.creation_in_mode(creation)
+    if not base._requires_grad and x._dtype.is_floating_point:
+        views.register_view(version, out)
     return out
 
 
@@ -112,10 +124,10 @@ def view(x: Tensor, *shape) -> Tensor:
     return _reshape_view(x, shape, strides)
 
 
-def _reshape_view(x: Tensor, shape, strides) -> Tensor:
+def _reshape_view(x: Tensor, shape, strides, name: str = "ViewBackward0") -> Tensor:
     in_shape = x._buf.shape
-    return make_view(x, shape, strides, 0, "ViewBackward0",
-                     lambda g: (g.reshape(in_shape),), lambda t: t.view(shape))
+    return make_view(x, shape, strides, 0, name, lambda g: (g.reshape(in_shape),),
+                     lambda t: t.view(shape))
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
@@ -124,8 +136,8 @@ def reshape(x: Tensor, *shape) -> Tensor:
     if shape == x._buf.shape:
         return _alias(x)
     strides = _view_strides(x._buf.shape, x._backend.strides(x._buf), shape)
-    if strides is None:
-        return _reshape_view(contiguous(x), shape, contiguous_strides(shape))
+    if strides is None:  # a copy, reshaped: PyTorch's _unsafe_view of a clone
+        return _reshape_view(contiguous(x), shape, contiguous_strides(shape), "UnsafeViewBackward0")
     return _reshape_view(x, shape, strides)
 
 
@@ -165,7 +177,10 @@ def reshape_as(x: Tensor, other: Tensor) -> Tensor:
 # ----- permutations ------------------------------------------------------------------------------
 def permute(x: Tensor, *dims) -> Tensor:
     """Reorder dimensions (a view)."""
-    dims = _shape_arg(dims)
+    return _permuted(x, _shape_arg(dims), "PermuteBackward0")
+
+
+def _permuted(x: Tensor, dims, name: str) -> Tensor:
     n = x.ndim
     order = tuple(wrap_dim(d, n) for d in dims)
     if len(order) != n or len(set(order)) != n:
@@ -177,19 +192,22 @@ def permute(x: Tensor, *dims) -> Tensor:
     for i, d in enumerate(order):
         inverse[d] = i
     return make_view(x, tuple(shape[d] for d in order), tuple(strides[d] for d in order), 0,
-                     "PermuteBackward0", lambda g: (permute(g, inverse),),
-                     lambda t: permute(t, order))
+                     name, lambda g: (permute(g, inverse),), lambda t: permute(t, order))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions (a view)."""
+    return _swapped(x, dim0, dim1, "TransposeBackward0")
+
+
+def _swapped(x: Tensor, dim0: int, dim1: int, name: str) -> Tensor:
     n = x.ndim
     if n == 0:
         return _alias(x)
     order = list(range(n))
     a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     order[a], order[b] = order[b], order[a]
-    return permute(x, order)
+    return _permuted(x, order, name)
 
 
 swapaxes = swapdims = transpose
@@ -199,7 +217,7 @@ def t(x: Tensor) -> Tensor:
     """Transpose a tensor of at most 2 dims."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else _alias(x)
+    return _swapped(x, 0, 1, "TBackward0") if x.ndim == 2 else _alias(x)
 
 
 def movedim(x: Tensor, source, destination) -> Tensor:
@@ -297,15 +315,19 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """Elements ``start .. start+length`` along ``dim`` (a view)."""
     d = wrap_dim(dim, x.ndim)
     size = x._buf.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if not (0 <= start and length >= 0 and start + length <= size):
-        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
-                         f"({size}) of dim {d}")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}) of dim {d}")
     strides = x._backend.strides(x._buf)
     shape = list(x._buf.shape)
     shape[d] = length
-    return _general_view(x, shape, strides, start * strides[d], "NarrowBackward0",
+    return _general_view(x, shape, strides, start * strides[d], "SliceBackward0",
                          lambda t: narrow(t, d, start, length))
 
 
@@ -331,15 +353,34 @@ def flip(x: Tensor, *dims) -> Tensor:
         if shape[d] > 0:
             offset += (shape[d] - 1) * strides[d]
         strides[d] = -strides[d]
-    flipped = make_view(x, shape, strides, offset, "FlipBackward0",
-                        lambda g: (flip(g, dims),), lambda t: flip(t, dims))
-    return clone(flipped)  # torch.flip returns a copy: in-place ops on it must not reach x
+    # torch.flip returns a copy (in-place ops on it must not reach x): copied from a reversed
+    # view, as one node
+    out = _untracked(x, lambda: clone(make_view(x, shape, strides, offset, "FlipBackward0", None,
+                                                lambda t: flip(t, dims))))
+    if x._requires_grad and grad_state.enabled:
+        out._attach("FlipBackward0", lambda g: (flip(g, dims),), (x,))
+    return out
+
+
+def _untracked(x: Tensor, compute):
+    """``compute()`` with no graph recorded, as a fresh tensor (to attach one node to)."""
+    enabled = grad_state.enabled
+    grad_state.enabled = False
+    try:
+        out = compute()
+    finally:
+        grad_state.enabled = enabled
+    if out._base is not None or out is x:
+        out = Tensor._make(out._buf, out._dtype, out._device, out._backend)
+    return out
 
 
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the ``(dim1, dim2)`` planes, as the last dim (a view)."""
     n = x.ndim
     a, b = wrap_dim(dim1, n), wrap_dim(dim2, n)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     shape, strides = x._buf.shape, x._backend.strides(x._buf)
     if offset >= 0:
         length = max(min(shape[a], shape[b] - offset), 0)
@@ -354,8 +395,19 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
 
 
 def unbind(x: Tensor, dim: int = 0):
+    """The slices along ``dim`` (views; one multi-output op, as PyTorch's)."""
     d = wrap_dim(dim, x.ndim)
-    return tuple(select(x, d, i) for i in range(x._buf.shape[d]))
+    return _multi_output(tuple(select(x, d, i) for i in range(x._buf.shape[d])), "UnbindBackward0")
+
+
+def _multi_output(pieces: tuple, name: str) -> tuple:
+    """``pieces`` as the outputs of one op returning several views: named like its node, and
+    refused for in-place ops under autograd (PyTorch's multi-output views)."""
+    for i, piece in enumerate(pieces):
+        views.as_multi_output(piece, i)
+        if piece._grad_fn is not None:
+            piece._grad_fn._name = name
+    return pieces
 
 
 def split(x: Tensor, split_size_or_sections, dim: int = 0):
@@ -376,7 +428,8 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0):
     for length in sections:
         pieces.append(narrow(x, d, start, length))
         start += length
-    return tuple(pieces)
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+    return _multi_output(tuple(pieces), name)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0):
@@ -418,7 +471,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dim."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     first = tensors[0]
     # legacy rule kept by PyTorch: 1-D empty tensors are skipped
     used = [t for t in tensors if not (t._buf.shape == (0,) and len(tensors) > 1)] or tensors[:1]
@@ -471,7 +524,12 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} at entry 0 and {list(t._buf.shape)} at entry {i}")
     d = wrap_dim(dim, len(shape) + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    out = _untracked(tensors[0], lambda: cat([unsqueeze(t, d) for t in tensors], d))
+    if grad_state.enabled and any(t._requires_grad for t in tensors):
+        dtypes_in = [t._dtype for t in tensors]
+        out._attach("StackBackward0", lambda g: tuple(
+            cast_tensor(select(g, d, i), dtype) for i, dtype in enumerate(dtypes_in)), tensors)
+    return out
 
 
 def hstack(tensors) -> Tensor:
@@ -495,7 +553,12 @@ def repeat(x: Tensor, *sizes) -> Tensor:
         interleaved += [1, s]
         target += [r, s]
         final.append(r * s)
-    return reshape(expand(reshape(x, interleaved), target), final)
+    out = _untracked(x, lambda: reshape(expand(reshape(x, interleaved), target), final))
+    if x._requires_grad and grad_state.enabled:
+        in_shape, tiles = x._buf.shape, tuple(range(0, 2 * len(sizes), 2))
+        out._attach("RepeatBackward0", lambda g: (
+            reshape(g.reshape(target).sum(tiles), in_shape),), (x,))
+    return out
 
 
 def tile(x: Tensor, dims) -> Tensor:
@@ -511,7 +574,11 @@ def _triangle(x: Tensor, diagonal: int, upper: bool) -> Tensor:
     c = arange(cols, device=x._device).reshape(1, cols)
     mask = ge(c - r, diagonal) if upper else le(c - r, diagonal)
     from .support import scalar_for
-    return where(mask, x, scalar_for(0, x._dtype))
+    out = _untracked(x, lambda: where(mask, x, scalar_for(0, x._dtype)))
+    if x._requires_grad and grad_state.enabled:
+        out._attach("TriuBackward0" if upper else "TrilBackward0",
+                    lambda g: (_triangle(g, diagonal, upper),), (x,))
+    return out
 
 
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:

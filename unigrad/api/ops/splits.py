@@ -86,7 +86,7 @@ def split_with_sizes(x: Tensor, split_sizes, dim: int = 0):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
                            f"{x._buf.shape[d]} (input tensor's size at dimension {d}), but got "
                            f"split_sizes={sizes}")
-    return _pieces(x, d, sizes)
+    return sh._multi_output(_pieces(x, d, sizes), "SplitWithSizesBackward0")
 
 
 # ----- unsafe splits: pieces share storage but are not tracked as views -------------------------

@@ -45,15 +45,38 @@ _META = _MetaBackend()
 
 
 def storage_offset(x: Tensor) -> int:
-    """The position of ``x``'s first element in its root's memory, in elements."""
+    """The position of ``x``'s first element in its storage, in elements."""
     if x._buf.__class__ is _MetaBuffer:
         return x._buf.offset
+    root = _root(x)
+    return root_offset(root) + _offset_in_root(x)
+
+
+def _offset_in_root(x: Tensor) -> int:
+    """The position of ``x``'s first element relative to its root's first element."""
     if x._base is None or x._view_fn is None:
         return 0
     root = x._base
     stand_in = Tensor._make(_MetaBuffer(root._buf.shape, root._backend.strides(root._buf), 0),
                             root._dtype, root._device, _META)
     return x._view_fn(stand_in)._buf.offset
+
+
+def root_offset(root: Tensor) -> int:
+    """Where a storage owner's first element lies in its storage: 0, unless ``as_strided_``
+    moved it (PyTorch keeps the storage; so does unigrad, behind the moved buffer)."""
+    moved = getattr(root, "_root_storage", None)
+    return 0 if moved is None else moved[0]
+
+
+def _storage_size(root: Tensor) -> int:
+    """How many elements the storage of the owner ``root`` holds."""
+    moved = getattr(root, "_root_storage", None)
+    if moved is not None:
+        return moved[1]
+    if not math.prod(root._buf.shape):
+        return 0
+    return _extent(root._buf.shape, root._backend.strides(root._buf))[1] + 1
 
 
 def _extent(shape, strides) -> tuple:
@@ -79,14 +102,15 @@ def as_strided(x: Tensor, size, stride, storage_offset_: int | None = None) -> T
                            f"strides: {list(stride)}")
     if any(n < 0 for n in size):
         raise RuntimeError(f"as_strided: negative size in {list(size)}")
+    root = _root(x)
+    start = root_offset(root) if root._buf.__class__ is not _MetaBuffer else 0
     own = storage_offset(x)
     offset = own if storage_offset_ is None else int(storage_offset_)
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
-    root = _root(x)
     if root._buf.__class__ is not _MetaBuffer and math.prod(size):
-        low, high = _extent(root._buf.shape, root._backend.strides(root._buf))
-        available = high + 1 if math.prod(root._buf.shape) else 0
+        low = _extent(root._buf.shape, root._backend.strides(root._buf))[0]
+        available = _storage_size(root)
         need = offset + _extent(size, stride)[1] + 1
         if low < 0 or need > available:
             item = x._dtype.itemsize
@@ -94,15 +118,23 @@ def as_strided(x: Tensor, size, stride, storage_offset_: int | None = None) -> T
                                f"offset {offset}, and itemsize {item} requiring a storage size of "
                                f"{need * item} are out of bounds for storage of size "
                                f"{available * item}")
-    # the geometry the gradient needs, fixed now (in-place view ops may re-lay x out later)
+    # the geometry the gradient needs, fixed now (in-place view ops may re-lay x out later);
+    # positions count from the root's first element, which may not start the storage
     geometry = _Geometry(x, root)
+    relative = offset - start
 
     def replay(t):
-        return as_strided(_laid_out_like_root(t, geometry), size, stride, offset)
+        laid_out = _laid_out_like_root(t, geometry)
+        return as_strided(laid_out, size, stride, relative + _replay_start(laid_out))
 
     return sh.make_view(x, size, stride, offset - own, "AsStridedBackward0",
-                        lambda g: (_as_strided_backward(g, geometry, size, stride, offset),),
+                        lambda g: (_as_strided_backward(g, geometry, size, stride, relative),),
                         replay)
+
+
+def _replay_start(t: Tensor) -> int:
+    root = _root(t)
+    return 0 if root._buf.__class__ is _MetaBuffer else root_offset(root)
 
 
 class _Geometry:
@@ -200,9 +232,10 @@ def _inplace_view(x: Tensor, make, name: str) -> Tensor:
     x._buf = view._buf
     if x._base is not None:
         x._view_fn = view._view_fn
-    if view.grad_fn is not None:
-        view.grad_fn._name = name
-        x.grad_fn, x._requires_grad = view.grad_fn, True
+    node = view._grad_fn
+    if node is not None:
+        node._name = name
+        x.grad_fn, x._requires_grad = node, True
     return x
 
 
@@ -226,8 +259,15 @@ def unsqueeze_(x: Tensor, dim: int) -> Tensor:
 
 
 def as_strided_(x: Tensor, size, stride, storage_offset_: int | None = None) -> Tensor:
-    return _inplace_view(x, lambda t: as_strided(t, size, stride, storage_offset_),
-                         "AsStridedBackward1")
+    """Give ``x`` the layout ``(size, stride, storage_offset)`` over its storage."""
+    if x._base is not None:
+        return _inplace_view(x, lambda t: as_strided(t, size, stride, storage_offset_),
+                             "AsStridedBackward1")
+    # a storage owner keeps its storage: later views may reach before its new first element
+    storage = (storage_offset(x) if storage_offset_ is None else int(storage_offset_), _storage_size(x))
+    _inplace_view(x, lambda t: as_strided(t, size, stride, storage_offset_), "AsStridedBackward1")
+    x._root_storage = storage
+    return x
 
 
 def fill_diagonal_(x: Tensor, fill_value, wrap: bool = False) -> Tensor:

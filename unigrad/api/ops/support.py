@@ -8,13 +8,14 @@ from __future__ import annotations
 import numbers
 
 from ...autograd.grad_mode import _state as grad_state
+from ...jit.scalars import TracedFloat
 from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["Tensor", "grad_state", "wrap_dim", "check_device", "binary_operands", "broadcast_shapes",
            "call_binary", "broadcast_buffers",
            "sum_to_shape", "expand_buf", "normalize_dims", "scalar_for", "to_tensor_like",
-           "cast_tensor", "float_operand"]
+           "cast_tensor", "float_operand", "values_checked_on_host"]
 
 wrap_dim = _wrap_dim
 _Number = (int, float, bool)
@@ -59,7 +60,13 @@ def scalar_for(value, dtype: dtypes.dtype):
     """A Python scalar converted to the kind of ``dtype`` (what backends receive). Beside a 16-bit
     float it is rounded to that dtype first, as PyTorch rounds a wrapped scalar to the tensor's dtype."""
     if dtype.is_floating_point:
-        return float(value) if dtype.itemsize != 2 else float(dtype.numpy.type(value))
+        cls = value.__class__
+        if dtype.itemsize != 2:
+            # a traced float stays traced: a compiled program recomputes it on each call
+            return value if cls is float or cls is TracedFloat else float(value)
+        if cls is TracedFloat:
+            return value._concrete("rounding to a 16-bit float")
+        return float(dtype.numpy.type(value))
     if dtype is dtypes.bool:
         return bool(value)
     return int(value)
@@ -208,6 +215,14 @@ def normalize_dims(dim, ndim: int) -> tuple:
     if len(dims) != len(tuple(dim)):
         raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
     return dims if ndim else ()
+
+
+def values_checked_on_host(t: Tensor) -> bool:
+    """Whether to validate ``t``'s values (probabilities in [0, 1], class indices in range...) on
+    the host, as PyTorch's CPU kernels do: yes where the values are host memory; no on devices with
+    deferred checks, where reading them back would stall the queue (PyTorch's GPU kernels skip most
+    such checks too; the deferred index checks still catch out-of-range class indices there)."""
+    return not t._backend.deferred_index_checks
 
 
 def float_operand(t: Tensor) -> Tensor:

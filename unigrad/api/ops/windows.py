@@ -132,6 +132,8 @@ def kernel_offsets(kernel):
 def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """``Tensor.unfold``: slices of ``size`` every ``step`` along ``dimension``, as a new last dim."""
     d = wrap_dim(dimension, x.ndim)
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
     moved = x.movedim(d, -1) if d != x.ndim - 1 else x
     patches = windows(moved, (size,), (step,))
     return patches.movedim(-2, d) if d != x.ndim - 1 else patches

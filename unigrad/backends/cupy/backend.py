@@ -10,6 +10,7 @@ import numpy as np
 
 from ...api import dtypes as dt
 from ..bfloat16_work import compute_bfloat16_in_float32
+from ..deferred_errors import DIVISION_FLAG, FLAG_COUNT, DeferredErrors
 from ..numpy.backend import ArrayModuleBackend
 from . import kernels
 from ..interface import REQUIRED_PRIMITIVES, OPTIONAL_FAST_PATHS, OPTIONAL_PRIMITIVES
@@ -55,6 +56,7 @@ class CupyBackend(ArrayModuleBackend):
     name = "cuda"
     is_accelerator = True
     deferred_index_checks = True  # index kernels flag bad indices; raised at the next sync
+    deferred_division_checks = True  # integer remainder flags zero divisors; raised at the next sync
     process_group_transports = {"nccl": "unigrad.backends.cupy.nccl:NCCLTransport"}
 
     @classmethod
@@ -83,9 +85,8 @@ class CupyBackend(ArrayModuleBackend):
         super().__init__(index)
         self.xp = cupy
         self._device = cupy.cuda.Device(index)
-        with self._device:
-            self._index_error = cupy.zeros(1, dtype=cupy.int32)
-        self._index_checks_pending = False
+        self._errors = DeferredErrors("cuda", self._new_flags, lambda flags: flags.get(),
+                                      lambda flags: flags.fill(0))
         self._bfloat16_missing = _holds_bfloat16(cupy)
         if not self._bfloat16_missing:
             self.supported_dtypes = frozenset(dt.ALL_DTYPES)
@@ -111,29 +112,31 @@ class CupyBackend(ArrayModuleBackend):
 
     def to_numpy(self, x):
         array = self.xp.asnumpy(x.view(_BITS)).view(_BF16) if x.dtype is _BF16 else self.xp.asnumpy(x)
-        self._raise_deferred_errors()
+        self._errors.raise_pending()
         return array
 
     def synchronize(self) -> None:
         self._device.synchronize()
-        self._raise_deferred_errors()
+        self._errors.raise_pending()
 
-    def _raise_deferred_errors(self) -> None:
-        """Index kernels flag out-of-range indices on the GPU; report them at the first host
-        synchronisation after the launch (as CUDA's device-side asserts are)."""
-        if not self._index_checks_pending:
-            return
-        self._index_checks_pending = False
-        if int(self._index_error.get()[0]):
-            self._index_error.fill(0)
-            raise IndexError("index out of range in gather/scatter/index_select on a cuda device (reported at "
-                             "the next synchronisation after the kernel ran; the out-of-range elements were skipped)")
+    # ----- deferred errors: kernels flag faults in the launching thread's flags on the GPU; that
+    # thread's next synchronisation reports them (see ``deferred_errors``)
+    def _new_flags(self):
+        with self._device:
+            return self.xp.zeros(FLAG_COUNT, dtype=self.xp.int32)
+
+    def remainder(self, a, b, out=None):
+        if a.dtype.kind in "iu" and isinstance(b, self.xp.ndarray) and b.size:
+            flags = self._errors.flags()
+            slot = flags[DIVISION_FLAG:DIVISION_FLAG + 1]
+            # "any zero divisor" or-ed into the flag on the GPU: no host round trip
+            self.xp.maximum(slot, (b == 0).any().astype(self.xp.int32), out=slot)
+        return super().remainder(a, b, out)
 
     # ----- indexing: one kernel launch each, index ranges checked on the GPU ----------------------
     def _launch(self, name, count, *args):
-        """One thread per element; the error flag is the kernel's last argument."""
-        self._index_checks_pending = True
-        kernels.raw_kernel(name)(((count + 255) // 256,), (256,), (*args, self._index_error))
+        """One thread per element; the error flags are the kernel's last argument."""
+        kernels.raw_kernel(name)(((count + 255) // 256,), (256,), (*args, self._errors.flags()))
 
     def _check_index(self, index, limit):
         index = self.xp.ascontiguousarray(index)
@@ -363,6 +366,11 @@ class CupyBackend(ArrayModuleBackend):
 
     def sigmoid(self, x):
         return kernels.elementwise_kernel("sigmoid")(x)
+
+    def replay_program(self, body, inputs, written, stable):
+        """Compiled programs as CUDA graphs (see ``graphs.py``)."""
+        from .graphs import capture_program
+        return capture_program(self, body, inputs, written, stable)
 
     def _stable_argsort(self, keys, axis):
         # Thrust's stable_sort_by_key under a NaN-last comparator (CuPy's argsort takes no kind)

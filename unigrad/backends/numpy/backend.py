@@ -547,6 +547,12 @@ class NumpyBackend(ArrayModuleBackend):
                 return np.ndarray(shape, x.dtype, x, offset * size, byte_strides)
             except (TypeError, ValueError):
                 pass
+        elif x.flags.f_contiguous and x.flags.writeable:
+            # a transposed array (x.T is C-contiguous, from the same first element): as fast
+            try:
+                return np.ndarray(shape, x.dtype, x.T, offset * size, byte_strides)
+            except (TypeError, ValueError):
+                pass
         address = x.__array_interface__["data"][0] + offset * size
         _check_bounds(x, shape, byte_strides, address, size)
         interface = {

@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 
 from ...api import dtypes as dt
+from ..deferred_errors import FLAG_COUNT, DeferredErrors
 from ..interface import Backend
 from . import codegen, devices, layout, sorting
 from .buffers import BufferPool, CLArray, Storage, contiguous_strides
@@ -58,6 +59,7 @@ class OpenCLBackend(Backend):
     name = "opencl"
     is_accelerator = True
     deferred_index_checks = True
+    deferred_division_checks = True
     supported_dtypes = frozenset(dt.as_dtype(n) for n in _BASE_DTYPES + ("float64",))
 
     @classmethod
@@ -92,9 +94,7 @@ class OpenCLBackend(Backend):
         self.programs = ProgramCache(self.context, self.device)
         self.gemm = Gemm(self)
         self._dense_kernels: dict = {}
-        self._index_error = self.cl.Buffer(self.context, self.cl.mem_flags.READ_WRITE | self.cl.mem_flags.COPY_HOST_PTR,
-                                           hostbuf=np.zeros(1, np.int32))
-        self._index_checks_pending = False
+        self._errors = DeferredErrors("opencl", self._new_flags, self._read_flags, self._clear_flags)
         self._forked = False
         os.register_at_fork(after_in_child=functools.partial(_mark_forked, weakref.ref(self)))
 
@@ -112,21 +112,21 @@ class OpenCLBackend(Backend):
 
     def synchronize(self) -> None:
         self.queue.finish()
-        self._raise_deferred_errors()
+        self._errors.raise_pending()
 
-    def _raise_deferred_errors(self) -> None:
-        """Index kernels flag out-of-range indices on the device; report them here, at the
-        first host synchronisation after the launch (like CUDA's device-side asserts)."""
-        if not self._index_checks_pending:
-            return
-        self._index_checks_pending = False
-        flag = np.zeros(1, np.int32)
-        self.cl.enqueue_copy(self.queue, flag, self._index_error, is_blocking=True)
-        if flag[0]:
-            self.cl.enqueue_copy(self.queue, self._index_error, np.zeros(1, np.int32), is_blocking=True)
-            raise IndexError("index out of range in gather/scatter/index_select on an opencl device "
-                             "(reported at the next synchronisation after the kernel ran; the out-of-range "
-                             "elements were skipped)")
+    # ----- deferred errors: index and integer-division kernels flag faults in the launching
+    # thread's flag buffer; that thread's next synchronisation reports them (deferred_errors)
+    def _new_flags(self):
+        return self.cl.Buffer(self.context, self.cl.mem_flags.READ_WRITE | self.cl.mem_flags.COPY_HOST_PTR,
+                              hostbuf=np.zeros(FLAG_COUNT, np.int32))
+
+    def _read_flags(self, flags):
+        values = np.zeros(FLAG_COUNT, np.int32)
+        self.cl.enqueue_copy(self.queue, values, flags, is_blocking=True)
+        return values
+
+    def _clear_flags(self, flags) -> None:
+        self.cl.enqueue_copy(self.queue, flags, np.zeros(FLAG_COUNT, np.int32), is_blocking=True)
 
     # ----- allocation helpers -----------------------------------------------------------------
     def _refuse_if_forked(self) -> None:
@@ -193,6 +193,8 @@ class OpenCLBackend(Backend):
                     args.append(x.offset)
                 else:
                     args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
+            if op == "remainder" and _checks_division(out.dtype):
+                args.append(self._errors.flags())
             self._launch_1d(kernel, n, *args)
             return out
         arrays = [out] + [x for x in operands if x.__class__ is CLArray]
@@ -207,6 +209,8 @@ class OpenCLBackend(Backend):
                 position += 1
             else:
                 args.append(int(x) if isinstance(x, (bool, np.bool_)) else x)
+        if op == "remainder" and _checks_division(out.dtype):
+            args.append(self._errors.flags())
         if ndim is None:
             self._launch_1d(kernel, n, *args)
             return out
@@ -226,11 +230,13 @@ class OpenCLBackend(Backend):
         logical = out.dtype == np.bool_
         index = "uint" if out.size < 2 ** 32 else "ulong"
         family = _family(op, out.dtype, spec)
-        key = ("ew", family, out.dtype.str, logical, tuple(spec), ndim, index)
+        flags = op == "remainder" and _checks_division(out.dtype)
+        key = ("ew", family, out.dtype.str, logical, tuple(spec), ndim, index, flags)
         return self.programs.get(
-            key, lambda: (codegen.elementwise_source(family, codegen.ctype(out.dtype), spec, ndim, logical, index),
-                          None),
-            kernel_name=f"ew_{op}", scalar_types=lambda: _elementwise_arg_types(spec, ndim, scalar_type, operands))
+            key, lambda: (codegen.elementwise_source(family, codegen.ctype(out.dtype), spec, ndim, logical, index,
+                                                     flags), None),
+            kernel_name=f"ew_{op}",
+            scalar_types=lambda: _elementwise_arg_types(spec, ndim, scalar_type, operands, flags))
 
     def _map(self, op, out, operands, result_dtype=None):
         first = operands[0]
@@ -272,7 +278,7 @@ class OpenCLBackend(Backend):
             dense = self._contiguous(x)
             self.cl.enqueue_copy(self.queue, result.view(_UINT16) if result.dtype is _BF16 else result,
                                  dense.data, src_offset=dense.offset * x.dtype.itemsize, is_blocking=True)
-        self._raise_deferred_errors()
+        self._errors.raise_pending()
         return result
 
     # ----- memory, views, casting -----------------------------------------------------------
@@ -414,9 +420,8 @@ class OpenCLBackend(Backend):
         if out.size == 0:
             return out
         kernel = self._indexing_kernel("gather", codegen.ctype(x.dtype), x.ndim, axis)
-        self._index_checks_pending = True
         self._launch_1d(kernel, out.size, out.data, x.data, x.offset, *x.strides, index.data, index.offset,
-                        *index.strides, x.shape[axis], self._index_error, *index.shape)
+                        *index.strides, x.shape[axis], self._errors.flags(), *index.shape)
         return out
 
     def _scatter(self, x, axis, index, src, mode):
@@ -424,9 +429,8 @@ class OpenCLBackend(Backend):
         if lines == 0:
             return
         kernel = self._indexing_kernel("scatter_lines", codegen.ctype(x.dtype), x.ndim, axis)
-        self._index_checks_pending = True
         self._launch_1d(kernel, lines, x.data, x.offset, *x.strides, index.data, index.offset, *index.strides,
-                        src.data, src.offset, *src.strides, np.int32(mode), x.shape[axis], self._index_error,
+                        src.data, src.offset, *src.strides, np.int32(mode), x.shape[axis], self._errors.flags(),
                         *index.shape)
 
     def scatter(self, x, axis, index, src):
@@ -508,7 +512,7 @@ _SPECIAL_UNARY = ("erfc", "erfinv", "lgamma", "digamma")
 _INVERSE_UNARY = ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh")
 _INT_UNARY = ("copy", "neg", "abs")
 _FLOAT_BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "remainder")
-_INT_BINARY = ("add", "sub", "mul", "pow", "maximum", "minimum", "remainder", "bitwise_and")
+_INT_BINARY = ("add", "sub", "mul", "pow", "maximum", "minimum", "bitwise_and")  # remainder: own signature
 _BOOL_BINARY = ("add", "mul", "maximum", "minimum", "bitwise_and")
 
 
@@ -529,16 +533,21 @@ def _family(op: str, out_dtype, spec) -> tuple:
     return family if op in family else (op,)
 
 
-def _elementwise_arg_types(spec, ndim, scalar_type, operands):
+def _checks_division(dtype) -> bool:
+    """Whether ``remainder`` on ``dtype`` flags zero divisors (integers; floats give NaN)."""
+    return dtype.kind in "iu"
+
+
+def _elementwise_arg_types(spec, ndim, scalar_type, operands, flags=False):
     strides = [] if ndim is None else [np.int64] * ndim
     types = [None, np.int64] + strides
-    for (_, _, scalar), x in zip(spec, operands):  # then the sizes (strided) or the count (dense)
+    for (_, _, scalar), x in zip(spec, operands):  # then the flags, the sizes (strided) or the count
         if scalar:
             types.append(np.dtype(np.uint8) if np.dtype(scalar_type) == np.bool_ else
                          np.dtype(np.float32) if np.dtype(scalar_type) == _BF16 else np.dtype(scalar_type))
         else:
             types += [None, np.int64] + strides
-    return types + (strides if ndim is not None else [np.int64])
+    return types + ([None] if flags else []) + (strides if ndim is not None else [np.int64])
 
 
 _SCATTER_MODES = {"prod": 2, "amax": 3, "amin": 4}  # the scatter_lines kernel's fold modes

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ...api.errors import OutOfMemoryError
 from ...api.ops.support import contiguous_strides  # noqa: F401  (re-exported for the backend)
 
 _ROUND = 256  # bytes; every allocation is rounded up to a multiple of this
@@ -51,7 +52,11 @@ class BufferPool:
             return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, size), size
         except cl.Error:
             self.empty_cache()  # out of device memory: drop what we cache and try once more
+        try:
             return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, size), size
+        except cl.Error as error:  # INVALID_BUFFER_SIZE, MEM_OBJECT_ALLOCATION_FAILURE...
+            raise OutOfMemoryError(f"opencl: can't allocate {nbytes} bytes on the device "
+                                   f"({type(error).__name__}: {error})") from None
 
     def give(self, buffer, size: int) -> None:
         if self.cached_bytes + size > self.limit_bytes:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ...api import dtypes as _dt
 from .. import special_coefficients
+from ..deferred_errors import DIVISION_FLAG
 
 CTYPES = {
     "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "int32": "int",
@@ -101,6 +102,10 @@ inline {w} rem_w({w} a, {w} b) {{
   {w} r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
+}}
+inline {w} rem_checked({w} a, {w} b, __global int *flags) {{
+  if (b == 0) {{ flags[{DIVISION_FLAG}] = 1; return 0; }}
+  return rem_w(a, b);
 }}
 inline {w} pow_w({w} a, {w} b) {{
   {w} result = 1;
@@ -193,14 +198,15 @@ def expression(op: str, w: str, is_bool: bool) -> str:
 
 
 def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
-                       logical: bool = False, index: str = "uint") -> str:
+                       logical: bool = False, index: str = "uint", flags: bool = False) -> str:
     """One program with an element-wise kernel ``ew_<op>`` for each of ``ops`` (a family that
     shares a signature: building them together costs about what building one does).
 
     ``operands`` lists ``(letter, c_type, is_scalar)``; ``ndim`` None means the contiguous form;
-    ``logical`` makes add/mul the bool or/and; ``index`` is the type positions are unravelled in.
+    ``logical`` makes add/mul the bool or/and; ``index`` is the type positions are unravelled in;
+    ``flags``: integer ``remainder`` flags a zero divisor in the launching thread's error flags.
     Arguments: ``out, out_off, [out strides], then per operand: ptr, off, [strides] or a scalar
-    value, then [the ndim sizes]``."""
+    value, then [the flags buffer], then [the ndim sizes]``."""
     in_types = [c for _, c, _ in operands]
     value_type = in_types[1] if ops[0] == "where" else in_types[0]
     w = WORK.get(value_type, value_type)
@@ -218,6 +224,8 @@ def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
             params += [f"long {letter}_s{d}" for d in dims]
             at = f"{letter}_off + i" if ndim is None else f"{letter}_at"
             loads.append(f"  {load_type} {letter} = {load(c, load_type, f'{letter}_ptr[{at}]')};")
+    if flags:
+        params.append("__global int *flags")
     if ndim is None:
         params.append("long n_total")
         body = [f"  {index} i = get_global_id(0);", "  if (i >= n_total) return;"]
@@ -244,7 +252,7 @@ def elementwise_source(ops: tuple, out_c: str, operands: list, ndim: int | None,
     target = "out[out_off + i]" if ndim is None else "out[out_at]"
     kernels = []
     for op in ops:
-        result = expression(op, w, logical)
+        result = "rem_checked(a, b, flags)" if flags else expression(op, w, logical)
         write = f"  {target} = {store(out_c, result)};"
         kernels.append(f"__kernel void ew_{op}(" + ", ".join(params) + ") {\n" + "\n".join(body + [write]) + "\n}\n")
     special = special_helpers(w) if is_float(w) and any(op in SPECIAL_HELPERS for op in ops) else ""

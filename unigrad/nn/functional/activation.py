@@ -7,9 +7,10 @@ import numpy as np
 
 from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
-from ...api.ops import inplace as inplace_ops, pointwise as pw, reduction as red
+from ...api.ops import inplace as inplace_ops, pointwise as pw, reduction as red, shape as sh
+from ...api.ops.support import sum_to_shape
 from ...api.tensor import Tensor
-from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.grad_mode import _state as _grad, is_grad_enabled, no_grad
 
 
 def _with_inplace(function):
@@ -21,6 +22,26 @@ def _with_inplace(function):
 
 def _apply(function, x: Tensor, inplace: bool, *args) -> Tensor:
     return function.inplace(x, *args) if inplace else function(x, *args)
+
+
+def _one_node(x: Tensor, name: str, compute, derivative=None, backward=None) -> Tensor:
+    """``compute(x)`` (built from frontend ops, recording nothing) as one node called ``name``
+    (PyTorch's fused kernel) whose backward is ``g * derivative(x)`` (or ``backward(g, x)``),
+    made of differentiable ops, so double backward works."""
+    enabled = _grad.enabled
+    _grad.enabled = False
+    try:
+        out = compute(x)
+    finally:
+        _grad.enabled = enabled
+    if x._requires_grad and enabled:
+        if out is x or out._base is not None:
+            out = Tensor._make(out._buf, out._dtype, out._device, out._backend)
+        if backward is None:
+            out._attach(name, lambda g: (g * derivative(x),), (x,), (x,))
+        else:
+            out._attach(name, lambda g: (backward(g, x),), (x,), (x,))
+    return out
 
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
@@ -35,10 +56,16 @@ def relu6(x: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(x, 0.0, 6.0, inplace)
 
 
+@_with_inplace
+def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
+    return _one_node(x, "HardtanhBackward0", lambda t: pw.clamp(t, min_val, max_val),
+                     lambda t: ((t > min_val) & (t < max_val)).to(t.dtype))
+
+
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return x.clamp_(min_val, max_val) if inplace else pw.clamp(x, min_val, max_val)
+    return _apply(_hardtanh, x, inplace, min_val, max_val)
 
 
 def hardtanh_(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -47,7 +74,8 @@ def hardtanh_(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
 
 @_with_inplace
 def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
-    return pw.where(x > 0, x, x * negative_slope)
+    return _one_node(x, "LeakyReluBackward0", lambda t: pw.where(t > 0, t, t * negative_slope),
+                     backward=lambda g, t: pw.where(t > 0, g, g * negative_slope))
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -58,9 +86,21 @@ def leaky_relu_(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return _apply(_leaky_relu, x, True, negative_slope)
 
 
+def _scaled_elu(x: Tensor, alpha: float, scale: float, input_scale: float, name: str) -> Tensor:
+    """PyTorch's elu kernel: ``scale * x`` above 0, ``scale * alpha * (exp(input_scale x) - 1)``
+    below, with its derivative."""
+    def compute(t):
+        negative = pw.expm1(pw.minimum(t, 0.0) * input_scale) * (alpha * scale)
+        return pw.where(t > 0, t * scale if scale != 1.0 else t, negative)
+
+    def derivative(t):
+        return pw.where(t > 0, scale, pw.exp(pw.minimum(t, 0.0) * input_scale) * (alpha * scale * input_scale))
+    return _one_node(x, name, compute, derivative)
+
+
 @_with_inplace
 def _elu(x: Tensor, alpha: float) -> Tensor:
-    return pw.where(x > 0, x, pw.expm1(pw.minimum(x, 0.0)) * alpha)
+    return _scaled_elu(x, alpha, 1.0, 1.0, "EluBackward0")
 
 
 def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -77,7 +117,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 @_with_inplace
 def _selu(x: Tensor) -> Tensor:
-    return _elu(x, _SELU_ALPHA) * _SELU_SCALE
+    return _scaled_elu(x, _SELU_ALPHA, _SELU_SCALE, 1.0, "EluBackward0")
 
 
 def selu(x: Tensor, inplace: bool = False) -> Tensor:
@@ -92,7 +132,7 @@ def selu_(x: Tensor) -> Tensor:
 def _celu(x: Tensor, alpha: float) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return pw.where(x > 0, x, pw.expm1(pw.minimum(x, 0.0) / alpha) * alpha)
+    return _scaled_elu(x, alpha, 1.0, 1.0 / alpha, "CeluBackward0")
 
 
 def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -166,7 +206,29 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
         slope = weight.reshape(())
     else:
         slope = weight.reshape((channels,) + (1,) * (x.ndim - 2))
-    return pw.where(x > 0, x, x * slope)
+    return _prelu_node(x, slope)
+
+
+def _prelu_node(x: Tensor, slope: Tensor) -> Tensor:
+    """``where(x > 0, x, slope x)`` as one node over ``x`` and the reshaped weight
+    (PyTorch's PreluKernelBackward0)."""
+    enabled = _grad.enabled
+    _grad.enabled = False
+    try:
+        out = pw.where(x > 0, x, x * slope)
+    finally:
+        _grad.enabled = enabled
+    need_x, need_slope = x._requires_grad, slope._requires_grad
+    if enabled and (need_x or need_slope):
+        shape = slope._buf.shape
+
+        def backward(g):
+            positive = x > 0
+            gx = pw.where(positive, g, g * slope) if need_x else None
+            gs = sum_to_shape(pw.where(positive, 0.0, g * x), shape) if need_slope else None
+            return gx, gs
+        out._attach("PreluKernelBackward0", backward, (x, slope), (x, slope))
+    return out
 
 
 def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
@@ -192,16 +254,36 @@ def tanhshrink(x: Tensor) -> Tensor:
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)`` (exact, with erf) or its tanh approximation."""
     if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
-        return x * 0.5 * (pw.tanh(inner) + 1.0)
+        return _one_node(x, "GeluBackward0", _gelu_tanh, _gelu_tanh_derivative)
     if approximate != "none":
-        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return x * 0.5 * (pw.erf(x * (1.0 / math.sqrt(2.0))) + 1.0)
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return _one_node(x, "GeluBackward0", lambda t: t * 0.5 * (pw.erf(t * _SQRT_HALF) + 1.0),
+                     lambda t: (pw.erf(t * _SQRT_HALF) + 1.0) * 0.5 + t * pw.exp(t * t * -0.5) * _INV_SQRT_2PI)
+
+
+_SQRT_HALF = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_BETA, _GELU_KAPPA = math.sqrt(2.0 / math.pi), 0.044715
+
+
+def _gelu_tanh(t: Tensor) -> Tensor:
+    return t * 0.5 * (pw.tanh((t + t * t * t * _GELU_KAPPA) * _GELU_BETA) + 1.0)
+
+
+def _gelu_tanh_derivative(t: Tensor) -> Tensor:
+    """PyTorch's formula: ``0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) beta (1 + 3 kappa x^2)``."""
+    square = t * t
+    tanh_inner = pw.tanh((t + square * t * _GELU_KAPPA) * _GELU_BETA)
+    right = (1.0 - tanh_inner * tanh_inner) * (t * 0.5) * ((square * (3.0 * _GELU_KAPPA) + 1.0) * _GELU_BETA)
+    return (tanh_inner + 1.0) * 0.5 + right
 
 
 @_with_inplace
 def _silu(x: Tensor) -> Tensor:
-    return x * pw.sigmoid(x)
+    def derivative(t):
+        sig = pw.sigmoid(t)
+        return sig * (t * (1.0 - sig) + 1.0)
+    return _one_node(x, "SiluBackward0", lambda t: t * pw.sigmoid(t), derivative)
 
 
 def silu(x: Tensor, inplace: bool = False) -> Tensor:
@@ -211,15 +293,24 @@ def silu(x: Tensor, inplace: bool = False) -> Tensor:
 @autocast_op("softplus")
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
-    scaled = x * beta
-    # max(z, 0) + log1p(exp(-|z|)) never overflows, in any dtype
-    soft = (pw.maximum(scaled, 0.0) + pw.log1p(pw.exp(-pw.abs(scaled)))) / beta
-    return pw.where(scaled > threshold, x, soft)
+    def compute(t):
+        scaled = t * beta
+        # max(z, 0) + log1p(exp(-|z|)) never overflows, in any dtype
+        soft = (pw.maximum(scaled, 0.0) + pw.log1p(pw.exp(-pw.abs(scaled)))) / beta
+        return pw.where(scaled > threshold, t, soft)
+
+    def derivative(t):
+        scaled = t * beta
+        return pw.where(scaled > threshold, 1.0, pw.sigmoid(scaled))
+    return _one_node(x, "SoftplusBackward0", compute, derivative)
 
 
 @_with_inplace
 def _mish(x: Tensor) -> Tensor:
-    return x * pw.tanh(softplus(x))
+    def derivative(t):
+        tanh_softplus = pw.tanh(softplus(t))
+        return tanh_softplus + t * pw.sigmoid(t) * (1.0 - tanh_softplus * tanh_softplus)
+    return _one_node(x, "MishBackward0", lambda t: t * pw.tanh(softplus(t)), derivative)
 
 
 def mish(x: Tensor, inplace: bool = False) -> Tensor:
@@ -236,7 +327,9 @@ def tanh(x: Tensor) -> Tensor:
 
 def logsigmoid(x: Tensor) -> Tensor:
     """``log(sigmoid(x))`` without overflow: ``min(x, 0) - log1p(exp(-|x|))``."""
-    return pw.minimum(x, 0.0) - pw.log1p(pw.exp(-pw.abs(x)))
+    return _one_node(x, "LogSigmoidBackward0",
+                     lambda t: pw.minimum(t, 0.0) - pw.log1p(pw.exp(-pw.abs(t))),
+                     lambda t: pw.sigmoid(-t))
 
 
 _ONE_SIXTH_FLOAT32 = float(np.float32(1.0 / 6.0))  # PyTorch's backward constant, in every dtype
@@ -258,7 +351,10 @@ def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
 
 @_with_inplace
 def _hardswish(x: Tensor) -> Tensor:
-    return x * pw.clamp(x + 3.0, 0.0, 6.0) / 6.0
+    def derivative(t):  # PyTorch's: 0 below -3, x/3 + 1/2 up to 3, 1 above
+        return pw.where(t < -3.0, 0.0, pw.where(t <= 3.0, t / 3.0 + 0.5, 1.0))
+    return _one_node(x, "HardswishBackward0", lambda t: t * pw.clamp(t + 3.0, 0.0, 6.0) / 6.0,
+                     derivative)
 
 
 def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
@@ -289,8 +385,30 @@ def softmin(x: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
 
 
 def glu(x: Tensor, dim: int = -1) -> Tensor:
-    a, b = x.chunk(2, dim)
-    return a * pw.sigmoid(b)
+    """``a * sigmoid(b)`` for the halves ``a``, ``b`` of ``x`` along ``dim`` (one node)."""
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = x.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % x.ndim} is size {size}")
+
+    def halves(t):
+        return sh.narrow(t, dim, 0, size // 2), sh.narrow(t, dim, size // 2, size // 2)
+
+    enabled = _grad.enabled
+    _grad.enabled = False
+    try:
+        a, b = halves(x)
+        out = a * pw.sigmoid(b)
+    finally:
+        _grad.enabled = enabled
+    if x._requires_grad and enabled:
+        def backward(g):
+            first, second = halves(x)
+            gate = pw.sigmoid(second)
+            return (sh.cat([g * gate, g * first * gate * (1.0 - gate)], dim),)
+        out._attach("GluBackward0", backward, (x,), (x,))
+    return out
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,

@@ -18,6 +18,7 @@ from ...api.ops import windows as win
 from ...api.ops.indexing import gather_in_range
 from ...api.ops.pointwise import where
 from ...api.tensor import Tensor
+from ...autograd.composite import present
 from .conv import scalar_type_name
 from .pooling import _input_indices
 from .taps import along, positions, take
@@ -146,18 +147,38 @@ def _separable_max(x: Tensor, in_sizes, sizes, n: int, want_indices: bool):
 
 
 def adaptive_avg_pool1d(x: Tensor, output_size) -> Tensor:
-    """Average pooling of (N, C, L) to a fixed output length."""
-    return _adaptive_avg(x, output_size, 1, "adaptive_avg_pool1d")
+    """Average pooling of (N, C, L) to a fixed output length (PyTorch's: a 2-d pool of height 1)."""
+    size = output_size[0] if isinstance(output_size, (tuple, list)) and len(output_size) == 1 else output_size
+    if x.ndim not in (2, 3) or not isinstance(size, int) or size < 0:
+        return _adaptive_avg(x, output_size, 1, "adaptive_avg_pool1d")  # its checks and messages
+    return adaptive_avg_pool2d(x.unsqueeze(-2), (1, size)).squeeze(-2)
 
 
 def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
-    """Average pooling of (N, C, H, W) to a fixed output size (PyTorch's start/end rule per cell)."""
-    return _adaptive_avg(x, output_size, 2, "adaptive_avg_pool2d")
+    """Average pooling of (N, C, H, W) to a fixed output size (PyTorch's start/end rule per cell);
+    to 1x1 it is PyTorch's mean over the plane."""
+    if x.ndim in (3, 4) and _sizes_of(output_size, x, 2) == (1, 1):
+        return x.mean((-1, -2), keepdim=True)
+    return present(_adaptive_avg(x, output_size, 2, "adaptive_avg_pool2d"), "AdaptiveAvgPool2DBackward0", (x,))
 
 
 def adaptive_avg_pool3d(x: Tensor, output_size) -> Tensor:
     """Average pooling of (N, C, D, H, W) to a fixed output size."""
-    return _adaptive_avg(x, output_size, 3, "adaptive_avg_pool3d")
+    return present(_adaptive_avg(x, output_size, 3, "adaptive_avg_pool3d"), "AdaptiveAvgPool3DBackward0", (x,))
+
+
+def _sizes_of(output_size, x: Tensor, n: int) -> tuple:
+    """``output_size`` as n ints (None keeps the input's size)."""
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * n
+    if len(sizes) != n:
+        return ()
+    return tuple(x.shape[x.ndim - n + i] if s is None else s for i, s in enumerate(sizes))
+
+
+def _present_max(result, name: str, x: Tensor):
+    if isinstance(result, tuple):
+        return (present(result[0], name, (x,)), result[1])
+    return present(result, name, (x,))
 
 
 def adaptive_max_pool1d(x: Tensor, output_size, return_indices: bool = False):
@@ -167,12 +188,14 @@ def adaptive_max_pool1d(x: Tensor, output_size, return_indices: bool = False):
 
 def adaptive_max_pool2d(x: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) to a fixed output size; ``return_indices`` as in PyTorch."""
-    return _adaptive_max(x, output_size, 2, "adaptive_max_pool2d", return_indices)
+    return _present_max(_adaptive_max(x, output_size, 2, "adaptive_max_pool2d", return_indices),
+                        "AdaptiveMaxPool2DBackward0", x)
 
 
 def adaptive_max_pool3d(x: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, D, H, W) to a fixed output size; ``return_indices`` as in PyTorch."""
-    return _adaptive_max(x, output_size, 3, "adaptive_max_pool3d", return_indices)
+    return _present_max(_adaptive_max(x, output_size, 3, "adaptive_max_pool3d", return_indices),
+                        "AdaptiveMaxPool3DBackward0", x)
 
 
 def adaptive_max_pool1d_with_indices(x: Tensor, output_size, return_indices: bool = False):

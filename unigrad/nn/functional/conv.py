@@ -114,23 +114,13 @@ class _Im2colProduct(Function):
     @staticmethod
     def forward(ctx, x_last: Tensor, weight: Tensor, kernel, stride, dilation, groups: int):
         n = len(kernel)
-        to_first = (0, n + 1) + tuple(range(1, n + 1))
-        patches = win.windows(x_last.permute(to_first), kernel, stride, dilation)  # (N, C, *out, *k)
-        batch, channels = patches.shape[0], patches.shape[1]
-        out_sizes = tuple(patches.shape[2:2 + n])
-        positions, k = 1, 1
-        for size in out_sizes:
-            positions *= size
-        for size in kernel:
-            k *= size
-        per_group, out_channels = channels // groups, weight.shape[0]
-        cols = patches.reshape((batch, groups, per_group) + out_sizes + kernel)
-        cols = cols.permute((1, 0) + tuple(range(3, 3 + 2 * n)) + (2,))  # (G, N, *out, *k, C/G)
-        cols = cols.reshape(groups, batch * positions, k * per_group)
+        cols, out_sizes, k = _columns(x_last, kernel, stride, dilation, groups)
+        per_group, out_channels = x_last.shape[-1] // groups, weight.shape[0]
         w = weight.reshape((groups, out_channels // groups, per_group) + kernel)
         w = w.permute((0, 1) + tuple(range(3, 3 + n)) + (2,)).reshape(groups, out_channels // groups,
                                                                        k * per_group)
-        ctx.save_for_backward(cols, weight)
+        # the input is kept too: a double backward rebuilds the columns from it, differentiably
+        ctx.save_for_backward(cols, weight, x_last)
         ctx.geometry = (tuple(x_last.shape), kernel, stride, dilation, groups, out_sizes, k)
         if groups == 1:  # one GEMM: (O, kC) @ (kC, N*out) -> (O, N*out)
             return linalg.matmul(w[0], cols[0].t())
@@ -138,8 +128,10 @@ class _Im2colProduct(Function):
 
     @staticmethod
     def backward(ctx, g: Tensor):
-        cols, weight = ctx.saved_tensors
+        cols, weight, x_last = ctx.saved_tensors
         last_shape, kernel, stride, dilation, groups, out_sizes, k = ctx.geometry
+        if grad_state.enabled and x_last.requires_grad:  # create_graph: the weight's gradient
+            cols = _columns(x_last, kernel, stride, dilation, groups)[0]  # depends on the input
         n = len(kernel)
         batch, channels = last_shape[0], last_shape[-1]
         per_group, out_channels = channels // groups, weight.shape[0]
@@ -175,6 +167,25 @@ class _Im2colProduct(Function):
         g_last = g_first.permute((0,) + tuple(range(2, 2 + n)) + (1,)) if need_x else None
         return g_last, _weight_grad(g_w, weight, kernel, groups, per_group, out_channels) if need_w else None, \
             None, None, None, None
+
+
+def _columns(x_last: Tensor, kernel, stride, dilation, groups: int):
+    """im2col of channels-last ``x_last`` (N, *spatial, C): ``(G, N*out, k*C/G)`` columns, kernel
+    offset major, with the output sizes and the kernel's element count."""
+    n = len(kernel)
+    to_first = (0, n + 1) + tuple(range(1, n + 1))
+    patches = win.windows(x_last.permute(to_first), kernel, stride, dilation)  # (N, C, *out, *k)
+    batch, channels = patches.shape[0], patches.shape[1]
+    out_sizes = tuple(patches.shape[2:2 + n])
+    positions, k = 1, 1
+    for size in out_sizes:
+        positions *= size
+    for size in kernel:
+        k *= size
+    per_group = channels // groups
+    cols = patches.reshape((batch, groups, per_group) + out_sizes + kernel)
+    cols = cols.permute((1, 0) + tuple(range(3, 3 + 2 * n)) + (2,))  # (G, N, *out, *k, C/G)
+    return cols.reshape(groups, batch * positions, k * per_group), out_sizes, k
 
 
 def _stride_one_input_grad(g_t: Tensor, weight: Tensor, first_shape, kernel, dilation, out_sizes) -> Tensor:

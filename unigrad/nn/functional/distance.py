@@ -44,7 +44,9 @@ def vector_norm(x: Tensor, p: float = 2.0, dim: int = -1, keepdim: bool = False)
         norm = red.norm(x, p, dim, keepdim)
     if x.requires_grad and is_grad_enabled():
         dim = dim % max(x.ndim, 1)
-        norm._attach("NormBackward1", lambda g: (_norm_backward(g, x, norm.detach(), p, dim, keepdim),), (x,), (x,))
+        result = pw._saved(norm)  # the norm itself, differentiable when the backward is recorded
+        norm._attach("NormBackward1", lambda g: (_norm_backward(g, x, result, p, dim, keepdim),),
+                     (x,), (x, result))
     return norm
 
 

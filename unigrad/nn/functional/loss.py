@@ -8,10 +8,9 @@ import numpy as np
 from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
 from ...api.ops import pointwise as pw
-from ...api.ops.support import sum_to_shape
+from ...api.ops.support import sum_to_shape, values_checked_on_host
 from ...api.tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
-from ...autograd.composite import presents_as
 from .activation import log_softmax, logsigmoid
 from .distance import cosine_similarity  # noqa: F401 - also importable from here
 
@@ -141,6 +140,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
     """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
     _same_shape(input, target, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is not None:
         return _weighted(huber_loss(input, target, "none", delta), weight, input, reduction, False)
 
@@ -154,11 +155,16 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
                              reduction)
 
 
-def _class_last(x: Tensor) -> Tensor:
-    """(N, C, d1, ...) -> (N*d1*..., C)."""
-    if x.ndim <= 2:
-        return x if x.ndim == 2 else x.unsqueeze(0)
-    return x.movedim(1, -1).reshape(-1, x.shape[1])
+def _check_class_weight(weight, classes: int) -> None:
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes "
+                           f"but got weight tensor of shape: {list(weight.shape)}")
+
+
+def _check_probabilities(t: Tensor, what: str) -> None:
+    """PyTorch's CPU check that BCE's input and target lie in [0, 1] (see values_checked_on_host)."""
+    if values_checked_on_host(t) and t.numel() and not ((t >= 0) & (t <= 1)).all().item():
+        raise RuntimeError(f"all elements of {what} should be between 0 and 1")
 
 
 _ATEN_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
@@ -255,7 +261,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     """``nll_loss(log_softmax(input))`` for class indices, or the soft-target cross-entropy for
     class probabilities; optional ``weight``, ``ignore_index`` and ``label_smoothing``."""
     reduction = _legacy(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.ndim >= 2 else 0
+    _check_class_weight(weight, input.shape[class_dim])
     logp = log_softmax(input, class_dim)
     classes = input.shape[class_dim]
     if target.dtype.is_floating_point:
@@ -315,11 +324,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
         raise ValueError(f"Using a target size ({_size(target.shape)}) that is different to the "
                          f"input size ({_size(input.shape)}) is deprecated. Please ensure they have "
                          "the same size.")
-    if not input._backend.deferred_index_checks and input.numel():
-        if bool(((input < 0) | (input > 1)).any()):
-            raise RuntimeError("all elements of input should be between 0 and 1")
-        if bool(((target < 0) | (target > 1)).any()):
-            raise RuntimeError("all elements of target should be between 0 and 1")
+    _check_probabilities(input.detach(), "input")
+    _check_probabilities(target.detach(), "target")
     reduction = _legacy(size_average, reduce, reduction)
     if weight is not None:
         weight = weight.to(input.dtype)

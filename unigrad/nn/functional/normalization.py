@@ -250,4 +250,4 @@ class CrossMapLRN2d(Function):
 @autocast_op("normalize")
 def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
-    return x / pw.clamp(x.norm(p, dim, keepdim=True), min=eps)
+    return x / pw.clamp_min(x.norm(p, dim, keepdim=True), eps).expand_as(x)

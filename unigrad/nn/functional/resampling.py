@@ -17,6 +17,7 @@ import numpy as np
 
 from ...api import dtypes
 from ...api.tensor import Tensor
+from ...autograd.composite import present
 from .adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from .conv import scalar_type_name
 from .taps import along, positions, take
@@ -107,6 +108,17 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest", 
                            f"output ({wanted})")
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[n - 1](x, sizes)
+    return present(_resampled(x, mode, n, in_sizes, sizes, scales, align_corners),
+                   _NODE_NAMES[mode].format(n=n), (x,))
+
+
+#: PyTorch's backward node of each mode, by the number of spatial dims
+_NODE_NAMES = {"nearest": "UpsampleNearest{n}DBackward0", "nearest-exact": "UpsampleNearestExact{n}DBackward0",
+               "linear": "UpsampleLinear1DBackward0", "bilinear": "UpsampleBilinear2DBackward0",
+               "bicubic": "UpsampleBicubic2DBackward0", "trilinear": "UpsampleTrilinear3DBackward0"}
+
+
+def _resampled(x: Tensor, mode: str, n: int, in_sizes, sizes, scales, align_corners) -> Tensor:
     _check_dtype(x, mode)
     wide = x.dtype is dtypes.float64
     low_precision = x.dtype in (dtypes.float16, dtypes.bfloat16) and mode not in ("nearest", "nearest-exact")

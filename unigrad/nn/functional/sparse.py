@@ -5,6 +5,7 @@ import math
 
 from ...api import creation, dtypes
 from ...api.ops import indexing, pointwise as pw, shape as shape_ops
+from ...api.ops.support import values_checked_on_host
 from ...api.tensor import Tensor
 from ...autograd.composite import presents_as
 from ...autograd.function import Function
@@ -221,5 +222,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes < 0:
         num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
-    classes = creation.arange(num_classes, device=tensor.device)
-    return (tensor.unsqueeze(-1) == classes).long()
+    elif values_checked_on_host(tensor) and tensor.numel():
+        if tensor.min().item() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if tensor.max().item() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    # a scatter, so that devices with deferred index checks report classes out of range too
+    out = creation.zeros(tuple(tensor.shape) + (num_classes,), dtype=dtypes.int64, device=tensor.device)
+    return out.scatter_(-1, tensor.unsqueeze(-1), 1) if tensor.numel() and num_classes else out

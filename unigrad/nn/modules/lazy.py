@@ -1,9 +1,10 @@
 """Lazy modules: parameters whose shapes come from the first input (``LazyLinear``,
 ``LazyConvNd``, ``LazyConvTransposeNd``, ``LazyBatchNormNd``, ``LazyInstanceNormNd``).
 
-Until the first forward (or a ``load_state_dict``) their parameters are ``UninitializedParameter``s;
-then they are materialised, initialised as the ordinary module would, and the module becomes
-that ordinary module (``cls_to_become``), as in PyTorch.
+Until the first forward (or a ``load_state_dict``, of the module or of a parent) their parameters
+are ``UninitializedParameter``s; then they are materialised, initialised as the ordinary module
+would, and at the first forward the module becomes that ordinary module (``cls_to_become``), as
+in PyTorch.
 """
 from __future__ import annotations
 
@@ -28,7 +29,35 @@ class LazyModuleMixin:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters)
+        self._register_lazy_hooks()
+
+    def _register_lazy_hooks(self) -> None:
+        """The load_state_dict pre-hook that materialises from a checkpoint's shapes (also when
+        loading through a parent module) and the forward pre-hook that infers the shapes."""
+        self._load_hook = self._register_load_state_dict_pre_hook(self._lazy_load_hook)
+        self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters, with_kwargs=True)
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        # uninitialized tensors are saved as they are (detaching one would lose what it is)
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if is_lazy(param) or keep_vars else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buf if is_lazy(buf) or keep_vars else buf.detach()
+
+    def _lazy_load_hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                        error_msgs) -> None:
+        """Materialise each uninitialized parameter and buffer with the shape of its entry in
+        ``state_dict`` (which ``_load_from_state_dict`` then copies in); the next forward
+        completes the initialization."""
+        for name, param in itertools.chain(self._parameters.items(), self._buffers.items()):
+            key = prefix + name
+            if key in state_dict and param is not None:
+                input_param = state_dict[key]
+                if is_lazy(param) and not is_lazy(input_param):
+                    with no_grad():
+                        param.materialize(tuple(input_param.shape))
 
     def has_uninitialized_params(self) -> bool:
         """Whether a parameter or buffer of this module still waits for its shape."""
@@ -37,24 +66,16 @@ class LazyModuleMixin:
     def initialize_parameters(self, *args, **kwargs) -> None:
         raise NotImplementedError(f"initialize_parameters is not implemented for {type(self).__name__}")
 
-    def _infer_parameters(self, module, args) -> None:
-        module.initialize_parameters(*args)
+    def _infer_parameters(self, module, args, kwargs=None) -> None:
+        module.initialize_parameters(*args, **(kwargs or {}))
         if module.has_uninitialized_params():
-            raise RuntimeError(f"module {type(self).__name__} has not been fully initialized")
+            raise RuntimeError(f"module {self._get_name()} has not been fully initialized")
         module._initialize_hook.remove()
-        del module._initialize_hook
+        module._load_hook.remove()
+        delattr(module, "_initialize_hook")
+        delattr(module, "_load_hook")
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Materialise uninitialized parameters and buffers with the shapes in ``state_dict``, then
-        load it as any module does (the next forward completes the initialization)."""
-        with no_grad():
-            for name, tensor in itertools.chain(self._parameters.items(), self._buffers.items()):
-                value = state_dict.get(name)
-                if tensor is not None and value is not None and is_lazy(tensor) and not is_lazy(value):
-                    tensor.materialize(tuple(value.shape))
-        return super().load_state_dict(state_dict, strict, assign)
 
     def _replicate_for_data_parallel(self):
         raise RuntimeError("Modules with uninitialized parameters can't be used with `DataParallel`. "
@@ -142,7 +163,7 @@ def _lazy_conv(name: str, base_name: str, spatial_dims: int, transposed: bool):
 
     def lazy_init(self, *args, **kwargs) -> None:
         __init__(self, *args, **kwargs)
-        self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters)
+        self._register_lazy_hooks()
 
     lazy_init.__doc__ = f"A {base_name} whose ``in_channels`` is inferred from the first input."
     return type(name, (_LazyConvMixin, base), {

@@ -73,6 +73,18 @@ class _NormBase(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        version = local_metadata.get("version", None)
+        if (version is None or version < 2) and self.track_running_stats:
+            # checkpoints before version 2 have no num_batches_tracked: keep the current count
+            key = prefix + "num_batches_tracked"
+            if key not in state_dict:
+                state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None \
+                    else creation.tensor(0, dtype=dtypes.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
 
 class _BatchNorm(_NormBase):
     def forward(self, x):
@@ -124,6 +136,28 @@ class _InstanceNorm(_NormBase):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        version = local_metadata.get("version", None)
+        # checkpoints before version 1 hold running stats even without track_running_stats
+        if version is None and not self.track_running_stats:
+            running_stats_keys = [prefix + name for name in ("running_mean", "running_var")
+                                  if prefix + name in state_dict]
+            if running_stats_keys:
+                klass = self.__class__.__name__
+                names = " and ".join(f'"{k}"' for k in running_stats_keys)
+                error_msgs.append(
+                    f"Unexpected running stats buffer(s) {names} for {klass} with track_running_stats=False. "
+                    "If state_dict is a checkpoint saved before 0.4.0, this may be expected because "
+                    f"{klass} does not track running stats by default since 0.4.0. Please remove these "
+                    "keys from state_dict. If the running stats are actually needed, instead set "
+                    f"track_running_stats=True in {klass} to enable them. See the documentation of "
+                    f"{klass} for details.")
+                for key in running_stats_keys:
+                    state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def _apply_instance_norm(self, x):
         return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,

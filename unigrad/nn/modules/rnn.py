@@ -25,6 +25,18 @@ def _same(t):
     return t
 
 
+_LAST_STEP_NODE = {"RNN_TANH": "TanhBackward0", "RNN_RELU": "ReluBackward0", "GRU": "AddBackward0"}
+
+
+def _name_outputs(out, h_n, mode: str) -> None:
+    """The recurrence's outputs named like PyTorch's graph: the sequence is a stack of the steps'
+    hidden states, the final state the last step's activation."""
+    if out._grad_fn is not None:
+        out._grad_fn._name = "StackBackward0"
+    if h_n._grad_fn is not None:
+        h_n._grad_fn._name = _LAST_STEP_NODE[mode]
+
+
 class RNNBase(Module):
     """Shared machinery of RNN, LSTM and GRU."""
 
@@ -36,6 +48,10 @@ class RNNBase(Module):
             raise NotImplementedError("LSTM projections (proj_size > 0) are not supported")
         if not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1]")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
@@ -118,6 +134,7 @@ class RNNBase(Module):
                     last_c.append(c_n)
                 else:
                     out, h_n = Recurrence.apply(self.mode, xproj, h0[index], w_hh, gru_bias, direction == 1)
+                    _name_outputs(out, h_n, self.mode)
                 outputs.append(out)
                 last_h.append(h_n)
             layer_input = outputs[0] if directions == 1 else sh.cat(outputs, -1)
@@ -127,6 +144,8 @@ class RNNBase(Module):
         h_n = sh.stack(last_h)
         if self.batch_first and batched:
             output = output.transpose(0, 1)
+            if output._grad_fn is not None and self.mode != "LSTM":
+                output._grad_fn._name = "TransposeBackward1"  # PyTorch's RNN kernels transpose_ in place
         if not batched:
             output, h_n = output.squeeze(1), h_n.squeeze(1)
         if self.mode == "LSTM":

@@ -18,8 +18,7 @@ from ..modules.module import Module
 def _replicate(module: Module, device) -> Module:
     """A structural copy of ``module`` whose parameters are differentiable copies on ``device``
     (gradients flow back to the originals) and whose buffers are copies."""
-    replica = module.__class__.__new__(module.__class__)
-    replica.__dict__ = module.__dict__.copy()
+    replica = module._replicate_for_data_parallel()  # lazy modules refuse, as in PyTorch
     replica.__dict__["_parameters"] = type(module._parameters)(
         (name, None if p is None else p.to(device)) for name, p in module._parameters.items())
     with no_grad():

@@ -146,8 +146,21 @@ class _WeightNorm(Module):
 
 def weight_norm(module: Module, name: str = "weight", dim=0) -> Module:
     """``module.<name> = g * v / ||v||``, stored as ``parametrizations.<name>.original0`` (g)
-    and ``original1`` (v)."""
+    and ``original1`` (v). State dicts of the deprecated hook-based ``weight_norm``
+    (``<name>_g``, ``<name>_v``) load too."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def _weight_norm_compat_hook(state_dict, prefix, local_metadata, strict, missing_keys,
+                                 unexpected_keys, error_msgs) -> None:
+        g_key = f"{prefix}{name}_g"
+        v_key = f"{prefix}{name}_v"
+        if g_key in state_dict and v_key in state_dict:
+            original0 = state_dict.pop(g_key)
+            original1 = state_dict.pop(v_key)
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = original0
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = original1
+
+    module._register_load_state_dict_pre_hook(_weight_norm_compat_hook)
     return module
 
 

@@ -1,38 +1,31 @@
 """``DataLoader``: batches from a dataset, optionally shuffled, optionally in worker processes
-(batches still arrive in the same deterministic order)."""
+(batches still arrive in the sampler's order; see ``worker_pool`` for the worker processes)."""
 from __future__ import annotations
 
+import itertools
+import math
 import multiprocessing
+from multiprocessing import context as mp_context
 
-from ...api.ops import random as rnd
-from .collate import default_collate
+from .collate import default_collate, default_convert
 from .dataset import IterableDataset
+from .fetch import IterableFetcher, MapFetcher
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .worker import WorkerInfo, get_worker_info  # noqa: F401  (re-exported, as torch.utils.data)
+from .worker_pool import MultiProcessingDataLoaderIter
 
-
-def _fetch(dataset, indices, collate_fn):
-    return collate_fn([dataset[i] for i in indices])
-
-
-_worker_state: dict = {}
-
-
-def _worker_init(dataset, collate_fn, base_seed, worker_init_fn, counter) -> None:
-    with counter.get_lock():
-        worker_id = counter.value
-        counter.value += 1
-    rnd.manual_seed(base_seed + worker_id)
-    _worker_state.update(dataset=dataset, collate_fn=collate_fn, id=worker_id)
-    if worker_init_fn is not None:
-        worker_init_fn(worker_id)
-
-
-def _worker_fetch(indices):
-    return _fetch(_worker_state["dataset"], indices, _worker_state["collate_fn"])
+_FROZEN_AFTER_INIT = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
 
 class DataLoader:
-    """Iterate over ``dataset`` in batches (``torch.utils.data.DataLoader``)."""
+    """Iterate over ``dataset`` in batches (``torch.utils.data.DataLoader``).
+
+    With ``num_workers > 0`` batches are loaded by worker processes (``multiprocessing_context``:
+    'fork', 'spawn', 'forkserver' or a context object). A worker that raises re-raises its
+    exception here ("Caught ValueError in DataLoader worker process 1", with its traceback); a
+    worker that dies raises a RuntimeError naming its pid and signal; ``timeout`` (seconds, 0 for
+    none) bounds the wait for each batch. ``pin_memory`` is accepted and has no effect.
+    """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
                  num_workers: int = 0, collate_fn=None, pin_memory: bool = False,
@@ -42,11 +35,35 @@ class DataLoader:
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
                              "disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set "
+                             "prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset, self.num_workers, self.pin_memory = dataset, num_workers, pin_memory
+        self.pin_memory_device, self.prefetch_factor, self.in_order = pin_memory_device, prefetch_factor, in_order
         self.timeout, self.worker_init_fn, self.generator = timeout, worker_init_fn, generator
         self.multiprocessing_context = multiprocessing_context
-        self.prefetch_factor = prefetch_factor or 2
         self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle not in (None, False):
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle option, "
+                                 f"but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler option, "
+                                 f"but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified batch_sampler "
+                                 f"option, but got batch_sampler={batch_sampler}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
@@ -55,82 +72,95 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("batch_size=None option disables auto-batching and is mutually "
                              "exclusive with drop_last")
-        if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
-        if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
-            raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle, "
-                             "sampler and batch_sampler options")
         if sampler is None and not self._iterable:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.batch_size, self.drop_last = batch_size, drop_last
         self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.persistent_workers = persistent_workers
         self.collate_fn = collate_fn if collate_fn is not None else (
-            default_collate if batch_size is not None or batch_sampler is not None else (lambda x: x))
+            default_collate if batch_size is not None or batch_sampler is not None else default_convert)
+        self._iterator = None
+        self._initialized = True
+
+    def __setattr__(self, name, value) -> None:
+        if name in _FROZEN_AFTER_INIT and self.__dict__.get("_initialized"):
+            raise ValueError(f"{name} attribute should not be set after {type(self).__name__} is initialized")
+        super().__setattr__(name, value)
+
+    @property
+    def multiprocessing_context(self):
+        return self._multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, value) -> None:
+        if value is not None:
+            if self.num_workers == 0:
+                raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                                 f"(num_workers > 0), but got num_workers={self.num_workers}")
+            if isinstance(value, str):
+                methods = multiprocessing.get_all_start_methods()
+                if value not in methods:
+                    raise ValueError(f"multiprocessing_context option should specify a valid start method "
+                                     f"in {methods!r}, but got multiprocessing_context={value!r}")
+                value = multiprocessing.get_context(value)
+            if not isinstance(value, mp_context.BaseContext):
+                raise TypeError("multiprocessing_context option should be a valid context object or a "
+                                f"string specifying the start method, but got multiprocessing_context={value}")
+        self._multiprocessing_context = value
+
+    def _resolved_context(self):
+        """The context workers start in: the one given, else fork where the platform has it."""
+        if self._multiprocessing_context is not None:
+            return self._multiprocessing_context
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        return multiprocessing.get_context(method)
 
     def __len__(self) -> int:
         if self._iterable:
-            return len(self.dataset)
+            length = len(self.dataset)
+            if self.batch_size is not None:
+                length = length // self.batch_size if self.drop_last else math.ceil(length / self.batch_size)
+            return length
         return len(self.batch_sampler) if self.batch_sampler is not None else len(self.sampler)
 
     def _index_batches(self):
-        if self.batch_sampler is not None:
-            return iter(self.batch_sampler)
-        return ([i] for i in self.sampler)
+        """What each task loads: a list of indices (batched), one index, or for an iterable
+        dataset a placeholder (each worker reads its own stream)."""
+        if self._iterable:
+            return itertools.repeat(None)
+        return iter(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+    def _base_seed(self) -> int:
+        """Like PyTorch, every epoch draws one number from the stream (the workers' base seed)
+        before the sampler draws, whether or not there are workers."""
+        from ...api import creation
+        return int(creation.randint(0, 2 ** 62, (1,), generator=self.generator, device="cpu").item())
 
     def __iter__(self):
-        if self._iterable:
-            return self._iterate_stream()
         if self.num_workers == 0:
+            if self.timeout > 0:
+                raise AssertionError("DataLoader with num_workers=0 requires timeout=0 (the timeout "
+                                     "bounds the wait for worker processes)")
+            self._base_seed()
             return self._iterate_here()
-        return self._iterate_workers()
+        if self.persistent_workers:
+            if self._iterator is None or self._iterator.closed:
+                self._iterator = MultiProcessingDataLoaderIter(self, self._base_seed())
+            else:
+                self._iterator._reset()
+            return self._iterator
+        return MultiProcessingDataLoaderIter(self, self._base_seed())
 
     def _iterate_here(self):
-        unbatched = self.batch_sampler is None
-        for indices in self._index_batches():
-            if unbatched:
-                yield self.collate_fn(self.dataset[indices[0]])
-            else:
-                yield _fetch(self.dataset, indices, self.collate_fn)
-
-    def _iterate_stream(self):
-        if self.batch_size is None:
-            yield from (self.collate_fn(sample) for sample in self.dataset)
-            return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
-
-    def _iterate_workers(self):
-        if self.batch_sampler is None:
-            raise ValueError("num_workers > 0 requires automatic batching (a batch_size)")
-        context = self.multiprocessing_context
-        if context is None or isinstance(context, str):
-            method = context or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-            context = multiprocessing.get_context(method)
-        from ...api import creation
-        # like PyTorch: each epoch draws a base seed from the stream; worker i uses base + i
-        base_seed = int(creation.randint(0, 2 ** 62, (1,), generator=self.generator).item())
-        counter = context.Value("i", 0)
-        with context.Pool(self.num_workers, initializer=_worker_init,
-                          initargs=(self.dataset, self.collate_fn, base_seed, self.worker_init_fn,
-                                    counter)) as pool:
-            # imap keeps the sampler's order whatever worker finishes first
-            yield from pool.imap(_worker_fetch, self._index_batches(), chunksize=1)
-
-
-def get_worker_info():
-    """In a worker process: a simple object with ``id``; in the main process: None."""
-    if not _worker_state:
-        return None
-
-    class _Info:
-        id = _worker_state["id"]
-        dataset = _worker_state["dataset"]
-    return _Info()
+        if self._iterable:
+            fetcher = IterableFetcher(self.dataset, self.batch_size, self.drop_last, self.collate_fn)
+        else:
+            fetcher = MapFetcher(self.dataset, self.batch_sampler is not None, self.collate_fn)
+        for index in self._index_batches():
+            try:
+                batch = fetcher.fetch(index)
+            except StopIteration:  # an exhausted stream; from a map-style dataset, as in PyTorch
+                return
+            yield batch
