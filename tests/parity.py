@@ -139,6 +139,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_autograd_views.py",
     "test_grad_fn_names.py",
     "test_double_backward.py",
+    "test_program_fixes.py",
 ]
 
 

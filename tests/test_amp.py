@@ -206,18 +206,56 @@ def _dtypes(value):
     return [name_of(value)]
 
 
+#: messages of torch errors that come from its own build or CPU (oneDNN/MKL kernels that this
+#: processor cannot run), not from PyTorch refusing the op
+_ORACLE_BUILD_FAILURES = ("could not create a primitive", "onednn", "mkldnn", "mkl_")
+#: output dtypes from PyTorch's documented CPU autocast op lists, for ops whose result torch
+#: computes with a kernel that not every CPU runs: LSTM goes through ``mkldnn_rnn_layer``, which is
+#: in the lower-precision list (oneDNN's bfloat16 LSTM raises on CPUs without AVX-512 BF16)
+_DOCUMENTED_CPU_AUTOCAST = {"LSTM": ["bfloat16", "bfloat16", "bfloat16"]}
+
+
+def _torch_autocast_dtypes(op, low_inputs):
+    """torch's output dtypes, or the documented ones where torch's kernel cannot run here."""
+    values = _inputs(torch, low_inputs)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        try:
+            return _dtypes(OPS[op](torch, torch.nn.functional, values))
+        except (RuntimeError, TypeError) as error:
+            if not any(marker in str(error).lower() for marker in _ORACLE_BUILD_FAILURES):
+                return type(error).__name__  # an op torch refuses must fail in unigrad too
+            if op not in _DOCUMENTED_CPU_AUTOCAST:
+                pytest.skip(f"torch cannot run {op} under CPU autocast on this CPU ({str(error)[:80]}); "
+                            f"no documented expectation to compare with")
+            return _DOCUMENTED_CPU_AUTOCAST[op]
+
+
 @pytest.mark.parametrize("low_inputs", [False, True], ids=["float32_inputs", "bfloat16_inputs"])
 @pytest.mark.parametrize("op", sorted(OPS))
 def test_autocast_output_dtypes_match_torch_cpu(op, low_inputs):
-    results = []
-    for lib, F in ((unigrad, unigrad.nn.functional), (torch, torch.nn.functional)):
-        values = _inputs(lib, low_inputs)
-        with lib.autocast("cpu", dtype=lib.bfloat16):
+    values = _inputs(unigrad, low_inputs)
+    with unigrad.autocast("cpu", dtype=unigrad.bfloat16):
+        try:
+            ours = _dtypes(OPS[op](unigrad, unigrad.nn.functional, values))
+        except (RuntimeError, TypeError) as error:
+            ours = type(error).__name__
+    assert ours == _torch_autocast_dtypes(op, low_inputs)
+
+
+def test_documented_autocast_expectations_agree_with_torch_where_it_runs():
+    """The table used where torch's own kernel fails is what torch gives where it runs."""
+    for op, expected in _DOCUMENTED_CPU_AUTOCAST.items():
+        values = _inputs(torch, False)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
             try:
-                results.append(_dtypes(OPS[op](lib, F, values)))
-            except (RuntimeError, TypeError) as error:  # ops torch refuses must fail here too
-                results.append(type(error).__name__)
-    assert results[0] == results[1]
+                got = _dtypes(OPS[op](torch, torch.nn.functional, values))
+            except RuntimeError as error:
+                if any(marker in str(error).lower() for marker in _ORACLE_BUILD_FAILURES):
+                    continue
+                raise
+        if not torch.backends.mkldnn.is_available():
+            continue  # without oneDNN torch runs LSTM in its float32 composite instead
+        assert got == expected, op
 
 
 def test_autocast_values_and_gradients_match_torch_cpu():
@@ -258,10 +296,21 @@ def test_autocast_values_and_gradients_match_torch_cpu():
         assert np.linalg.norm(a - t) <= 0.1 * np.linalg.norm(t) + 2e-3  # (conv bias: ~0 before BN)
 
 
+def _bfloat16_roundings(exact, band):
+    """The bfloat16 values a float32-accumulated result may round to: every bfloat16 value between
+    the roundings of ``exact - band`` and ``exact + band`` (rounding is monotone)."""
+    low = torch.tensor(exact - band, dtype=torch.float64).bfloat16().double().numpy()
+    high = torch.tensor(exact + band, dtype=torch.float64).bfloat16().double().numpy()
+    return low, high
+
+
 def test_autocast_linear_matmul_conv_match_torch():
     """matmul and conv under autocast round the same bfloat16 inputs, accumulate in float32 and
-    round once: bit for bit PyTorch's. linear adds the bias after rounding the product (PyTorch
-    fuses it), so it may differ by one rounding of the product."""
+    round once. The order of float32 accumulation is the BLAS's (it depends on the CPU and on the
+    library), so both results are checked against the exact product of the rounded inputs: each is
+    a rounding to bfloat16 of a value within the float32 accumulation error of it, and the two agree
+    almost everywhere. linear adds the bias after rounding the product (PyTorch fuses it), so it may
+    differ by one rounding of the product."""
     rng = np.random.default_rng(2)
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((16, 64), (32, 64), (32,)))
     results = []
@@ -270,9 +319,19 @@ def test_autocast_linear_matmul_conv_match_torch():
             results.append([lib.tensor(x) @ lib.tensor(w).t(), lib.matmul(lib.tensor(x)[None], lib.tensor(w).t()),
                             lib.nn.functional.conv2d(lib.tensor(x).reshape(1, 4, 16, 16), lib.tensor(w).reshape(8, 4, 8, 8)),
                             lib.nn.functional.linear(lib.tensor(x), lib.tensor(w), lib.tensor(b))])
-    for ours, theirs in zip(results[0][:3], results[1][:3]):
+    xb = torch.tensor(x).bfloat16().double().numpy()
+    wb = torch.tensor(w).bfloat16().double().numpy()
+    product, size = xb @ wb.T, np.abs(xb) @ np.abs(wb).T
+    conv = torch.nn.functional.conv2d(torch.tensor(xb.reshape(1, 4, 16, 16)), torch.tensor(wb.reshape(8, 4, 8, 8)))
+    conv_size = torch.nn.functional.conv2d(torch.tensor(np.abs(xb).reshape(1, 4, 16, 16)),
+                                           torch.tensor(np.abs(wb).reshape(8, 4, 8, 8)))
+    exact = [(product, size), (product[None], size[None]), (conv.numpy(), conv_size.numpy())]
+    for (ours, theirs), (value, magnitude) in zip(zip(results[0][:3], results[1][:3]), exact):
         assert name_of(ours) == name_of(theirs) == "bfloat16"
-        np.testing.assert_array_equal(to64(ours), to64(theirs))
+        low, high = _bfloat16_roundings(value, 256 * np.finfo(np.float32).eps * magnitude)
+        for result in (to64(ours), to64(theirs)):
+            assert np.all((low <= result) & (result <= high))
+        assert np.mean(to64(ours) == to64(theirs)) > 0.95
     a, t = to64(results[0][3]), to64(results[1][3])
     product = np.abs(x.astype(np.float64)) @ np.abs(w.astype(np.float64)).T + np.abs(b)
     assert np.all(np.abs(a - t) <= 2 ** -7 * product) and np.mean(a == t) > 0.5

@@ -2,7 +2,6 @@
 implements with kernels): a backend that provides them gets the same values, gradients and
 ``return_indices`` as the composite, checked here with straightforward NumPy versions installed
 on the cpu backend, and against torch."""
-import itertools
 
 import numpy as np
 import pytest
@@ -12,39 +11,11 @@ from hypothesis import given, settings, strategies as st
 import unigrad
 import unigrad.nn.functional as F
 from unigrad.backends import registry
+from unigrad.conformance.primitives import fold_reference, max_pool_reference
 from unigrad.conformance.runner import run_fast_paths
 
 
-def numpy_max_pool(x, kernel, stride, dilation):
-    k = len(kernel)
-    lead, spatial = x.shape[:x.ndim - k], x.shape[x.ndim - k:]
-    outs = tuple((n - d * (ks - 1) - 1) // s + 1 for n, ks, s, d in zip(spatial, kernel, stride, dilation))
-    values = np.empty(lead + outs, x.dtype)
-    positions = np.empty(lead + outs, np.int64)
-    for out in itertools.product(*(range(o) for o in outs)):
-        best = best_at = None
-        for offset in itertools.product(*(range(ks) for ks in kernel)):
-            at = tuple(o * s + f * d for o, s, f, d in zip(out, stride, offset, dilation))
-            v = x[(...,) + at]
-            flat = np.ravel_multi_index(at, spatial)
-            if best is None:
-                best, best_at = v.copy(), np.full(v.shape, flat)
-            else:
-                take = ~np.isnan(best) & (np.isnan(v) | (v > best))
-                best, best_at = np.where(take, v, best), np.where(take, flat, best_at)
-        values[(...,) + out], positions[(...,) + out] = best, best_at
-    return values, positions
-
-
-def numpy_fold(patches, shape, kernel, stride, dilation):
-    k = len(kernel)
-    out = np.zeros(shape, patches.dtype)
-    outs = patches.shape[len(shape) - k:len(shape)]
-    for o in itertools.product(*(range(n) for n in outs)):
-        for offset in itertools.product(*(range(ks) for ks in kernel)):
-            at = tuple(a * s + f * d for a, s, f, d in zip(o, stride, offset, dilation))
-            out[(...,) + at] += patches[(...,) + o + offset]
-    return out
+numpy_max_pool, numpy_fold = max_pool_reference, fold_reference  # the conformance suite's references
 
 
 @settings(max_examples=60, deadline=None)

@@ -331,7 +331,8 @@ def test_histc_edges_nans_and_errors():
             fn(torch)
         with pytest.raises(error) as ours:
             fn(unigrad)
-        assert str(ours.value) == str(theirs.value)
+        # the sign printed for a NaN bound depends on which CPU kernel (torch's, NumPy's) found it
+        assert str(ours.value).replace("-nan", "nan") == str(theirs.value).replace("-nan", "nan")
 
 
 def test_bincount():

@@ -150,9 +150,27 @@ from .amp import GradScaler  # noqa: E402
 
 from . import special  # noqa: E402
 from .api.aten_functions import *  # noqa: E402,F401,F403  (torch.dropout, torch.embedding, ...)
+from .api.torch_extras import *  # noqa: E402,F401,F403  (poisson, binomial, empty_permuted, build flags...)
 from . import distributions  # noqa: E402
 from .api.errors import OutOfMemoryError  # noqa: E402
 
+# ``out=`` on the functions that take it in PyTorch (see api/ops/out_arg.py)
+from .api.ops.out_arg import accept_out as _accept_out  # noqa: E402
+
+(abs, add, addcdiv, addcmul, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clip, cos,
+ div, eq, erf, exp, expm1, floor, floor_divide, fmod, ge, gt, le, lerp, log, log1p, log2, log10,
+ logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow,
+ reciprocal, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, true_divide,
+ trunc, where, addmm, bmm, dot, matmul, mm, mv, outer, sum, mean, prod, amax, amin, argmax, argmin,
+ std, var, logsumexp, cumsum, norm, all, any, cat, concat, concatenate, stack, hstack, vstack) = map(
+    _accept_out,
+    (abs, add, addcdiv, addcmul, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clip, cos,
+     div, eq, erf, exp, expm1, floor, floor_divide, fmod, ge, gt, le, lerp, log, log1p, log2, log10,
+     logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow,
+     reciprocal, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tan, tanh,
+     true_divide, trunc, where, addmm, bmm, dot, matmul, mm, mv, outer, sum, mean, prod, amax, amin,
+     argmax, argmin, std, var, logsumexp, cumsum, norm, all, any, cat, concat, concatenate, stack,
+     hstack, vstack))
 multiply, subtract, divide, negative = mul, sub, div, neg
 globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)
 e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None

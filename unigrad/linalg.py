@@ -8,8 +8,12 @@ from .api.ops.matrices import linalg_vander as vander
 from .api.ops.norms import linalg_norm as norm, matrix_norm, vector_norm
 from .api.ops.products import linalg_cross as cross, matrix_power, multi_dot, vecdot
 
-__all__ = ["cross", "diagonal", "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm",
+__all__ = ["LinAlgError", "cross", "diagonal", "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm",
            "vander", "vecdot", "vector_norm"]
+
+
+class LinAlgError(RuntimeError):
+    """Raised by linear-algebra functions on invalid input (``torch.linalg.LinAlgError``)."""
 
 
 def diagonal(a, *, offset: int = 0, dim1: int = -2, dim2: int = -1):

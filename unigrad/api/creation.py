@@ -52,6 +52,17 @@ _INT64_MAX = 2 ** 63 - 1
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def _sizes(args: tuple, size, name: str) -> tuple:
+    """The ``*size`` of a factory given positionally or as the ``size=`` keyword (as PyTorch)."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    if isinstance(size, numbers.Integral):
+        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+    return (size,)
+
+
 def _shape_args(size, function: str = "tensor factory") -> tuple:
     """``size`` (ints, or one sequence of ints) as a shape: TypeError for non-integers (as
     PyTorch's argument parser), RuntimeError for negative sizes and sizes too large to address."""
@@ -248,19 +259,20 @@ def _factory(size, dtype, device, requires_grad, fill, function="tensor factory"
     return _finish(buf, dtype, dev, backend, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def zeros(*args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of zeros."""
-    return _factory(size, dtype, device, requires_grad, 0, "zeros")
+    return _factory(_sizes(args, size, "zeros"), dtype, device, requires_grad, 0, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _factory(size, dtype, device, requires_grad, 1, "ones")
+    return _factory(_sizes(args, size, "ones"), dtype, device, requires_grad, 1, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def empty(*args, size=None, dtype=None, device=None, requires_grad: bool = False,
+          memory_format=None) -> Tensor:
     """A tensor with uninitialised values."""
-    return _factory(size, dtype, device, requires_grad, None, "empty")
+    return _factory(_sizes(args, size, "empty"), dtype, device, requires_grad, None, "empty")
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -375,16 +387,18 @@ def _random_factory(size, dtype, device, requires_grad, make, function="random f
     return _finish(buf, dtype, dev, backend, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the unigrad stream."""
+    size = _sizes(args, size, "rand")
     if dtype is not None and not _dtype_argument(dtype, "rand").is_floating_point:
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{dtypes.as_dtype(dtype).name}'")
     return _random_factory(size, dtype, device, requires_grad,
                            lambda b, s, d: rnd.uniform_buffer(b, s, d, generator), "rand")
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the unigrad stream."""
+    size = _sizes(args, size, "randn")
     if dtype is not None and not _dtype_argument(dtype, "randn").is_floating_point:
         raise NotImplementedError(f"\"normal_kernel\" not implemented for '{dtypes.as_dtype(dtype).name}'")
     return _random_factory(size, dtype, device, requires_grad,
@@ -440,7 +454,8 @@ def bernoulli(p: Tensor, *, generator=None) -> Tensor:
     return (u < p).to(p._dtype)
 
 
-def normal(mean, std, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+def normal(mean, std, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
     """Samples of N(mean, std**2); ``mean`` and ``std`` are numbers or tensors."""
     if isinstance(std, Tensor):  # PyTorch checks on every device (a synchronisation on GPUs)
         if std.numel() and not (std >= 0).all().item():
@@ -453,7 +468,10 @@ def normal(mean, std, size=None, *, generator=None, dtype=None, device=None) -> 
             np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))),
             ref._dtype, generator))
         return z * std + mean
-    return randn(tuple(size), generator=generator, dtype=dtype, device=device) * std + mean
+    if size is None:
+        raise TypeError("normal(): a size is needed when mean and std are numbers")
+    samples = randn(tuple(size), generator=generator, dtype=dtype, device=device) * std + mean
+    return samples.requires_grad_(True) if requires_grad else samples
 
 
 def manual_seed(seed: int):

@@ -406,6 +406,16 @@ class Backend(abc.ABC):
     #: value came from; both C-contiguous. Stability makes the result unique, so every backend
     #: returns the same indices (``topk``, ``unique`` and ``multinomial`` build on them).
     sort = None
+    # ----- optional whole-program replay (not a primitive: used by unigrad.compile) ------------
+    #: ``replay_program(body, inputs, written, stable) -> callable | None``: offered, under
+    #: ``unigrad.compile(..., mode="reduce-overhead")``, each captured program made only of this
+    #: backend's primitive calls with constant arguments, before its first replay. ``body(inputs)``
+    #: runs the program on a tuple of input buffers and returns the buffers it hands out;
+    #: ``written`` holds the positions of the inputs it writes in place, ``stable`` those that are
+    #: the same buffers on every call (parameters, optimizer state). Return a callable with
+    #: ``body``'s contract (e.g. a CUDA graph captured from ``body``: capturing must not run it)
+    #: whose outputs are fresh buffers on every call, or None to decline. Default None.
+    replay_program = None
     # ----- optional storage identity (not a primitive: metadata for unigrad.save) ---------------
     #: ``storage_position(x) -> (key, byte_position)``: which allocation ``x`` aliases and where its
     #: first element lies in it. ``key`` is hashable, equal for ``x`` and every view made from it by

@@ -396,6 +396,7 @@ class Result:
     shapes: list = field(default_factory=list)
     primitives: tuple = ()
     reproducer: str = ""
+    subject: tuple = ()  # for a primitive case: the primitives it calls directly and checks
 
 from .cases_sorting import CASES as _sorting  # noqa: E402
 CASES += _sorting
@@ -413,3 +414,4 @@ MODULE_CASES += _nn_utils_modules
 from .cases_pointwise_math import CASES as _pointwise_math; CASES += _pointwise_math  # noqa: E402,E702
 from .cases_signal import CASES as _signal; CASES += _signal  # noqa: E402,E702
 from .cases_distributions import CASES as _distributions; CASES += _distributions  # noqa: E402,E702
+from .cases_compiled import COMPILED_CASES  # noqa: E402,F401

@@ -16,7 +16,8 @@ from . import cases as table
 def run_checkpoint(device, dtype, seed):
     result = table.Result("checkpoint.round_trip", "semantics", dtype, "-", seed, "passed",
                           primitives=("as_strided", "to_numpy", "from_numpy"),
-                          reproducer=f"unigrad conformance --device {device} --op '^checkpoint' --dtype {dtype}")
+                          reproducer=f"unigrad conformance --device {device} --op '^checkpoint' --dtype {dtype}"
+                          + (f" --seed {seed}" if seed else ""))
     d = getattr(unigrad, dtype)
     rng = np.random.default_rng(seed)
     base = unigrad.tensor(rng.standard_normal((4, 6)), dtype=d, device=device)

@@ -1,36 +1,38 @@
-"""``unigrad conformance`` / ``python -m unigrad.conformance``: certify a backend."""
+"""``unigrad conformance`` / ``python -m unigrad.conformance``: certify one or more backends."""
 from __future__ import annotations
 
 import argparse
 import sys
 import warnings
 
-from . import report, runner
+from . import html_report, report, runner
+from .progress import Progress
 
 
 def build_parser(parser=None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(
         prog="unigrad conformance", description="Check that a backend returns the same numbers as the "
         "float64 NumPy reference, op by op, module by module.")
-    parser.add_argument("--device", default="cpu", help="device to certify, e.g. cpu, cuda:0, mydevice")
+    parser.add_argument("--device", action="append", default=None,
+                        help="device to certify, e.g. cpu, cuda:0, mydevice (repeatable: one report, a "
+                             "column per device and dtype; default cpu)")
     parser.add_argument("--dtype", action="append", default=None,
                         help="only these dtypes (repeatable), e.g. --dtype float32")
     parser.add_argument("--op", default=None, help="regular expression selecting case names")
-    parser.add_argument("--json", default=None, help="write a machine-readable report here")
-    parser.add_argument("--html", default=None, help="write a standalone HTML report here")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every case's inputs (default 0)")
+    parser.add_argument("--json", default=None, help="write the machine-readable certificate here")
+    parser.add_argument("--html", default=None, help="write the self-contained HTML matrix here")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return parser
 
 
-def _progress_bar(done: int, total: int, result) -> None:
-    width = 40
-    filled = int(width * done / total)
-    mark = "F" if result.status in ("failed", "error") else ""
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {mark}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+def _command(argv) -> list:
+    """The command line that made the report: the process's own, interpreter included, or the
+    equivalent ``unigrad conformance`` command for a call with ``argv``."""
+    if argv is not None:
+        return ["unigrad", "conformance", *argv]
+    return list(getattr(sys, "orig_argv", sys.argv))
 
 
 def device_problem(device: str) -> str | None:
@@ -66,24 +68,33 @@ def device_problem(device: str) -> str | None:
 def main(argv=None, args=None) -> int:
     if args is None:
         args = build_parser().parse_args(argv)
-    problem = device_problem(args.device)
-    if problem is not None:
-        print(f"unigrad conformance: cannot certify {args.device!r}: {problem}", file=sys.stderr)
-        return 2
+    devices = args.device or ["cpu"]
+    for device in devices:
+        problem = device_problem(device)
+        if problem is not None:
+            print(f"unigrad conformance: cannot certify {device!r}: {problem}", file=sys.stderr)
+            return 2
     dtypes = [d for item in args.dtype for d in item.split(",")] if args.dtype else None
-    results = runner.run(args.device, dtypes, args.op, args.fail_fast,
-                         None if args.quiet else _progress_bar)
-    elapsed = getattr(runner.run, "elapsed", 0.0)
-    print(report.text_report(results, args.device, elapsed))
-    if args.json:
-        report.write_json(args.json, results, args.device, elapsed)
-    if args.html:
-        report.write_html(args.html, results, args.device, elapsed)
-    ran = [r for r in results if r.status != "skipped"]
-    if not ran:
+    runs = []
+    for device in devices:
+        progress = None if args.quiet else Progress(device)
+        results = runner.run(device, dtypes, args.op, args.fail_fast, progress, seed=args.seed)
+        runs.append(report.DeviceRun(device, results, getattr(runner.run, "elapsed", 0.0)))
+        print(report.text_report(results, device, runs[-1].elapsed))
+        if len(devices) > 1:
+            print()
+    if len(devices) > 1:
+        print(report.matrix_text(runs))
+    if args.json or args.html:
+        certificate = report.json_report(runs, _command(argv), args.seed, args.op, dtypes)
+        if args.json:
+            report.write_json(args.json, certificate)
+        if args.html:
+            html_report.write_html(args.html, certificate)
+    if not any(r.status != "skipped" for run in runs for r in run.results):
         print("no case matched the selection", file=sys.stderr)
         return 2
-    return 1 if any(r.status in ("failed", "error") for r in results) else 0
+    return 1 if any(r.status in ("failed", "error") for run in runs for r in run.results) else 0
 
 
 if __name__ == "__main__":

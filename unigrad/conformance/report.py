@@ -1,20 +1,81 @@
-"""Reports: a text table per op group, JSON for machines, a standalone HTML page for people."""
+"""Reports of one or more devices: a text table per op group, the JSON certificate for machines
+(schema in docs/conformance-report.md) and the HTML matrix for people (``html_report``)."""
 from __future__ import annotations
 
-import html
+import datetime
+import importlib.metadata
 import json
 import platform
+import sys
 from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
 
 import unigrad
 
-from .runner import suspects
+from . import formatting as fmt
+from .diagnosis import diagnose
 
 SUITE_VERSION = "2026.11"
+SCHEMA = "unigrad-conformance-report/2"
+FAILED = ("failed", "error")
+
+
+@dataclass
+class DeviceRun:
+    """The results of the suite on one device, and what ran them."""
+
+    device: str
+    results: list
+    elapsed: float
+    backend: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.backend:
+            self.backend = backend_info(self.device)
+
+
+def backend_info(device: str) -> dict:
+    """Name, class, plugin, distribution and version of the backend serving ``device``, and the
+    hardware it runs on (its ``describe()``)."""
+    backend = unigrad.backends.get_backend(unigrad.device(device))
+    cls = type(backend)
+    plugin = next((info.plugin for info in unigrad.backends.registered() if info.backend_class is cls), None)
+    top = cls.__module__.split(".")[0]
+    distributions = importlib.metadata.packages_distributions().get(top, [])
+    distribution = distributions[0] if distributions else None
+    try:
+        version = importlib.metadata.version(distribution) if distribution else None
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    if top == "unigrad":
+        version = unigrad.__version__  # the built-ins are part of the unigrad being certified
+        distribution = "unigrad"
+    return {"name": cls.name, "class": f"{cls.__module__}.{cls.__qualname__}", "plugin": plugin,
+            "distribution": distribution, "version": version, "hardware": backend.describe()}
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment() -> dict:
+    return {"unigrad_version": unigrad.__version__, "python": platform.python_version(),
+            "numpy": np.__version__, "platform": platform.platform(), "machine": platform.machine(),
+            "cpu": cpu_model()}
 
 
 def summary(results) -> dict:
     counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error", "skipped")}
+    counts["total"] = len(results)
     return counts
 
 
@@ -25,6 +86,7 @@ def groups(results):
     return by_group
 
 
+# ----- text ------------------------------------------------------------------------------------
 def text_report(results, device: str, elapsed: float) -> str:
     lines = [f"unigrad conformance {SUITE_VERSION} on device {device} (unigrad {unigrad.__version__})", ""]
     lines.append(f"{'group':<12} {'run':>5} {'passed':>7} {'failed':>7} {'skipped':>8} "
@@ -33,15 +95,16 @@ def text_report(results, device: str, elapsed: float) -> str:
         run = [r for r in rows if r.status != "skipped"]
         lines.append(
             f"{group:<12} {len(run):>5} {sum(r.status == 'passed' for r in rows):>7} "
-            f"{sum(r.status in ('failed', 'error') for r in rows):>7} "
+            f"{sum(r.status in FAILED for r in rows):>7} "
             f"{sum(r.status == 'skipped' for r in rows):>8} "
-            f"{max([r.max_abs for r in run] or [0]):>12.3g} {max([r.max_rel for r in run] or [0]):>12.3g} "
-            f"{max([r.worst_ratio for r in run] or [0]):>14.3f}")
+            f"{fmt.error(max([r.max_abs for r in run] or [0])):>12} "
+            f"{fmt.error(max([r.max_rel for r in run] or [0])):>12} "
+            f"{fmt.error(max([r.worst_ratio for r in run] or [0])):>14}")
     counts = summary(results)
     lines.append("")
     lines.append(f"{counts['passed']} passed, {counts['failed'] + counts['error']} failed, "
                  f"{counts['skipped']} skipped (declared) in {elapsed:.1f} s")
-    failures = [r for r in results if r.status in ("failed", "error")]
+    failures = [r for r in results if r.status in FAILED]
     if failures:
         lines.append("")
         lines.append("FAILURES")
@@ -49,9 +112,9 @@ def text_report(results, device: str, elapsed: float) -> str:
             lines.append(f"  {r.name} [{r.dtype}, {r.shape_class}, seed {r.seed}] inputs {r.shapes}")
             lines.append(f"    {r.message.splitlines()[0] if r.message else ''}")
             lines.append(f"    reproduce: {r.reproducer}")
-        ranked = suspects(results)
-        if ranked:
-            lines.append(f"most suspect primitives: {', '.join(ranked[:5])}")
+        line = diagnose(results).summary()
+        if line:
+            lines.append(line)
     skipped = [r for r in results if r.status == "skipped"]
     if skipped:
         reasons = sorted({r.message for r in skipped})
@@ -61,56 +124,52 @@ def text_report(results, device: str, elapsed: float) -> str:
     return "\n".join(lines)
 
 
-def json_report(results, device: str, elapsed: float) -> dict:
-    backend = unigrad.backends.get_backend(unigrad.device(device))
-    return {
-        "suite_version": SUITE_VERSION, "unigrad_version": unigrad.__version__, "device": device,
-        "backend": backend.describe(), "platform": platform.platform(), "elapsed_s": elapsed,
-        "summary": summary(results), "suspects": suspects(results),
-        "cases": [{"name": r.name, "group": r.group, "dtype": r.dtype, "shape_class": r.shape_class,
-                   "seed": r.seed, "status": r.status, "message": r.message, "inputs": r.shapes,
-                   "max_abs_error": r.max_abs, "max_rel_error": r.max_rel,
-                   "worst_error_over_tolerance": r.worst_ratio, "primitives": list(r.primitives),
-                   "reproducer": r.reproducer} for r in results],
-    }
+def matrix_text(runs) -> str:
+    """One line per device, for a run over several."""
+    lines = ["", f"{'device':<12} {'passed':>7} {'failed':>7} {'skipped':>8} {'seconds':>8}  suspects"]
+    for run in runs:
+        counts = summary(run.results)
+        diagnosis = diagnose(run.results)
+        lines.append(f"{run.device:<12} {counts['passed']:>7} {counts['failed'] + counts['error']:>7} "
+                     f"{counts['skipped']:>8} {run.elapsed:>8.1f}  {', '.join(diagnosis.ranked[:3]) or '-'}")
+    return "\n".join(lines)
 
 
-def html_report(results, device: str, elapsed: float) -> str:
-    colour = {"passed": "#d4edda", "failed": "#f8d7da", "error": "#f8d7da", "skipped": "#e2e3e5"}
-    counts = summary(results)
-    total_run = counts["passed"] + counts["failed"] + counts["error"]
-    badge = "certified" if counts["failed"] + counts["error"] == 0 else "not certified"
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>unigrad conformance</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}th{background:#f0f0f0}"
-        ".badge{display:inline-block;padding:6px 12px;border-radius:4px;color:white;font-weight:bold}</style>",
-        "</head><body>",
-        f"<h1>unigrad conformance {SUITE_VERSION}: device <code>{html.escape(device)}</code></h1>",
-        f"<p><span class='badge' style='background:{'#28a745' if badge == 'certified' else '#dc3545'}'>"
-        f"{counts['passed']}/{total_run} cases passed &mdash; {badge}</span> "
-        f"&nbsp; {counts['skipped']} declared skips &middot; {elapsed:.1f} s &middot; unigrad {unigrad.__version__}</p>",
-    ]
-    for group, rows in groups(results).items():
-        parts.append(f"<h2>{html.escape(group)}</h2><table><tr><th>case</th><th>dtype</th><th>shape class</th>"
-                     "<th>status</th><th>max abs err</th><th>err / tol</th><th>detail</th></tr>")
-        for r in rows:
-            parts.append(
-                f"<tr style='background:{colour[r.status]}'><td>{html.escape(r.name)}</td><td>{r.dtype}</td>"
-                f"<td>{html.escape(r.shape_class)}</td><td>{r.status}</td><td>{r.max_abs:.3g}</td>"
-                f"<td>{r.worst_ratio:.3f}</td><td>{html.escape(r.message.splitlines()[0] if r.message else '')}"
-                f"{'<br><code>' + html.escape(r.reproducer) + '</code>' if r.status in ('failed', 'error') else ''}"
-                "</td></tr>")
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+# ----- JSON ------------------------------------------------------------------------------------
+def _number(x: float):
+    """JSON has no infinity or NaN: those become null."""
+    x = float(x)
+    return x if np.isfinite(x) else None
 
 
-def write_json(path, results, device, elapsed) -> None:
+def case_record(r) -> dict:
+    return {"name": r.name, "group": r.group, "dtype": r.dtype, "shape_class": r.shape_class,
+            "seed": r.seed, "status": r.status, "message": r.message, "inputs": r.shapes,
+            "max_abs_error": _number(r.max_abs), "max_rel_error": _number(r.max_rel),
+            "worst_error_over_tolerance": _number(r.worst_ratio), "primitives": list(r.primitives),
+            "reproducer": r.reproducer}
+
+
+def device_record(run: DeviceRun) -> dict:
+    counts = summary(run.results)
+    diagnosis = diagnose(run.results)
+    return {"device": run.device, "backend": run.backend, "elapsed_s": round(run.elapsed, 3),
+            "summary": counts, "certified": counts["failed"] + counts["error"] == 0 and counts["passed"] > 0,
+            "suspects": {"confirmed": diagnosis.confirmed, "inferred": diagnosis.inferred},
+            "cases": [case_record(r) for r in run.results]}
+
+
+def json_report(runs, command=None, seed: int = 0, op=None, dtypes=None, created=None) -> dict:
+    """The certificate of a run over ``runs`` (DeviceRun objects); keys documented in
+    docs/conformance-report.md."""
+    created = created or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return {"schema": SCHEMA, "suite_version": SUITE_VERSION, "created": created,
+            "command": list(command if command is not None else sys.argv), "seed": seed,
+            "selection": {"op": op, "dtypes": list(dtypes) if dtypes else None},
+            "environment": environment(), "devices": [device_record(run) for run in runs]}
+
+
+def write_json(path, report: dict) -> None:
     with open(path, "w") as out:
-        json.dump(json_report(results, device, elapsed), out, indent=1, default=float)
-
-
-def write_html(path, results, device, elapsed) -> None:
-    with open(path, "w") as out:
-        out.write(html_report(results, device, elapsed))
+        json.dump(report, out, indent=1, allow_nan=False)
+        out.write("\n")

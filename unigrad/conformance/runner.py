@@ -2,9 +2,11 @@
 backend in float64, or exactly in the same dtype for exact cases)."""
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import traceback
+from functools import partial
 
 import numpy as np
 
@@ -14,9 +16,12 @@ from ..api.ops import reduction
 from ..backends import registry
 from ..backends.interface import OPTIONAL_FAST_PATHS, OPTIONAL_PRIMITIVES
 from . import cases as table
+from . import formatting as fmt
+from . import usage
 from .checkpoints import run_checkpoint
+from .diagnosis import diagnose
 from .primitives import PRIMITIVE_CASES, Host
-from .tolerances import tolerance
+from .tolerances import EPS, tolerance
 
 REFERENCE_DEVICE = "cpu"
 _BFLOAT16 = unigrad.bfloat16.numpy
@@ -63,7 +68,8 @@ def _compare(actual, expected, kind, dtype_name, terms, gradient):
             return True, 0.0, 0.0, 0.0, ""
         where = np.unravel_index(np.argmin(same), a.shape)
         return False, np.inf, np.inf, np.inf, (f"{int((~same).sum())} of {a.size} elements differ "
-                                               f"(exact); first at {where}: {a[where]} != {e[where]}")
+                                               f"(exact); first at {fmt.position(where)}: "
+                                               f"{fmt.value(a[where])} != {fmt.value(e[where])}")
     # the reference is exact in float64; round it to the result's dtype (overflow included)
     a64 = a.astype(np.float64)
     with np.errstate(over="ignore"):
@@ -71,25 +77,41 @@ def _compare(actual, expected, kind, dtype_name, terms, gradient):
     nan_a, nan_e = np.isnan(a64), np.isnan(e64)
     if (nan_a != nan_e).any():
         where = np.unravel_index(np.argmax(nan_a != nan_e), a.shape)
-        return False, np.inf, np.inf, np.inf, f"NaN mismatch at {where}: {a64[where]} vs {e64[where]}"
+        return False, np.inf, np.inf, np.inf, (f"NaN mismatch at {fmt.position(where)}: {fmt.value(a64[where])} "
+                                               f"vs reference {fmt.value(e64[where])}")
     finite = ~nan_e & np.isfinite(e64)
     inf_mismatch = ~finite & ~nan_e & (a64 != e64)
     if inf_mismatch.any():
         where = np.unravel_index(np.argmax(inf_mismatch), a.shape)
-        return False, np.inf, np.inf, np.inf, f"infinity mismatch at {where}: {a64[where]} vs {e64[where]}"
+        return False, np.inf, np.inf, np.inf, (f"infinity mismatch at {fmt.position(where)}: "
+                                               f"{fmt.value(a64[where])} vs reference {fmt.value(e64[where])}")
     rtol, atol = tolerance(kind if not (kind == "exact" and gradient) else "rounded", dtype_name,
                            terms=terms[0], scale=terms[1], gradient=gradient)
     err = np.where(finite, np.abs(a64 - e64), 0.0)
     allowed = atol + rtol * np.abs(np.where(finite, e64, 0.0))
     ratio = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1), np.where(err > 0, np.inf, 0))
     worst = float(ratio.max())
-    rel = float((err / np.maximum(np.abs(np.where(finite, e64, 1.0)), 1e-300)).max())
+    rel = _relative_error(err, np.where(finite, e64, 0.0), rtol, atol, dtype_name)
     if worst <= 1.0:
         return True, float(err.max()), rel, worst, ""
     where = np.unravel_index(np.argmax(ratio), a.shape)
     return False, float(err.max()), rel, worst, (
-        f"max error {err.max():.3g} exceeds tolerance (rtol={rtol:.2g}, atol={atol:.2g}); worst at "
-        f"{where}: {a64[where]!r} vs reference {e64[where]!r}")
+        f"max error {fmt.error(float(err.max()))} exceeds tolerance (rtol={rtol:.2g}, atol={atol:.2g}); worst "
+        f"at {fmt.position(where)}: {fmt.value(a64[where])} vs reference {fmt.value(e64[where])}")
+
+
+def _relative_error(err, reference, rtol, atol, dtype_name) -> float:
+    """Largest ``err / |reference|`` over the elements whose reference is not near zero: above
+    the point where the tolerance's absolute term dominates (``atol / rtol``) and above round-off
+    of the largest reference value. Near zero a relative error says nothing (it grows without
+    bound as the reference approaches 0), and the absolute error already covers it."""
+    magnitude = np.abs(reference)
+    eps = EPS.get(dtype_name, EPS["float64"])
+    floor = max(atol / rtol if rtol > 0 else 0.0, eps * float(magnitude.max()), np.finfo(np.float64).tiny)
+    meaningful = magnitude > floor
+    if not meaningful.any():
+        return 0.0
+    return float((err[meaningful] / magnitude[meaningful]).max())
 
 
 # ----- tensors in the layouts of the shape classes ---------------------------------------------
@@ -111,8 +133,7 @@ def _place(array, device, dtype_name, layout, requires_grad):
 
 
 def _reproducer(case, dtype, shape_class, seed, device):
-    return (f"unigrad conformance --device {device} --op '^{re.escape(case.name)}$' --dtype {dtype}"
-            f"   # shape class {shape_class}, seed {seed}")
+    return reproducer(device, f"^{re.escape(case.name)}$", dtype, seed, f"shape class {shape_class}")
 
 
 def run_case(case, device, dtype, shape_class, seed):
@@ -148,18 +169,20 @@ def run_case(case, device, dtype, shape_class, seed):
     reference_model = candidate_model = expected_model = None
     if case.module is not None:
         unigrad.manual_seed(seed)
-        reference_model = case.module(unigrad).to(getattr(unigrad, reference_dtype))
-        state = reference_model.state_dict()
+        with usage.reference_side():
+            reference_model = case.module(unigrad).to(getattr(unigrad, reference_dtype))
+            state = reference_model.state_dict()
+            expected_model = case.module(unigrad).to(getattr(unigrad, dtype))
+            expected_model.load_state_dict(state)
         candidate_model = case.module(unigrad).to(device).to(getattr(unigrad, dtype))
         candidate_model.load_state_dict(state)
-        expected_model = case.module(unigrad).to(getattr(unigrad, dtype))
-        expected_model.load_state_dict(state)
 
     # gradients of extreme values overflow differently in each dtype (as in PyTorch): only the
     # ordinary shape classes check them
     want_grad = case.grad and is_float and shape_class not in ("special", "large", "tiny")
-    _, _, expected = evaluate(REFERENCE_DEVICE, dtype, False, expected_model)
-    ref_leaves, _, reference = evaluate(REFERENCE_DEVICE, reference_dtype, want_grad, reference_model)
+    with usage.reference_side():
+        _, _, expected = evaluate(REFERENCE_DEVICE, dtype, False, expected_model)
+        ref_leaves, _, reference = evaluate(REFERENCE_DEVICE, reference_dtype, want_grad, reference_model)
     cand_leaves, _, actual = evaluate(device, dtype, want_grad, candidate_model)
     terms = case.terms([np.asarray(a) for a in arrays]) if case.terms else (1, 1.0)
     if len(actual) != len(reference):
@@ -186,9 +209,11 @@ def run_case(case, device, dtype, shape_class, seed):
             for a, r in float_outputs:
                 w = weights_rng.standard_normal(tuple(a.shape))
                 loss_a = loss_a + (a * unigrad.tensor(w, dtype=a.dtype, device=a.device)).sum()
-                loss_r = loss_r + (r * unigrad.tensor(w, dtype=r.dtype, device=r.device)).sum()
+                with usage.reference_side():
+                    loss_r = loss_r + (r * unigrad.tensor(w, dtype=r.dtype, device=r.device)).sum()
             loss_a.backward()
-            loss_r.backward()
+            with usage.reference_side():
+                loss_r.backward()
             grad_targets = [(a, r) for a, r in zip(cand_leaves, ref_leaves) if a is not None and a.requires_grad]
             if case.module is not None:
                 grad_targets += list(zip(candidate_model.parameters(), reference_model.parameters()))
@@ -205,6 +230,11 @@ def run_case(case, device, dtype, shape_class, seed):
     return result
 
 
+def _side(reference: bool):
+    """The reference computation's calls are not the device's use (see ``usage``)."""
+    return usage.reference_side() if reference else contextlib.nullcontext()
+
+
 def _track(result, max_abs, max_rel, worst):
     result.max_abs = max(result.max_abs, max_abs if np.isfinite(max_abs) else 0.0)
     result.max_rel = max(result.max_rel, max_rel if np.isfinite(max_rel) else 0.0)
@@ -216,30 +246,47 @@ def _fail(result, message):
     return result
 
 
+def subject_of(entry) -> tuple:
+    """The primitives a ``PRIMITIVE_CASES`` entry is about (its name, or a comma list after a colon)."""
+    return tuple(entry[0].split(":")[-1].split(","))
+
+
 def run_primitive_case(entry, device, dtype, seed):
+    """Call one primitive directly on device buffers: every output must have the reference's
+    dtype and shape exactly and its values within the case's tolerance (while it runs, a
+    ``usage.ContractMonitor`` also checks that inputs stay intact and results alias none)."""
     name, fn, kind, _ = entry
     result = table.Result(f"primitive:{name}", "primitive", dtype, "-", seed, "passed",
-                          primitives=tuple(name.split(":")[-1].split(",")),
-                          reproducer=f"unigrad conformance --device {device} --op '^primitive:{re.escape(name)}$' --dtype {dtype}")
+                          primitives=subject_of(entry), subject=subject_of(entry),
+                          reproducer=reproducer(device, f"^primitive:{re.escape(name)}$", dtype, seed))
     backend = registry.get_backend(unigrad.device(device))
     rng = np.random.default_rng(seed)
     outputs, inputs, reference_fn = fn(backend, rng, dtype)
     is_float = dtype in table.FLOATS
-    ref_inputs = [np.asarray(v, dtype=np.float64) if is_float and isinstance(v, np.ndarray) and _floating(v.dtype)
-                  and kind != "exact" else v for v in inputs]
-    expected = reference_fn(*ref_inputs)
-    for i, (out, exp) in enumerate(zip(outputs, expected)):
+    with usage.reference_side(), np.errstate(all="ignore"):
+        ref_inputs = [np.asarray(v, dtype=np.float64) if is_float and isinstance(v, np.ndarray)
+                      and _floating(v.dtype) and kind != "exact" else v for v in inputs]
+        expected = reference_fn(*ref_inputs)
+        # the reference backend on the case's own dtype gives the dtype each output must have
+        same_dtype = reference_fn(*inputs) if is_float and kind != "exact" else expected
+    if len(outputs) != len(expected):
+        return _fail(result, f"{len(outputs)} outputs, expected {len(expected)}")
+    for i, (out, exp, want) in enumerate(zip(outputs, expected, same_dtype)):
         got = out.value if isinstance(out, Host) else np.asarray(backend.to_numpy(out))
-        exp = np.asarray(exp)
+        exp, want = np.asarray(exp), np.asarray(want)
         if got.shape != exp.shape:
             return _fail(result, f"output {i} has shape {list(got.shape)}, expected {list(exp.shape)}")
-        if kind == "exact" and got.dtype != exp.dtype and not (_floating(got.dtype) and _floating(exp.dtype)):
-            return _fail(result, f"output {i} has dtype {got.dtype}, expected {exp.dtype}")
+        if want.dtype.kind not in "US" and got.dtype != want.dtype:
+            return _fail(result, f"output {i} has dtype {_dtype_name(got.dtype)}, expected {_dtype_name(want.dtype)}")
         ok, max_abs, max_rel, worst, message = compare(got, exp, kind, dtype, (30, 4.0))
         _track(result, max_abs, max_rel, worst)
         if not ok:
             return _fail(result, f"output {i}: {message}")
     return result
+
+
+def _dtype_name(d: np.dtype) -> str:
+    return "bfloat16" if d == _BFLOAT16 else str(d)
 
 
 # ----- optimizers, training, random streams, semantics, fast paths ---------------------------------
@@ -254,18 +301,19 @@ def _optimizer_problem(device, dtype, seed):
 def run_optimizer(name, make, device, dtype, seed, steps=20):
     result = table.Result(f"optim.{name}", "optimizer", dtype, "20 steps", seed, "passed",
                           primitives=("mul", "add", "sqrt", "div"),
-                          reproducer=f"unigrad conformance --device {device} --op '^optim.{name}$' --dtype {dtype}")
+                          reproducer=reproducer(device, f"^optim.{name}$", dtype, seed))
     trajectories = []
-    for on, as_dtype in ((REFERENCE_DEVICE, "float64"), (device, dtype)):
-        x, y, params = _optimizer_problem(on, as_dtype, seed)
-        optimizer = make(unigrad, params)
-        history = []
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = (((x @ params[0] + params[1]).tanh() - y) ** 2).mean()
-            loss.backward()
-            optimizer.step()
-            history.append([np.array(_to_numpy(p), copy=True) for p in params])
+    for side, (on, as_dtype) in enumerate(((REFERENCE_DEVICE, "float64"), (device, dtype))):
+        with _side(side == 0):
+            x, y, params = _optimizer_problem(on, as_dtype, seed)
+            optimizer = make(unigrad, params)
+            history = []
+            for _ in range(steps):
+                optimizer.zero_grad()
+                loss = (((x @ params[0] + params[1]).tanh() - y) ** 2).mean()
+                loss.backward()
+                optimizer.step()
+                history.append([np.array(_to_numpy(p), copy=True) for p in params])
         trajectories.append(history)
     for step, (ref, cand) in enumerate(zip(*trajectories)):
         for r, c in zip(ref, cand):
@@ -280,24 +328,25 @@ def run_training(device, dtype, seed, steps=30):
     """A same-seed MLP with dropout: initial weights and masks must be bitwise the same stream."""
     result = table.Result("training.mlp_loss_curve", "training", dtype, f"{steps} steps", seed, "passed",
                           primitives=("random_bits", "matmul", "exp", "log"),
-                          reproducer=f"unigrad conformance --device {device} --op '^training' --dtype {dtype}")
+                          reproducer=reproducer(device, "^training", dtype, seed))
     curves = []
-    for on, as_dtype in ((REFERENCE_DEVICE, "float64"), (device, dtype)):
-        unigrad.manual_seed(seed)
-        model = unigrad.nn.Sequential(unigrad.nn.Linear(6, 16), unigrad.nn.Tanh(), unigrad.nn.Dropout(0.2),
-                                      unigrad.nn.Linear(16, 3))
-        model = model.to(getattr(unigrad, as_dtype)).to(on)
-        rng = np.random.default_rng(seed)
-        x = unigrad.tensor(rng.standard_normal((32, 6)), dtype=getattr(unigrad, as_dtype), device=on)
-        y = unigrad.tensor(rng.integers(0, 3, 32), device=on)
-        optimizer = unigrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        curve = []
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = unigrad.nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            curve.append(loss.item())
+    for side, (on, as_dtype) in enumerate(((REFERENCE_DEVICE, "float64"), (device, dtype))):
+        with _side(side == 0):
+            unigrad.manual_seed(seed)
+            model = unigrad.nn.Sequential(unigrad.nn.Linear(6, 16), unigrad.nn.Tanh(), unigrad.nn.Dropout(0.2),
+                                          unigrad.nn.Linear(16, 3))
+            model = model.to(getattr(unigrad, as_dtype)).to(on)
+            rng = np.random.default_rng(seed)
+            x = unigrad.tensor(rng.standard_normal((32, 6)), dtype=getattr(unigrad, as_dtype), device=on)
+            y = unigrad.tensor(rng.integers(0, 3, 32), device=on)
+            optimizer = unigrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+            curve = []
+            for _ in range(steps):
+                optimizer.zero_grad()
+                loss = unigrad.nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+                optimizer.step()
+                curve.append(loss.item())
         curves.append(np.array(curve))
     ok, max_abs, max_rel, worst, message = compare(curves[1], curves[0], "training", dtype)
     _track(result, max_abs, max_rel, worst)
@@ -307,15 +356,16 @@ def run_training(device, dtype, seed, steps=30):
 def run_random(device, dtype, seed):
     result = table.Result("random.streams", "random", dtype, "-", seed, "passed",
                           primitives=("random_bits", "uniform_from_bits", "cast", "remainder"),
-                          reproducer=f"unigrad conformance --device {device} --op '^random' --dtype {dtype}")
+                          reproducer=reproducer(device, "^random", dtype, seed))
     draws = []
-    for on in (REFERENCE_DEVICE, device):
-        unigrad.manual_seed(seed)
-        d = getattr(unigrad, dtype)
-        draws.append([unigrad.rand(5, 7, dtype=d, device=on), unigrad.randint(-3, 1000, (50,), device=on),
-                      unigrad.randperm(20, device=on),
-                      unigrad.nn.functional.dropout(unigrad.ones(64, dtype=d, device=on), 0.3),
-                      unigrad.randn(40, dtype=d, device=on)])
+    for side, on in enumerate((REFERENCE_DEVICE, device)):
+        with _side(side == 0):
+            unigrad.manual_seed(seed)
+            d = getattr(unigrad, dtype)
+            draws.append([unigrad.rand(5, 7, dtype=d, device=on), unigrad.randint(-3, 1000, (50,), device=on),
+                          unigrad.randperm(20, device=on),
+                          unigrad.nn.functional.dropout(unigrad.ones(64, dtype=d, device=on), 0.3),
+                          unigrad.randn(40, dtype=d, device=on)])
     for i, (r, c) in enumerate(zip(*draws)):
         kind = "transcendental" if i == 4 else "exact"
         ok, max_abs, max_rel, worst, message = compare(_to_numpy(c), _to_numpy(r), kind, dtype)
@@ -329,7 +379,7 @@ def run_semantics(device, dtype, seed):
     """Views alias their base, in-place ops keep storage and bump versions, errors are raised."""
     result = table.Result("semantics.views_inplace", "semantics", dtype, "-", seed, "passed",
                           primitives=("as_strided", "copy_", "add"),
-                          reproducer=f"unigrad conformance --device {device} --op '^semantics' --dtype {dtype}")
+                          reproducer=reproducer(device, "^semantics", dtype, seed))
     d = getattr(unigrad, dtype)
     base = unigrad.zeros(3, 4, dtype=d, device=device)
     row, column, transposed = base[1], base[:, 2], base.t()
@@ -370,24 +420,26 @@ def run_autocast(case, device, dtype, seed):
     reference (no autocast) within the tolerances of the low-precision dtype."""
     result = table.Result(f"autocast.{case.name}", "autocast", dtype, "float32 inputs", seed, "passed",
                           primitives=("cast", "matmul"),
-                          reproducer=f"unigrad conformance --device {device} --op '^autocast.{re.escape(case.name)}$' --dtype {dtype}")
+                          reproducer=reproducer(device, f"^autocast.{re.escape(case.name)}$", dtype, seed))
     backend = registry.get_backend(unigrad.device(device))
     expected_dtypes = [dtype if d == "low" else d for d in case.expect[backend.autocast_lists]]
     rng = np.random.default_rng(seed)
     x = rng.uniform(-2.0, 2.0, case.input_shape)
     target = rng.integers(0, 4, case.input_shape[0])
     unigrad.manual_seed(seed)
-    reference_model = case.build(unigrad).to(unigrad.float64)
+    with usage.reference_side():
+        reference_model = case.build(unigrad).to(unigrad.float64)
     candidate_model = case.build(unigrad).to(device)
     candidate_model.load_state_dict(reference_model.state_dict())
     weights = np.random.default_rng(seed + 1)
     runs = []
     for on, model, as_dtype, region in ((REFERENCE_DEVICE, reference_model, unigrad.float64, False),
                                         (device, candidate_model, unigrad.float32, True)):
-        inputs = unigrad.tensor(x, dtype=as_dtype, device=on)
-        labels = unigrad.tensor(target, device=on)
-        with unigrad.autocast(unigrad.device(on).type, dtype=getattr(unigrad, dtype), enabled=region):
-            outputs = _flatten(case.fn(unigrad, model, inputs, labels))
+        with _side(not region):
+            inputs = unigrad.tensor(x, dtype=as_dtype, device=on)
+            labels = unigrad.tensor(target, device=on)
+            with unigrad.autocast(unigrad.device(on).type, dtype=getattr(unigrad, dtype), enabled=region):
+                outputs = _flatten(case.fn(unigrad, model, inputs, labels))
         runs.append(outputs)
     reference, actual = runs
     got = [o.dtype.name for o in actual]
@@ -402,11 +454,12 @@ def run_autocast(case, device, dtype, seed):
         if not ok:
             return _fail(result, f"output {i}: {message}")
     for outputs in (actual, reference):
-        loss = 0
-        for o in outputs:
-            w = unigrad.tensor(weights.standard_normal(tuple(o.shape)), dtype=o.dtype, device=o.device)
-            loss = loss + (o * w).sum()
-        loss.backward()
+        with _side(outputs is reference):
+            loss = 0
+            for o in outputs:
+                w = unigrad.tensor(weights.standard_normal(tuple(o.shape)), dtype=o.dtype, device=o.device)
+                loss = loss + (o * w).sum()
+            loss.backward()
         weights = np.random.default_rng(seed + 1)
     for (name, a), r in zip(candidate_model.named_parameters(), reference_model.parameters()):
         if a.grad is None or a.grad.dtype is not unigrad.float32:
@@ -452,16 +505,18 @@ def _fast_path_cases(x, rng):
     }
 
 
-def run_fast_paths(device, dtype, seed):
+def run_fast_paths(device, dtype, seed, names=None):
     """Optional fast paths agree with the frontend's composite built from primitives, values and
-    gradients (each fast path is switched off in turn to get the composite)."""
-    result = table.Result("fast_paths.vs_composite", "fast_path", dtype, "-", seed, "passed",
-                          primitives=OPTIONAL_FAST_PATHS,
-                          reproducer=f"unigrad conformance --device {device} --op '^fast_paths' --dtype {dtype}")
+    gradients (each fast path is switched off in turn to get the composite); ``names``: only
+    these fast paths (one case each in the suite)."""
+    names = tuple(names or OPTIONAL_FAST_PATHS)
+    result = table.Result("fast_paths.vs_composite", "fast_path", dtype, names[0] if len(names) == 1 else "-",
+                          seed, "passed", primitives=names,
+                          reproducer=reproducer(device, "^fast_paths", dtype, seed))
     backend = registry.get_backend(unigrad.device(device))
     rng = np.random.default_rng(seed)
     x = unigrad.tensor(rng.standard_normal((4, 6)) * 5, dtype=getattr(unigrad, dtype), device=device)
-    for name in OPTIONAL_FAST_PATHS:
+    for name in names:
         if getattr(backend, name, None) is None:
             continue
         fn = _fast_path_cases(x, np.random.default_rng(seed))[name]
@@ -497,18 +552,19 @@ def _optional_primitive_checks(x):
     return {"sort": sorting}
 
 
-def run_optional_primitives(device, dtype, seed):
+def run_optional_primitives(device, dtype, seed, names=None):
     """Optional primitives agree exactly with the frontend's composite of required primitives
-    (each switched off in turn to get the composite)."""
-    result = table.Result("optional_primitives.vs_composite", "fast_path", dtype, "-", seed, "passed",
-                          primitives=("sort",),
-                          reproducer=f"unigrad conformance --device {device} --op '^optional_primitives' --dtype {dtype}")
+    (each switched off in turn to get the composite); ``names``: only these."""
+    names = tuple(names or OPTIONAL_PRIMITIVES)
+    result = table.Result("optional_primitives.vs_composite", "fast_path", dtype,
+                          names[0] if len(names) == 1 else "-", seed, "passed", primitives=names,
+                          reproducer=reproducer(device, "^optional_primitives", dtype, seed))
     backend = registry.get_backend(unigrad.device(device))
     rng = np.random.default_rng(seed)
     x = unigrad.tensor(rng.standard_normal((5, 9)) * 5, dtype=getattr(unigrad, dtype), device=device)
-    checks = _optional_primitive_checks(x)  # the element-wise ones have cases of their own
-    for name in OPTIONAL_PRIMITIVES:
-        if name not in checks or getattr(backend, name, None) is None:
+    checks = _optional_primitive_checks(x)  # the element-wise ones have primitive cases of their own
+    for name in names:
+        if getattr(backend, name, None) is None or name not in checks:
             continue
         check = checks[name]
         ours = [_to_numpy(t) for t in check(x)]
@@ -530,84 +586,143 @@ def run_optional_primitives(device, dtype, seed):
 
 
 # ----- the whole suite -------------------------------------------------------------------------
-def plan(device, dtypes=None, op=None):
-    """Every concrete case as ``(label, callable)`` plus the declared skips."""
-    supported = {d.name for d in registry.get_backend(unigrad.device(device)).supported_dtypes}
+def reproducer(device, pattern, dtype, seed, note="") -> str:
+    """The command line that reruns one case."""
+    return (f"unigrad conformance --device {device} --op '{pattern}' --dtype {dtype}"
+            + (f" --seed {seed}" if seed else "") + (f"   # {note}" if note else ""))
+
+
+def plan(device, dtypes=None, op=None, seed=0):
+    """Every concrete case as ``(label, job)`` plus the declared skips. A job returns the case's
+    Result, with the primitives it called on the device recorded (see ``usage``)."""
+    backend = registry.get_backend(unigrad.device(device))
+    supported = {d.name for d in backend.supported_dtypes}
     pattern = re.compile(op) if op else None
     wanted = set(dtypes) if dtypes else None
     jobs, skips = [], []
 
-    def add(name, dtype, label, job, group="", primitives=()):
+    def add(name, dtype, label, job, group="", primitives=(), subject=()):
         if pattern and not pattern.search(name):
             return
         if wanted and dtype not in wanted:
             return
         if dtype not in supported:
-            skips.append(table.Result(name, group or "skip", dtype, label, 0, "skipped",
-                                      f"device {device} declares no {dtype} support"))
+            skips.append(table.Result(name, group or "skip", dtype, label, seed, "skipped",
+                                      f"device {device} declares no {dtype} support",
+                                      primitives=tuple(primitives), subject=tuple(subject)))
             return
-        job.meta = (name, group, dtype, label, tuple(primitives))
-        jobs.append((f"{name}[{dtype},{label}]", job))
+        jobs.append((f"{name}[{dtype},{label}]",
+                     _Job(job, device, (name, group, dtype, label, tuple(primitives), seed), tuple(subject))))
 
     for entry in PRIMITIVE_CASES:
+        subject = subject_of(entry)
+        if any(p in OPTIONAL_FAST_PATHS and getattr(backend, p, None) is None for p in subject):
+            continue  # a fast path this backend leaves to the frontend: nothing of its own to check
         for dtype in entry[3]:
-            add(f"primitive:{entry[0]}", dtype, "-", _job(run_primitive_case, entry, device, dtype, 0),
-                "primitive", entry[0].split(":")[-1].split(","))
+            add(f"primitive:{entry[0]}", dtype, "-", partial(run_primitive_case, entry, device, dtype, seed),
+                "primitive", subject, subject)
     for case in table.CASES + table.MODULE_CASES:
         for dtype in case.dtypes:
             for shape_class in case.shape_classes:
-                add(case.name, dtype, shape_class, _job(run_case, case, device, dtype, shape_class, 0),
+                add(case.name, dtype, shape_class, partial(run_case, case, device, dtype, shape_class, seed),
                     case.group, case.primitives)
     for case in table.AUTOCAST_CASES:
         for dtype in ("float16", "bfloat16"):
-            add(f"autocast.{case.name}", dtype, "float32 inputs", _job(run_autocast, case, device, dtype, 0),
+            add(f"autocast.{case.name}", dtype, "float32 inputs", partial(run_autocast, case, device, dtype, seed),
                 "autocast", ("cast", "matmul"))
     for name, make in table.OPTIMIZERS.items():
         for dtype in ("float32", "float64"):
-            add(f"optim.{name}", dtype, "20 steps", _job(run_optimizer, name, make, device, dtype, 0),
+            add(f"optim.{name}", dtype, "20 steps", partial(run_optimizer, name, make, device, dtype, seed),
                 "optimizer", ("mul", "add", "sqrt", "div"))
     for dtype in ("float32", "float64"):
-        add("training.mlp_loss_curve", dtype, "30 steps", _job(run_training, device, dtype, 0),
+        add("training.mlp_loss_curve", dtype, "30 steps", partial(run_training, device, dtype, seed),
             "training", ("random_bits", "matmul", "exp", "log"))
-        add("random.streams", dtype, "-", _job(run_random, device, dtype, 0), "random",
+        add("random.streams", dtype, "-", partial(run_random, device, dtype, seed), "random",
             ("random_bits", "uniform_from_bits", "cast", "remainder"))
-        add("semantics.views_inplace", dtype, "-", _job(run_semantics, device, dtype, 0), "semantics",
+        add("semantics.views_inplace", dtype, "-", partial(run_semantics, device, dtype, seed), "semantics",
             ("as_strided", "copy_", "add"))
-        add("fast_paths.vs_composite", dtype, "-", _job(run_fast_paths, device, dtype, 0), "fast_path",
-            ("log_softmax", "softmax", "sigmoid"))
-        add("optional_primitives.vs_composite", dtype, "-", _job(run_optional_primitives, device, dtype, 0),
-            "fast_path", ("sort",))
-        add("checkpoint.round_trip", dtype, "-", _job(run_checkpoint, device, dtype, 0), "semantics",
+        for name in OPTIONAL_FAST_PATHS:
+            if getattr(backend, name, None) is not None:
+                add("fast_paths.vs_composite", dtype, name, partial(run_fast_paths, device, dtype, seed, (name,)),
+                    "fast_path", (name,))
+        for name in OPTIONAL_PRIMITIVES:
+            if getattr(backend, name, None) is not None and name in _optional_primitive_checks(None):
+                add("optional_primitives.vs_composite", dtype, name,
+                    partial(run_optional_primitives, device, dtype, seed, (name,)), "fast_path", (name,))
+        add("checkpoint.round_trip", dtype, "-", partial(run_checkpoint, device, dtype, seed), "semantics",
             ("as_strided", "to_numpy", "from_numpy"))
+    for case in table.COMPILED_CASES:
+        for dtype in case.dtypes:
+            add(case.name, dtype, case.label, partial(run_compiled, case, device, dtype, seed), "compiled",
+                case.primitives)
     return jobs, skips
 
 
-def _job(fn, *args):
-    def job():
+class _Job:
+    """One concrete case: runs it while recording the primitives it calls on the device; a crash
+    becomes an "error" Result with its trace; contract violations of the primitive under test
+    fail a primitive case."""
+
+    def __init__(self, fn, device, meta, subject) -> None:
+        self.fn, self.device, self.meta, self.subject = fn, device, meta, subject
+        self.touched: frozenset = frozenset()  # every primitive the last run called on the device
+
+    def __call__(self):
+        name, group, dtype, label, declared, seed = self.meta
+        if group == "compiled":  # the compiler captures the backend's calls itself: not recorded
+            return self.fn()
         # every case runs with each primitive's result checked against the interface's promise
         # (shapes, dtypes), so a wrong shape is reported at the primitive that made it
         previous = registry.set_backend_checks(True)
         try:
-            return fn(*args)
+            backend = registry.get_backend(unigrad.device(self.device))
+            with usage.recording(backend, self.subject) as recorder:
+                try:
+                    result = self.fn()
+                except Exception as error:  # a crash is a failure of that case, reported with its trace
+                    result = table.Result(name, group, dtype, label, seed, "error",
+                                          f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}",
+                                          primitives=declared, subject=self.subject,
+                                          reproducer=reproducer(self.device, f"^{re.escape(name)}$", dtype, seed))
         finally:
             registry.set_backend_checks(previous)
-    return job
+        self.touched = frozenset(recorder.touched)
+        if recorder.used:
+            result.primitives = tuple(sorted(recorder.used))
+        violations = recorder.monitor.violations if recorder.monitor is not None else []
+        if violations:
+            detail = "; ".join(dict.fromkeys(violations))
+            if result.status == "passed":
+                _fail(result, f"contract: {detail}")
+            else:
+                result.message += f" (and contract: {detail})"
+        return result
 
 
-def run(device, dtypes=None, op=None, fail_fast=False, progress=None):
+def run_compiled(case, device, dtype, seed):
+    """A compiled-vs-eager case (``cases_compiled.py``): equal within the training tolerance,
+    and the compiled function must have replayed."""
+    result = table.Result(case.name, "compiled", dtype, case.label, seed, "passed", primitives=case.primitives,
+                          reproducer=reproducer(device, f"^{re.escape(case.name)}$", dtype, seed))
+    pairs, fn = case.run(device, dtype, case.steps)
+    if fn is None or fn.broken is not None or fn.given_up is not None or not any(p.replays for p in fn.programs):
+        why = fn.broken or fn.given_up if fn is not None else "not compiled"
+        return _fail(result, f"the compiled function did not replay: {why}")
+    for label, eager, compiled in pairs:
+        ok, max_abs, max_rel, worst, message = compare(compiled, eager, "training", dtype)
+        _track(result, max_abs, max_rel, worst)
+        if not ok:
+            return _fail(result, f"{label}: {message}")
+    return result
+
+
+def run(device, dtypes=None, op=None, fail_fast=False, progress=None, seed=0):
     """Run the suite; returns the list of Results (passed, failed, error, skipped)."""
-    jobs, skips = plan(device, dtypes, op)
+    jobs, skips = plan(device, dtypes, op, seed)
     results = list(skips)
     started = time.perf_counter()
     for i, (label, job) in enumerate(jobs):
-        try:
-            result = job()
-        except Exception as error:  # a crash is a failure of that case, reported with its trace
-            name, group, dtype, shape_class, primitives = job.meta
-            result = table.Result(name, group, dtype, shape_class, 0, "error",
-                                  f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}",
-                                  primitives=primitives,
-                                  reproducer=f"unigrad conformance --device {device} --op '^{re.escape(name)}$' --dtype {dtype}")
+        result = job()
         results.append(result)
         if progress is not None:
             progress(i + 1, len(jobs), result)
@@ -618,14 +733,6 @@ def run(device, dtypes=None, op=None, fail_fast=False, progress=None):
 
 
 def suspects(results) -> list:
-    """Primitives ranked by how consistently the cases that use them fail (root-cause hint)."""
-    used, failed = {}, {}
-    for r in results:
-        if r.status in ("skipped",):
-            continue
-        for p in r.primitives:
-            used[p] = used.get(p, 0) + 1
-            if r.status in ("failed", "error"):
-                failed[p] = failed.get(p, 0) + 1
-    scores = {p: (failed.get(p, 0) / used[p], failed.get(p, 0)) for p in used if failed.get(p)}
-    return [p for p, _ in sorted(scores.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))]
+    """Primitives ranked from most to least suspect: those whose own primitive case failed
+    (confirmed) first, then the rest by the evidence of the failing cases (see ``diagnosis``)."""
+    return diagnose(results).ranked

@@ -113,27 +113,3 @@ def gammainc(a, x) -> Tensor:
             return None, sum_to_shape(g * density, sx)
         out._attach("IgammaBackward0", backward, (a, x), (a, x))
     return out
-
-
-def gammainc(a, x) -> Tensor:
-    """The regularised lower incomplete gamma function ``P(a, x)`` (``torch.special.gammainc``);
-    differentiable in ``x`` only, like PyTorch."""
-    like = a if isinstance(a, Tensor) else x
-    a = a if isinstance(a, Tensor) else to_tensor_like(a, like, dtypes.result_type(like, a))
-    x = x if isinstance(x, Tensor) else to_tensor_like(x, like, dtypes.result_type(like, x))
-    dtype = dtypes.result_type(a, x)
-    if not dtype.is_floating_point:
-        dtype = dtypes.get_default_dtype()
-    a, x = a.to(dtype), x.to(dtype)
-    out = _evaluate(_gammainc_values, a, x)
-    if grad_state.enabled and (a._requires_grad or x._requires_grad):
-        sx = tuple(x.shape)
-        need_a = a._requires_grad
-
-        def backward(g):
-            if need_a:
-                raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
-            density = pw.exp((a - 1.0) * pw.log(x) - x - lgamma(a))
-            return None, sum_to_shape(g * density, sx)
-        out._attach("IgammaBackward0", backward, (a, x), (a, x))
-    return out

@@ -54,7 +54,7 @@ from .modules.pooling import (  # noqa: F401
     LPPool1d, LPPool2d, LPPool3d, MaxPool1d, MaxPool2d, MaxPool3d, MaxUnpool1d, MaxUnpool2d,
     MaxUnpool3d,
 )
-from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: F401
+from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .modules.shuffling import ChannelShuffle, PixelShuffle, PixelUnshuffle  # noqa: F401
 from .modules.sparse import Embedding  # noqa: F401
 from .modules.sparse import EmbeddingBag  # noqa: F401

@@ -1,9 +1,8 @@
 """Adam and AdamW (PyTorch's single-tensor update, step for step)."""
 from __future__ import annotations
 
-import math
-
 from ..api import creation
+from ..jit import scalars
 from . import foreach
 from .optimizer import (Optimizer, check_fused, check_hyperparameters, scalar,
                         use_grad_for_differentiable, weight_decayed)
@@ -33,20 +32,22 @@ class Adam(Optimizer):
             names = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if group["amsgrad"] else [])
             new_state = lambda p: {name: creation.zeros_like(p) for name in names}  # noqa: E731
             for p, grad, state in self._stepped(group, new_state):
-                step = state["step"].item()
+                step = scalars.item(state["step"])  # traced inside a compiled step
                 grad = weight_decayed(p, grad, group)
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                 bias_correction1 = 1 - beta1 ** step
-                bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+                bias_correction2_sqrt = scalars.sqrt(1 - beta2 ** step)
                 step_size = lr / bias_correction1
                 if group["amsgrad"]:
                     state["max_exp_avg_sq"].maximum_(exp_avg_sq)
                     denom = (state["max_exp_avg_sq"].sqrt() / bias_correction2_sqrt).add_(eps)
                 else:
                     denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
+                # p.addcdiv_(exp_avg, denom, value=-step_size), op for op, without its test of the
+                # value against 1 (which a traced step size cannot answer)
+                p.copy_(p + exp_avg / denom * -step_size)
         return loss
 
 

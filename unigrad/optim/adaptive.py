@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from ..api import creation
+from ..jit import scalars
 from . import foreach
 from .optimizer import (Optimizer, _step_tensor, check_fused, check_hyperparameters as _check,
                         scalar, use_grad_for_differentiable, weight_decayed)
@@ -37,12 +38,12 @@ class Adagrad(Optimizer):
             if foreach.applies(group) and foreach.adagrad(self, group):
                 continue
             for p, grad, state in self._stepped(group, dict):  # state made in __init__
-                step = state["step"].item()
+                step = scalars.item(state["step"])  # traced inside a compiled step
                 grad = weight_decayed(p, grad, group)
                 clr = scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
                 state["sum"].addcmul_(grad, grad, value=1)
                 std = state["sum"].sqrt().add_(group["eps"])
-                p.addcdiv_(grad, std, value=-clr)
+                p.copy_(p + grad / std * -clr)  # addcdiv_(value=-clr), without testing the value
         return loss
 
 
@@ -140,13 +141,13 @@ class Adamax(Optimizer):
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p, grad, state in self._stepped(group, lambda p: {"exp_avg": creation.zeros_like(p), "exp_inf": creation.zeros_like(p)}):
-                step = state["step"].item()
+                step = scalars.item(state["step"])  # traced inside a compiled step
                 grad = weight_decayed(p, grad, group)
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_inf.mul_(beta2).maximum_(grad.abs().add_(group["eps"]))
                 clr = scalar(group["lr"]) / (1 - beta1 ** step)
-                p.addcdiv_(exp_avg, exp_inf, value=-clr)
+                p.copy_(p + exp_avg / exp_inf * -clr)  # addcdiv_(value=-clr), without testing the value
         return loss
 
 

@@ -12,9 +12,8 @@ share their dtype and device, outside ``differentiable`` mode.
 """
 from __future__ import annotations
 
-import math
-
 from ..api import creation, dtypes
+from ..jit import scalars
 
 _FLOATS = (dtypes.float32, dtypes.float64)
 
@@ -54,7 +53,7 @@ def _stepped(optimizer, group: dict, names):
         g = grad._buf
         if maximize:
             g = p._backend.neg(g)
-        yield p, g, state, counter._host().item()
+        yield p, g, state, scalars.item(counter)  # traced inside a compiled step
 
 
 def _bump(*tensors) -> None:
@@ -132,7 +131,7 @@ def adam(optimizer, group: dict) -> None:
         b.mul(v, beta2, out=v)
         _add_scaled_product(b, v, g, g, 1 - beta2)
         bias_correction1 = 1 - beta1 ** step
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        bias_correction2_sqrt = scalars.sqrt(1 - beta2 ** step)
         step_size = lr / bias_correction1
         if amsgrad:
             maximum = state["max_exp_avg_sq"]
@@ -142,7 +141,7 @@ def adam(optimizer, group: dict) -> None:
         denom = b.sqrt(v)
         b.div(denom, bias_correction2_sqrt, out=denom)
         b.add(denom, eps, out=denom)
-        update = b.div(m, denom)  # addcdiv_: p + m / denom * value
+        update = b.div(m, denom)  # p + m / denom * -step_size
         b.mul(update, -step_size, out=update)
         b.add(p._buf, update, out=p._buf)
         _bump(p, exp_avg, exp_avg_sq)

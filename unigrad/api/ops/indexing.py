@@ -203,7 +203,7 @@ def _is_advanced(item) -> bool:
         return True
     if isinstance(item, np.ndarray):
         return True
-    if isinstance(item, (list, tuple)):
+    if isinstance(item, (list, tuple, range)):
         return True
     return False
 

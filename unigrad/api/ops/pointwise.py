@@ -409,7 +409,7 @@ def _rounded_div(a, b, mode: str) -> Tensor:
     if dtype.is_floating_point:
         q = div(x, y)
         return floor(q) if mode == "floor" else trunc(q)
-    r = remainder(x, y)  # raises PyTorch's RuntimeError for a zero divisor  # has the sign of y, so x - r is an exact multiple of y
+    r = remainder(x, y)  # the sign of y, so x - r is an exact multiple of y (a zero y raises)
     floored = _integer_exact_div(x - r, y, dtype)
     if mode == "floor":
         return floored
@@ -436,7 +436,7 @@ def _check_integer_divisor(x: Tensor, y) -> None:
     if y.__class__ is not Tensor:
         if y == 0 and x.numel():
             raise RuntimeError("ZeroDivisionError")
-    elif not y._backend.deferred_division_checks and x.numel() and not y._host().all():
+    elif not y._backend.deferred_division_checks and x.numel() and bool(eq(y, 0).any()):
         raise RuntimeError("ZeroDivisionError")
 
 

@@ -374,3 +374,11 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
 
 from .scans import cumsum  # noqa: E402,F401  (the scans live in scans.py)
 from .norms import norm  # noqa: E402,F401  (norms live in norms.py)
+
+# PyTorch also accepts NumPy's ``axis=``/``keepdims=`` for these (see numpy_names)
+from .numpy_names import accept_numpy_names as _accept_numpy_names  # noqa: E402
+
+(sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax, log_softmax,
+ all, any, count_nonzero) = map(_accept_numpy_names, (
+    sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, logsumexp, softmax,
+    log_softmax, all, any, count_nonzero))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numbers
 
 from ...autograd.grad_mode import _state as grad_state
+from ...jit.scalars import TracedFloat
 from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 
@@ -59,7 +60,13 @@ def scalar_for(value, dtype: dtypes.dtype):
     """A Python scalar converted to the kind of ``dtype`` (what backends receive). Beside a 16-bit
     float it is rounded to that dtype first, as PyTorch rounds a wrapped scalar to the tensor's dtype."""
     if dtype.is_floating_point:
-        return float(value) if dtype.itemsize != 2 else float(dtype.numpy.type(value))
+        cls = value.__class__
+        if dtype.itemsize != 2:
+            # a traced float stays traced: a compiled program recomputes it on each call
+            return value if cls is float or cls is TracedFloat else float(value)
+        if cls is TracedFloat:
+            return value._concrete("rounding to a 16-bit float")
+        return float(dtype.numpy.type(value))
     if dtype is dtypes.bool:
         return bool(value)
     return int(value)

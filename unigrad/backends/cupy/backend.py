@@ -367,6 +367,11 @@ class CupyBackend(ArrayModuleBackend):
     def sigmoid(self, x):
         return kernels.elementwise_kernel("sigmoid")(x)
 
+    def replay_program(self, body, inputs, written, stable):
+        """Compiled programs as CUDA graphs (see ``graphs.py``)."""
+        from .graphs import capture_program
+        return capture_program(self, body, inputs, written, stable)
+
     def _stable_argsort(self, keys, axis):
         # Thrust's stable_sort_by_key under a NaN-last comparator (CuPy's argsort takes no kind)
         return keys.argsort(axis=axis)

@@ -253,3 +253,8 @@ class Softmax2d(Module):
         if x.ndim not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {x.ndim}D instead")
         return F.softmax(x, -3)
+
+
+# PyTorch defines MultiheadAttention in torch.nn.modules.activation; programs name it there
+# (word_language_model's safe_globals list, for one)
+from .transformer import MultiheadAttention  # noqa: E402,F401

@@ -802,6 +802,8 @@ class Module:
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_compiled_call_impl", None)
+        if type(state.get("forward")).__name__ == "CompiledFunction":
+            del state["forward"]  # captured programs hold this process's objects
         return state
 
     def __setstate__(self, state) -> None:
@@ -1291,9 +1293,14 @@ class Module:
         return replica
 
     def compile(self, *args, **kwargs) -> None:
-        """``torch.compile`` this module's ``__call__`` in place (unigrad runs it eagerly)."""
-        from ...compiler import compile as compile_
-        self._compiled_call_impl = compile_(self._call_impl, *args, **kwargs)
+        """Compile this module's ``forward`` in place (``unigrad.compile`` arguments); the
+        module, its hooks (run around the compiled forward), ``state_dict`` and parameters are
+        unchanged."""
+        from ...compiler import CompiledFunction, compile as compile_
+        forward = self.__dict__.get("forward")
+        compiled = compile_(forward.fn if isinstance(forward, CompiledFunction) else self.forward, *args, **kwargs)
+        if isinstance(compiled, CompiledFunction):
+            self.__dict__["forward"] = compiled
 
 
 # Module.__call__ goes straight to forward while _call_impl is this one and no hook is registered

@@ -39,13 +39,16 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
+        # lazily, in chunks as PyTorch draws them: num_samples may be huge (minGPT asks for 1e10)
         n = len(self.data_source)
         if self.replacement:
-            return iter(creation.randint(0, n, (self.num_samples,), generator=self.generator).tolist())
-        order = []
-        while len(order) < self.num_samples:
-            order += creation.randperm(n, generator=self.generator).tolist()
-        return iter(order[:self.num_samples])
+            for _ in range(self.num_samples // 32):
+                yield from creation.randint(0, n, (32,), generator=self.generator).tolist()
+            yield from creation.randint(0, n, (self.num_samples % 32,), generator=self.generator).tolist()
+            return
+        for _ in range(self.num_samples // n):
+            yield from creation.randperm(n, generator=self.generator).tolist()
+        yield from creation.randperm(n, generator=self.generator).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples

@@ -1,0 +1,55 @@
+"""The names of ``pytorch_api.txt`` that unigrad leaves out, each with the reason."""
+
+_STREAMS = "CUDA/accelerator streams, events and graphs: unigrad launches on one queue per device and has no stream API"
+_MEMORY = ("device memory statistics and cache control: unigrad's allocators (CuPy's pool, the OpenCL buffer "
+           "pool) expose no statistics API yet")
+_DEVICE_QUERY = "CUDA device property queries: not implemented (they need a GPU to test; none is lent here)"
+
+LEFT_OUT = {
+    ("Tensor", "as_subclass"): "Tensor subclasses: unigrad's Tensor uses __slots__ and no subclass dispatch",
+    ("Tensor", "igamma_"): "incomplete gamma functions: left out with the rest of the igamma family",
+    ("Tensor", "igammac_"): "incomplete gamma functions: left out with the rest of the igamma family",
+    ("Tensor", "index"): "first-class dimensions (functorch.dim), not ordinary indexing",
+    ("Tensor", "storage"): "the typed-storage API: unigrad tensors expose data_ptr/storage_offset, not storages",
+    ("Tensor", "to_padded_tensor"): "nested tensors (out of scope)",
+    ("accelerator", "Graph"): _STREAMS,
+    ("accelerator", "current_stream"): _STREAMS,
+    ("accelerator", "set_stream"): _STREAMS,
+    ("accelerator", "empty_cache"): _MEMORY,
+    ("accelerator", "empty_host_cache"): _MEMORY,
+    ("accelerator", "get_memory_info"): _MEMORY,
+    ("accelerator", "max_memory_allocated"): _MEMORY,
+    ("accelerator", "max_memory_reserved"): _MEMORY,
+    ("accelerator", "memory_allocated"): _MEMORY,
+    ("accelerator", "memory_reserved"): _MEMORY,
+    ("accelerator", "memory_stats"): _MEMORY,
+    ("accelerator", "reset_accumulated_memory_stats"): _MEMORY,
+    ("accelerator", "reset_peak_memory_stats"): _MEMORY,
+    ("accelerator", "get_device_capability"): _DEVICE_QUERY,
+    ("autograd", "forward_ad"): "forward-mode automatic differentiation (dual numbers): not implemented",
+    ("autograd", "profiler"): "the autograd profiler: not implemented (use Python's cProfile)",
+    ("autograd", "set_multithreading_enabled"): "unigrad's backward engine is single-threaded; no switch",
+    ("autograd.graph", "register_multi_grad_hook"): "multi-tensor gradient hooks: not implemented",
+    ("backends", "mkl"): "MKL: unigrad's CPU backend uses NumPy's BLAS (threadpoolctl drives its threads)",
+    ("cuda", "Event"): _STREAMS,
+    ("cuda", "Stream"): _STREAMS,
+    ("cuda", "current_stream"): _STREAMS,
+    ("cuda", "stream"): _STREAMS,
+    ("cuda", "device"): _STREAMS,
+    ("cuda", "empty_cache"): _MEMORY,
+    ("cuda", "max_memory_allocated"): _MEMORY,
+    ("cuda", "mem_get_info"): _MEMORY,
+    ("cuda", "memory_allocated"): _MEMORY,
+    ("cuda", "reset_peak_memory_stats"): _MEMORY,
+    ("cuda", "get_device_capability"): _DEVICE_QUERY,
+    ("cuda", "get_device_name"): _DEVICE_QUERY,
+    ("cuda", "get_device_properties"): _DEVICE_QUERY,
+    ("linalg", "common_notes"): "a dictionary of documentation strings, not an API",
+    ("nn", "LinearCrossEntropyLoss"): "new in torch 2.13 (fused linear + cross-entropy): not implemented yet",
+    ("nn", "LinearCrossEntropyOptions"): "new in torch 2.13 (fused linear + cross-entropy): not implemented yet",
+    ("nn.functional", "linear_cross_entropy"): "new in torch 2.13 (fused linear + cross-entropy): not implemented yet",
+    ("optim", "swap_in_optimizer_params_and_state"): "a torch 2.13 helper for tensor subclasses: not implemented",
+    ("torch", "bit"): "the 1-bit dtype placeholder (no arithmetic in PyTorch either)",
+    ("torch", "embedding_bag"): "ATen's 4-output embedding_bag (offset2bag, bag_size, max_indices internals); "
+                                "nn.functional.embedding_bag is implemented",
+}

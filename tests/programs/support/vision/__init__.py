@@ -1,0 +1,1 @@
+"""torchvision stand-ins; import them through ``support.unigrad_vision`` or ``support.torch_vision``."""
