@@ -70,6 +70,16 @@ def _check_bounds(x, shape, byte_strides, address, itemsize) -> None:
                          f"{list(byte_strides)} reaches outside its storage")
 
 
+def _line_index(index, axis: int):
+    """The 1-D index along ``axis`` when ``index`` is constant along every other dim (a broadcast,
+    stride 0 there), else None."""
+    strides, shape = index.strides, index.shape
+    for d in range(len(shape)):
+        if d != axis and strides[d] != 0 and shape[d] != 1:
+            return None
+    return index[(0,) * axis + (slice(None),) + (0,) * (len(shape) - axis - 1)]
+
+
 class _ArrayView:
     """Exposes a strided view of an existing array through ``__array_interface__``."""
 
@@ -250,6 +260,9 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.matmul(a, b))
 
     def gather(self, x, axis, index):
+        line = _line_index(index, axis)
+        if line is not None and all(n == x.shape[d] for d, n in enumerate(index.shape) if d != axis):
+            return self.xp.take(x, line, axis=axis)  # rows (an embedding lookup): no index grid
         return self.xp.take_along_axis(x, index, axis=axis)
 
     def _full_index(self, axis, index):
