@@ -74,6 +74,8 @@ def _line_index(index, axis: int):
     """The 1-D index along ``axis`` when ``index`` is constant along every other dim (a broadcast,
     stride 0 there), else None."""
     strides, shape = index.strides, index.shape
+    if index.size == 0:
+        return None
     for d in range(len(shape)):
         if d != axis and strides[d] != 0 and shape[d] != 1:
             return None
