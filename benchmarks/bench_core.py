@@ -1,9 +1,11 @@
 """Core overhead benchmarks: unigrad (cpu) vs PyTorch CPU, side by side in one process.
 
-    python benchmarks/bench_core.py [--repeat 7] [--threads 2]
+    python benchmarks/bench_core.py [--repeat 7] [--threads 2] [--cpu-time]
 
 Prints, for each workload, the best-of-N time per iteration for both and the ratio
-unigrad / torch (below 1 means unigrad is faster). Needs torch installed for the comparison.
+unigrad / torch (below 1 means unigrad is faster), then where the microseconds of a 1-element
+``a + b`` go (NumPy's ufunc, the backend primitive, the result Tensor, the op's checks, the
+operator dispatch, autograd's recording). Needs torch installed for the comparison.
 """
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import os
 import time
 
 
-def best_times(fns, number: int, repeat: int) -> list:
+def best_times(fns, number: int, repeat: int, clock=time.perf_counter) -> list:
     """Best mean seconds per call of each function over ``repeat`` rounds of ``number`` calls.
     The functions take turns within each round (alternating who goes first), so machine-wide
-    drift and the other library's idle worker threads hit them alike."""
+    drift and the other library's idle worker threads hit them alike. ``clock=time.process_time``
+    counts only this process's CPU time (for one thread on a shared, loaded machine)."""
     for fn in fns:
         for _ in range(max(number // 10, 1)):
             fn()
@@ -23,10 +26,10 @@ def best_times(fns, number: int, repeat: int) -> list:
     for round_ in range(repeat):
         order = list(enumerate(fns))
         for i, fn in (order if round_ % 2 == 0 else reversed(order)):
-            start = time.perf_counter()
+            start = clock()
             for _ in range(number):
                 fn()
-            best[i] = min(best[i], (time.perf_counter() - start) / number)
+            best[i] = min(best[i], (clock() - start) / number)
     return best
 
 
@@ -36,6 +39,9 @@ def bench_arguments(doc: str, repeat: int, extra=None):
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=repeat)
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)))
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time this process's CPU seconds instead of wall-clock ones (with one "
+                             "thread on a shared, loaded machine)")
     if extra is not None:
         extra(parser)
     args = parser.parse_args()
@@ -102,6 +108,52 @@ def workloads(lib):
     }
 
 
+def add_breakdown(unigrad, torch, repeat: int, clock=time.perf_counter) -> list:
+    """Where the microseconds of a 1-element ``a + b`` go, stage by stage: ``(stage, us)`` rows,
+    each the difference between timing a call chain and the chain it wraps."""
+    import numpy as np
+
+    from unigrad.api.ops import pointwise
+    from unigrad.api.tensor import Tensor
+    from unigrad.autograd.node import Node
+
+    a, b = unigrad.ones(1), unigrad.ones(1)
+    ga, gb = unigrad.ones(1, requires_grad=True), unigrad.ones(1, requires_grad=True)
+    backend, x, y = a._backend, a._buf, b._buf
+    dtype, device = a._dtype, a._device
+    backward = lambda g: (g, g)  # noqa: E731
+    chains = {
+        "numpy": lambda: np.add(x, y),
+        "backend": lambda: backend.add(x, y),
+        "make": lambda: Tensor._make(x, dtype, device, backend),
+        "op": lambda: pointwise.add(a, b),
+        "operator": lambda: a + b,
+        "node": lambda: Node("AddBackward0", backward, (ga, gb)),
+        "operator_grad": lambda: ga + gb,
+    }
+    if torch is not None:
+        ta, tb = torch.ones(1), torch.ones(1)
+        tga, tgb = torch.ones(1, requires_grad=True), torch.ones(1, requires_grad=True)
+        chains["torch"] = lambda: ta + tb
+        chains["torch_grad"] = lambda: tga + tgb
+    names = list(chains)
+    times = dict(zip(names, (t * 1e6 for t in best_times([chains[n] for n in names], 20000, repeat, clock))))
+    rows = [
+        ("NumPy ufunc on the two buffers (np.add)", times["numpy"]),
+        ("backend primitive around it (backend.add)", times["backend"] - times["numpy"]),
+        ("result Tensor (Tensor._make)", times["make"]),
+        ("op body: operand checks, broadcasting, grad check", times["op"] - times["backend"] - times["make"]),
+        ("operator dispatch (a + b -> ops.pointwise.add)", times["operator"] - times["op"]),
+        ("total a + b", times["operator"]),
+        ("autograd recording (requires_grad)", times["operator_grad"] - times["operator"]),
+        ("  of which the graph Node", times["node"]),
+        ("total a + b, requires_grad", times["operator_grad"]),
+    ]
+    if torch is not None:
+        rows += [("torch a + b", times["torch"]), ("torch a + b, requires_grad", times["torch_grad"])]
+    return rows
+
+
 def main() -> None:
     args, torch = bench_arguments(__doc__, 30)
     import unigrad
@@ -111,6 +163,7 @@ def main() -> None:
     except ImportError:
         pass
 
+    clock = time.process_time if args.cpu_time else time.perf_counter
     ours = workloads(unigrad)
     theirs = workloads(torch) if torch is not None else {}
     print(f"unigrad {unigrad.__version__} (cpu) vs torch {torch.__version__ if torch else '-'} CPU, "
@@ -118,12 +171,15 @@ def main() -> None:
     print(f"{'workload':<46} {'unigrad':>12} {'torch':>12} {'ratio':>7}")
     for name, (fn, number) in ours.items():
         if name in theirs:
-            t_ours, t_theirs = best_times([fn, theirs[name][0]], number, args.repeat)
+            t_ours, t_theirs = best_times([fn, theirs[name][0]], number, args.repeat, clock)
             print(f"{name:<46} {t_ours * 1e6:>9.1f} us {t_theirs * 1e6:>9.1f} us "
                   f"{t_ours / t_theirs:>7.2f}")
         else:
-            (t_ours,) = best_times([fn], number, args.repeat)
+            (t_ours,) = best_times([fn], number, args.repeat, clock)
             print(f"{name:<46} {t_ours * 1e6:>9.1f} us {'-':>12} {'-':>7}")
+    print(f"\nwhere the time of a 1-element a + b goes (best of {args.repeat}):")
+    for stage, micros in add_breakdown(unigrad, torch, args.repeat, clock):
+        print(f"  {stage:<52} {micros:>6.2f} us")
 
 
 if __name__ == "__main__":

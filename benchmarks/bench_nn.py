@@ -1,6 +1,6 @@
 """CNN and LSTM benchmarks: unigrad (cpu) vs PyTorch CPU side by side in one process.
 
-    python benchmarks/bench_nn.py [--repeat 5] [--threads 2] [--only cnn|lstm]
+    python benchmarks/bench_nn.py [--repeat 5] [--threads 2] [--only cnn|lstm] [--cpu-time]
 
 Workloads (batch 64): the MNIST-style CNN training step (SGD momentum) and its inference forward,
 and LSTM(100, 256, num_layers=2, batch_first) + Linear(256, 10) over 28 steps with Adam.
@@ -87,7 +87,10 @@ def lstm(lib):
 def main() -> None:
     args, torch = bench_arguments(
         __doc__, 5, lambda parser: parser.add_argument("--only", choices=["cnn", "lstm"], default=None))
+    import time
+
     import unigrad
+    clock = time.process_time if args.cpu_time else time.perf_counter
     print(f"unigrad {unigrad.__version__} (cpu) vs torch {torch.__version__ if torch else '-'} CPU, "
           f"{args.threads} threads, best of {args.repeat}")
     print(f"{'workload':<62} {'unigrad':>10} {'torch':>10} {'ratio':>6}")
@@ -97,10 +100,10 @@ def main() -> None:
         theirs = build(torch) if torch is not None else {}
         for name, (fn, number) in ours.items():
             if name in theirs:
-                t_ours, t_theirs = best_times([fn, theirs[name][0]], number, args.repeat)
+                t_ours, t_theirs = best_times([fn, theirs[name][0]], number, args.repeat, clock)
                 print(f"{name:<62} {t_ours * 1e3:>7.1f} ms {t_theirs * 1e3:>7.1f} ms {t_ours / t_theirs:>6.2f}")
             else:
-                (t_ours,) = best_times([fn], number, args.repeat)
+                (t_ours,) = best_times([fn], number, args.repeat, clock)
                 print(f"{name:<62} {t_ours * 1e3:>7.1f} ms {'-':>10} {'-':>6}")
 
 

@@ -133,6 +133,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_pointwise_math.py",
     "test_aten_functions.py",
     "test_signal_histogram.py",
+    "test_fast_kernels.py",
     "test_distributions.py",
     "test_module_api_more.py",
     "test_autograd_views.py",

@@ -14,18 +14,22 @@ from .node import FREED_MESSAGE, AccumulateGrad, anomaly
 
 
 def _count_dependencies(roots) -> dict:
+    """How many edges reach each node below ``roots`` (a node is first visited when counted)."""
     dependencies: dict = {}
-    seen = set(roots)
+    count_of = dependencies.get
+    on_stack = set(roots) if len(roots) > 1 else ()  # a root below another root is already there
     stack = list(roots)
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        for child in node._next:
-            if child is None:
-                continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+        for child in pop()._next:
+            if child is not None:
+                count = count_of(child)
+                if count is None:
+                    dependencies[child] = 1
+                    if child._next and child not in on_stack:
+                        push(child)
+                else:
+                    dependencies[child] = count + 1
     return dependencies
 
 
@@ -162,6 +166,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
              if dependencies.get(node, 0) == 0]
     captured = {} if capture is not None else None
     ownership = _GradOwnership()
+    for grad in root_grads:  # the caller's gradient tensors never become (and grow as) a leaf's .grad
+        ownership.handed_out.add(id(grad._buf))
+    anomalous = anomaly.enabled
     previous_mode, previous_autocast = _grad_state.enabled, _autocast.active
     _grad_state.enabled = create_graph
     _autocast.active = False  # backward ops run in the dtypes autocast chose in forward
@@ -201,7 +208,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                         node.unpack_saved()
                     if create_graph:
                         _link_saved_outputs(node, True)
-                if anomaly.enabled:
+                if anomalous:
                     child_grads = _anomalous_backward(node, backward_fn, grad)
                 else:
                     child_grads = backward_fn(grad)

@@ -74,7 +74,17 @@ class Node:
     def __init__(self, name: str, backward_fn, inputs, saved=()) -> None:
         self._name = name
         self.backward_fn = backward_fn
-        self._next = tuple([edge_of(t) for t in inputs])
+        edges = []  # edge_of per input, with the common cases inline (this runs once per op)
+        for t in inputs:
+            if t is None or not t._requires_grad:
+                edges.append(None)
+            else:
+                if t._base is None:  # (a view's node may need regenerating: edge_of does that)
+                    node = t._grad_fn or t._grad_accumulator
+                    edges.append(node if node is not None else edge_of(t))
+                else:
+                    edges.append(edge_of(t))
+        self._next = tuple(edges)
         if saved:
             self.saved = tuple([(t, t._version[0]) for t in saved])
             self._packed = pack_saved(saved) if saved_tensors_hooks_stack else None

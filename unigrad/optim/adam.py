@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..api import creation
 from ..jit import scalars
+from . import foreach
 from .optimizer import (Optimizer, check_fused, check_hyperparameters, scalar,
                         use_grad_for_differentiable, weight_decayed)
 
@@ -23,6 +24,9 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
+            if foreach.applies(group):
+                foreach.adam(self, group)
+                continue
             beta1, beta2 = (scalar(b) for b in group["betas"])
             lr, eps = scalar(group["lr"]), group["eps"]
             names = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if group["amsgrad"] else [])

@@ -5,6 +5,7 @@ import math
 
 from ..api import creation
 from ..jit import scalars
+from . import foreach
 from .optimizer import (Optimizer, _step_tensor, check_fused, check_hyperparameters as _check,
                         scalar, use_grad_for_differentiable, weight_decayed)
 
@@ -34,6 +35,8 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
+            if foreach.applies(group) and foreach.adagrad(self, group):
+                continue
             for p, grad, state in self._stepped(group, dict):  # state made in __init__
                 step = scalars.item(state["step"])  # traced inside a compiled step
                 grad = weight_decayed(p, grad, group)
@@ -67,6 +70,9 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
+            if foreach.applies(group):
+                foreach.rmsprop(self, group)
+                continue
             alpha, momentum = group["alpha"], group["momentum"]
             for p, grad, state in self._stepped(group, lambda p: self._new_state(p, group)):
                 grad = weight_decayed(p, grad, group)
@@ -104,6 +110,9 @@ class Adadelta(Optimizer):
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
+            if foreach.applies(group):
+                foreach.adadelta(self, group)
+                continue
             rho, eps = group["rho"], group["eps"]
             for p, grad, state in self._stepped(group, lambda p: {"square_avg": creation.zeros_like(p), "acc_delta": creation.zeros_like(p)}):
                 grad = weight_decayed(p, grad, group)

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from __future__ import annotations
 
+from . import foreach
 from .optimizer import (Optimizer, check_fused, check_hyperparameters, grads_of, scalar,
                         use_grad_for_differentiable)
 
@@ -30,20 +31,27 @@ class SGD(Optimizer):
             # buffers are read before the loop, as PyTorch does: a parameter listed twice starts
             # both of its updates from the same (possibly missing) buffer
             buffers = [self.state[p].get("momentum_buffer") for p, _ in pairs]
-            for i, (p, grad) in enumerate(pairs):
-                if maximize:
-                    grad = -grad
-                if decay != 0:
-                    grad = grad.add(p, alpha=decay)
-                if momentum != 0:
-                    buf = buffers[i]
-                    if buf is None:
-                        buf = buffers[i] = grad.detach().clone()
-                    else:
-                        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                    grad = grad.add(buf, alpha=momentum) if nesterov else buf
-                p.add_(grad, alpha=-lr)
+            if foreach.applies(group):
+                foreach.sgd(self, group, buffers, pairs)
+            else:
+                self._single_tensor_step(pairs, buffers, lr, momentum, dampening, decay, nesterov, maximize)
             if momentum != 0:
                 for (p, _), buf in zip(pairs, buffers):
                     self.state[p]["momentum_buffer"] = buf
         return loss
+
+    @staticmethod
+    def _single_tensor_step(pairs, buffers, lr, momentum, dampening, decay, nesterov, maximize) -> None:
+        for i, (p, grad) in enumerate(pairs):
+            if maximize:
+                grad = -grad
+            if decay != 0:
+                grad = grad.add(p, alpha=decay)
+            if momentum != 0:
+                buf = buffers[i]
+                if buf is None:
+                    buf = buffers[i] = grad.detach().clone()
+                else:
+                    buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                grad = grad.add(buf, alpha=momentum) if nesterov else buf
+            p.add_(grad, alpha=-lr)

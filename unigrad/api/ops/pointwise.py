@@ -7,13 +7,16 @@ from builtins import any as builtins_any
 from .. import autocast_state, dtypes
 from ..autocast_state import autocast_op
 from ...autograd.grad_mode import no_grad as _no_grad
-from .support import (Tensor, binary_operands, broadcast_buffers, broadcast_shapes, call_binary,
+from .support import (Tensor, binary_operands, broadcast_buffers, broadcast_error, broadcast_shapes, call_binary,
                       cast_tensor,
                       check_device, expand_buf, float_operand, grad_state, scalar_for,
                       sum_to_shape)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _autocast = autocast_state.local
+
+
+_make = Tensor._make
 
 
 def _new(x: Tensor, buf, dtype=None) -> Tensor:
@@ -268,8 +271,17 @@ def add(a, b, *, alpha=1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
     if alpha != 1:
         return _alpha_combination(a, b, alpha, False)
-    x, y, dtype = binary_operands(a, b, "add")
-    out = _new(x, call_binary(x._backend.add, x, y, "add"), dtype)
+    if a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype and a._device is b._device \
+            and a._backend.native_broadcasting:  # the common case, without preparation
+        x, y, dtype = a, b, a._dtype
+        try:
+            buf = a._backend.add(a._buf, b._buf)
+        except ValueError as error:
+            raise broadcast_error(a, b, "add", error) from None
+    else:
+        x, y, dtype = binary_operands(a, b, "add")
+        buf = call_binary(x._backend.add, x, y, "add")
+    out = _make(buf, dtype, x._device, x._backend)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -284,9 +296,18 @@ def sub(a, b, *, alpha=1) -> Tensor:
     if alpha != 1:
         _check_sub_operands(a, b, None)
         return _alpha_combination(a, b, alpha, True)
-    x, y, dtype = binary_operands(a, b, "sub")
-    _check_sub_operands(a, b, dtype)
-    out = _new(x, call_binary(x._backend.sub, x, y, "sub"), dtype)
+    if a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype and a._device is b._device \
+            and a._dtype is not dtypes.bool and a._backend.native_broadcasting:
+        x, y, dtype = a, b, a._dtype  # the common case, without preparation
+        try:
+            buf = a._backend.sub(a._buf, b._buf)
+        except ValueError as error:
+            raise broadcast_error(a, b, "sub", error) from None
+    else:
+        x, y, dtype = binary_operands(a, b, "sub")
+        _check_sub_operands(a, b, dtype)
+        buf = call_binary(x._backend.sub, x, y, "sub")
+    out = _make(buf, dtype, x._device, x._backend)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -323,8 +344,17 @@ def _negated(g):
 
 def mul(a, b) -> Tensor:
     """``a * b``."""
-    x, y, dtype = binary_operands(a, b, "mul")
-    out = _new(x, call_binary(x._backend.mul, x, y, "mul"), dtype)
+    if a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype and a._device is b._device \
+            and a._backend.native_broadcasting:  # the common case, without preparation
+        x, y, dtype = a, b, a._dtype
+        try:
+            buf = a._backend.mul(a._buf, b._buf)
+        except ValueError as error:
+            raise broadcast_error(a, b, "mul", error) from None
+    else:
+        x, y, dtype = binary_operands(a, b, "mul")
+        buf = call_binary(x._backend.mul, x, y, "mul")
+    out = _make(buf, dtype, x._device, x._backend)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
@@ -341,12 +371,21 @@ def div(a, b, *, rounding_mode: str | None = None) -> Tensor:
     """True division ``a / b`` (integers divide as floats); ``rounding_mode`` "trunc" or "floor"."""
     if rounding_mode is not None:
         return _rounded_div(a, b, rounding_mode)
-    x, y, dtype = binary_operands(a, b, "div")
-    if not dtype.is_floating_point:
-        dtype = dtypes.get_default_dtype()
-        x = cast_tensor(x, dtype)
-        y = cast_tensor(y, dtype) if y.__class__ is Tensor else float(y)
-    out = _new(x, call_binary(x._backend.div, x, y, "div"), dtype)
+    if a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype and a._device is b._device \
+            and a._dtype.is_floating_point and a._backend.native_broadcasting:
+        x, y, dtype = a, b, a._dtype  # the common case, without preparation
+        try:
+            buf = a._backend.div(a._buf, b._buf)
+        except ValueError as error:
+            raise broadcast_error(a, b, "div", error) from None
+    else:
+        x, y, dtype = binary_operands(a, b, "div")
+        if not dtype.is_floating_point:
+            dtype = dtypes.get_default_dtype()
+            x = cast_tensor(x, dtype)
+            y = cast_tensor(y, dtype) if y.__class__ is Tensor else float(y)
+        buf = call_binary(x._backend.div, x, y, "div")
+    out = _make(buf, dtype, x._device, x._backend)
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape

@@ -13,7 +13,7 @@ from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["Tensor", "grad_state", "wrap_dim", "check_device", "binary_operands", "broadcast_shapes",
-           "call_binary", "broadcast_buffers",
+           "call_binary", "broadcast_buffers", "broadcast_error",
            "sum_to_shape", "expand_buf", "normalize_dims", "scalar_for", "to_tensor_like",
            "cast_tensor", "float_operand", "values_checked_on_host"]
 
@@ -110,6 +110,9 @@ def binary_operands(a, b, op: str):
         if b._dtype is not dtype:
             b = cast_tensor(b, dtype)
         return a, b, dtype
+    dtype = a._dtype
+    if b.__class__ is float and dtype.is_floating_point and dtype.itemsize != 2:
+        return a, b, dtype  # a Python float beside a float32/float64 tensor: nothing to decide
     if not isinstance(b, numbers.Number):
         b = _convert_foreign(b, a, op)
         return binary_operands(a, b, op)
@@ -142,6 +145,16 @@ def broadcast_buffers(x: Tensor, y, op: str):
     return expand_buf(x, shape), expand_buf(y, shape)
 
 
+def broadcast_error(x: Tensor, y: Tensor, op: str, error: ValueError) -> Exception:
+    """The error for a natively broadcasting primitive's ValueError: PyTorch's RuntimeError naming
+    both shapes if they do not broadcast, else the primitive's own error."""
+    try:
+        broadcast_shapes(x._buf.shape, y._buf.shape, op=op)
+    except RuntimeError as mismatch:
+        return mismatch
+    return error
+
+
 def call_binary(primitive, x: Tensor, y, op: str):
     """``primitive(x, y)`` on buffers, broadcasting as the backend needs. A backend with native
     broadcasting gets the operands as they are, and a shape mismatch is reported afterwards
@@ -149,14 +162,15 @@ def call_binary(primitive, x: Tensor, y, op: str):
     if y.__class__ is not Tensor:
         return primitive(x._buf, y)
     xb, yb = x._buf, y._buf
-    if xb.shape == yb.shape:
-        return primitive(xb, yb)
     if x._backend.native_broadcasting:
         try:
             return primitive(xb, yb)
         except ValueError:
-            broadcast_shapes(xb.shape, yb.shape, op=op)  # raises the explanatory error
+            if xb.shape != yb.shape:
+                broadcast_shapes(xb.shape, yb.shape, op=op)  # raises the explanatory error
             raise
+    if xb.shape == yb.shape:
+        return primitive(xb, yb)
     shape = broadcast_shapes(xb.shape, yb.shape, op=op)
     return primitive(expand_buf(x, shape), expand_buf(y, shape))
 

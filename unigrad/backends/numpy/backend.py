@@ -70,6 +70,18 @@ def _check_bounds(x, shape, byte_strides, address, itemsize) -> None:
                          f"{list(byte_strides)} reaches outside its storage")
 
 
+def _line_index(index, axis: int):
+    """The 1-D index along ``axis`` when ``index`` is constant along every other dim (a broadcast,
+    stride 0 there), else None."""
+    strides, shape = index.strides, index.shape
+    if index.size == 0:
+        return None
+    for d in range(len(shape)):
+        if d != axis and strides[d] != 0 and shape[d] != 1:
+            return None
+    return index[(0,) * axis + (slice(None),) + (0,) * (len(shape) - axis - 1)]
+
+
 class _ArrayView:
     """Exposes a strided view of an existing array through ``__array_interface__``."""
 
@@ -250,6 +262,9 @@ class ArrayModuleBackend(Backend):
         return _array(self.xp.matmul(a, b))
 
     def gather(self, x, axis, index):
+        line = _line_index(index, axis)
+        if line is not None and all(n == x.shape[d] for d, n in enumerate(index.shape) if d != axis):
+            return self.xp.take(x, line, axis=axis)  # rows (an embedding lookup): no index grid
         return self.xp.take_along_axis(x, index, axis=axis)
 
     def _full_index(self, axis, index):
@@ -405,10 +420,16 @@ class ArrayModuleBackend(Backend):
         return xp.divide(e, xp.add.reduce(e, axis=axis, keepdims=True), out=e)
 
 
+_ndarray = np.ndarray
+
+
 def _unary(function):
     """An element-wise primitive of ``x`` whose large result goes into a cached block."""
     def primitive(self, x, out=None):
-        if out is None and x.nbytes >= _LARGE:
+        if out is None:
+            if x.nbytes < _LARGE:  # the per-op hot path: one ufunc call, no keyword
+                result = function(x)
+                return result if result.__class__ is _ndarray else np.asarray(result)
             out = self._blocks.empty(x.shape, x.dtype)
         return _array(function(x, out=out))
     return primitive
@@ -418,12 +439,29 @@ def _binary(function):
     """An element-wise primitive of ``a`` and ``b`` whose large result (``a``'s dtype, the only
     one the frontend asks for) goes into a cached block."""
     def primitive(self, a, b, out=None):
-        if out is None and a.nbytes >= _LARGE and (b.dtype == a.dtype if b.__class__ is np.ndarray else
-                                                   b.__class__ is not float or a.dtype.kind not in "iub"):
-            shape = a.shape if b.__class__ is not np.ndarray or b.shape == a.shape else \
+        if b.__class__ is float and a.dtype is _BFLOAT16:
+            b = _BFLOAT16.type(b)  # see _operand
+        if out is None:
+            if a.nbytes < _LARGE or not (b.dtype == a.dtype if b.__class__ is _ndarray else
+                                         b.__class__ is not float or a.dtype.kind not in "iub"):
+                result = function(a, b)  # the per-op hot path: one ufunc call, no keyword
+                return result if result.__class__ is _ndarray else np.asarray(result)
+            shape = a.shape if b.__class__ is not _ndarray or b.shape == a.shape else \
                 np.broadcast_shapes(a.shape, b.shape)
             out = self._blocks.empty(shape, a.dtype)
-        return _array(function(a, _operand(a, b), out=out))
+        return _array(function(a, b, out=out))
+    return primitive
+
+
+def _comparison(function):
+    """A comparison of ``a`` and ``b`` whose large bool result goes into a cached block."""
+    def primitive(self, a, b):
+        if a.size < _LARGE:  # (one byte per element)
+            result = function(a, b)
+            return result if result.__class__ is _ndarray else np.asarray(result)
+        shape = a.shape if b.__class__ is not _ndarray or b.shape == a.shape else \
+            np.broadcast_shapes(a.shape, b.shape)
+        return function(a, b, out=self._blocks.empty(shape, np.bool_))
     return primitive
 
 
@@ -467,6 +505,7 @@ class NumpyBackend(ArrayModuleBackend):
     log, log1p, expm1 = (_unary(f) for f in (np.log, np.log1p, np.expm1))
     sqrt, sin, cos, tanh, floor, round = (_unary(f) for f in (np.sqrt, np.sin, np.cos, np.tanh, np.floor, np.round))
     add, sub, mul, div = (_binary(f) for f in (np.add, np.subtract, np.multiply, np.true_divide))
+    eq, lt = _comparison(np.equal), _comparison(np.less)
     pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
     asin, acos, atan, atan2 = _unary(np.arcsin), _unary(np.arccos), _unary(np.arctan), _binary(np.arctan2)
     sinh, cosh, asinh, acosh, atanh = (_unary(f) for f in (np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh))
@@ -482,19 +521,32 @@ class NumpyBackend(ArrayModuleBackend):
             return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
         return super().matmul(a, b)
 
+    def random_bits(self, seed, offset, count):
+        # 8192 blocks at a time: the rounds' temporaries (about 300 KiB) stay in cache
+        return philox.random_bits(np, seed, offset, count, chunk_blocks=8192)
+
     def where(self, condition, a, b):
         bits = _SELECT_BITS.get(a.dtype.itemsize)
         if bits is None or a.dtype == bool or a.size < 4096:
             return super().where(condition, a, b)
         # A branch-free select on the bit patterns (exact for NaN, inf and -0): NumPy's where
-        # branches per element and costs several times more on an unpredictable condition.
+        # branches per element and costs several times more on an unpredictable condition. The
+        # mask and the result come from the cache of large blocks (no page faults per call).
         xp = self.xp
-        mask = xp.multiply(condition, bits(_ALL_ONES[bits]), dtype=bits)  # all ones where true
-        a_bits, b_bits = a.view(bits), xp.asarray(b, dtype=a.dtype).view(bits)
+        b_array = xp.asarray(b, dtype=a.dtype)
+        shape = condition.shape if condition.shape == a.shape and b_array.ndim == 0 else \
+            xp.broadcast_shapes(condition.shape, a.shape, b_array.shape)
+        mask = self._blocks.empty(condition.shape, bits)
+        xp.multiply(condition, bits(_ALL_ONES[bits]), out=mask)  # all ones where true
+        out = self._blocks.empty(shape, a.dtype)
+        out_bits, a_bits, b_bits = out.view(bits), a.view(bits), b_array.view(bits)
         if b_bits.ndim == 0 and not b_bits:  # the other value is +0
-            return xp.bitwise_and(a_bits, mask).view(a.dtype)
-        out = xp.bitwise_and(xp.bitwise_xor(a_bits, b_bits), mask)
-        return xp.bitwise_xor(out, b_bits, out=out).view(a.dtype)
+            xp.bitwise_and(a_bits, mask, out=out_bits)
+            return out
+        xp.bitwise_xor(a_bits, b_bits, out=out_bits)
+        xp.bitwise_and(out_bits, mask, out=out_bits)
+        xp.bitwise_xor(out_bits, b_bits, out=out_bits)
+        return out
 
     def from_numpy(self, array):
         return np.array(array, order="C", copy=True)

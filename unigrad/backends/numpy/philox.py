@@ -40,18 +40,23 @@ def philox4x32(xp, c0, c1, c2, c3, k0: int, k1: int):
     return c0, c1, c2, c3
 
 
-def random_bits(xp, seed: int, offset: int, count: int):
-    """``count`` uint32 stream words from word ``offset`` (a multiple of 4)."""
+def random_bits(xp, seed: int, offset: int, count: int, chunk_blocks: int | None = None):
+    """``count`` uint32 stream words from word ``offset`` (a multiple of 4). ``chunk_blocks``:
+    generate that many blocks at a time (on the host, so the rounds' temporaries stay in cache)."""
     first_block = offset // 4
     blocks = (count + 3) // 4
-    counter = xp.arange(first_block, first_block + blocks, dtype=xp.uint64)
     seed &= (1 << 64) - 1
-    halves = counter.view(xp.uint32)  # little-endian: low word, high word
-    zeros = xp.zeros(blocks, dtype=xp.uint32)
-    words = philox4x32(xp, halves[0::2], halves[1::2], zeros, zeros, seed & MASK32, seed >> 32)
     out = xp.empty((blocks, 4), dtype=xp.uint32)
-    for column, word in enumerate(words):
-        out[:, column] = word
+    step = blocks if not chunk_blocks else chunk_blocks
+    for start in range(0, blocks, max(step, 1)):
+        n = min(step, blocks - start)
+        counter = xp.arange(first_block + start, first_block + start + n, dtype=xp.uint64)
+        halves = counter.view(xp.uint32)  # little-endian: low word, high word
+        zeros = xp.zeros(n, dtype=xp.uint32)
+        words = philox4x32(xp, halves[0::2], halves[1::2], zeros, zeros, seed & MASK32, seed >> 32)
+        part = out[start:start + n]
+        for column, word in enumerate(words):
+            part[:, column] = word
     return out.reshape(-1)[:count]
 
 

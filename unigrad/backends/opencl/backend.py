@@ -241,7 +241,12 @@ class OpenCLBackend(Backend):
     def _map(self, op, out, operands, result_dtype=None):
         first = operands[0]
         if out is None:
-            out = self._new(first.shape, result_dtype or first.dtype)
+            dtype = first.dtype if result_dtype is None else np.dtype(result_dtype)
+            if first._dense and not self._forked:  # a dense operand's shape and strides serve as they are
+                storage = Storage(self.pool, first.size * dtype.itemsize)
+                out = CLArray(storage, first.shape, first.strides, 0, dtype, True)
+            else:
+                out = self._new(first.shape, dtype)
         return self._elementwise(op, out, operands)
 
     # ----- creation and transfer ------------------------------------------------------------

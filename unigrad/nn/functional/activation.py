@@ -74,7 +74,11 @@ def hardtanh_(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
 
 @_with_inplace
 def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
-    return _one_node(x, "LeakyReluBackward0", lambda t: pw.where(t > 0, t, t * negative_slope),
+    if x._dtype.is_floating_point and 0 < negative_slope <= 1:  # (0 * inf would be NaN)
+        compute = lambda t: pw.maximum(t, t * negative_slope)  # noqa: E731  (two passes, no select)
+    else:
+        compute = lambda t: pw.where(t > 0, t, t * negative_slope)  # noqa: E731
+    return _one_node(x, "LeakyReluBackward0", compute,
                      backward=lambda g, t: pw.where(t > 0, g, g * negative_slope))
 
 
@@ -257,8 +261,38 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
         return _one_node(x, "GeluBackward0", _gelu_tanh, _gelu_tanh_derivative)
     if approximate != "none":
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    if x._dtype.is_floating_point and x._dtype.itemsize != 2:
+        return _gelu_exact(x)
     return _one_node(x, "GeluBackward0", lambda t: t * 0.5 * (pw.erf(t * _SQRT_HALF) + 1.0),
-                     lambda t: (pw.erf(t * _SQRT_HALF) + 1.0) * 0.5 + t * pw.exp(t * t * -0.5) * _INV_SQRT_2PI)
+                     _gelu_derivative)
+
+
+def _gelu_derivative(t: Tensor) -> Tensor:
+    """``Phi(x) + x phi(x)``, differentiable (for double backward)."""
+    return (pw.erf(t * _SQRT_HALF) + 1.0) * 0.5 + t * pw.exp(t * t * -0.5) * _INV_SQRT_2PI
+
+
+def _gelu_exact(x: Tensor) -> Tensor:
+    """``x Phi(x)`` on buffers, keeping ``Phi(x)`` for the backward (which then needs no erf)."""
+    b = x._backend
+    cdf = b.erf(b.mul(x._buf, _SQRT_HALF))
+    b.add(cdf, 1.0, out=cdf)
+    b.mul(cdf, 0.5, out=cdf)
+    out = x._like(b.mul(x._buf, cdf))
+    if x._requires_grad and _grad.enabled:
+        def backward(g):
+            if _grad.enabled:  # create_graph: differentiable in x
+                return (g * _gelu_derivative(x),)
+            xb = x._buf
+            pdf = b.mul(xb, xb)
+            b.mul(pdf, -0.5, out=pdf)
+            b.exp(pdf, out=pdf)
+            b.mul(pdf, _INV_SQRT_2PI, out=pdf)
+            b.mul(pdf, xb, out=pdf)
+            b.add(pdf, cdf, out=pdf)  # Phi(x) + x phi(x)
+            return (g._like(b.mul(g._buf, pdf)),)
+        out._attach("GeluBackward0", backward, (x,), (x,))
+    return out
 
 
 _SQRT_HALF = 1.0 / math.sqrt(2.0)

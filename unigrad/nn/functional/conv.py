@@ -147,6 +147,15 @@ class _Im2colProduct(Function):
                     None, None, None, None
             if g_t._backend.fold is None and all(st == 1 for st in stride):  # no col2im kernel
                 g_first = _stride_one_input_grad(g_t, weight, first_shape, kernel, dilation, out_sizes)
+            elif g_t._backend.fold is None:
+                # col2im from primitives: the column gradient laid out (N, out, k, C) and the input
+                # gradient channels-last, so each of fold's strided adds runs along channels
+                w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(out_channels, k * channels)
+                g_cols = linalg.matmul(g_t.t(), w_rows)  # (N*out, k*C)
+                g_cols = g_cols.reshape((batch,) + tuple(out_sizes) + kernel + (channels,))
+                patches = g_cols.permute((0, 2 * n + 1) + tuple(range(1, 2 * n + 1)))  # (N, C, *out, *k)
+                memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
+                g_first = win.fold(patches, first_shape, kernel, stride, dilation, memory)
             else:
                 w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(out_channels, k * channels)
                 g_cols = linalg.matmul(w_rows.t(), g_t)  # (k*C, N*out)
@@ -378,12 +387,22 @@ def _conv_transposend(x: Tensor, weight: Tensor, bias, stride, padding, output_p
         k *= size
     rows = x.reshape(batch, groups, per_group_in, positions).permute(1, 0, 3, 2)
     rows = rows.reshape(groups, batch * positions, per_group_in)
-    w = weight.reshape(groups, per_group_in, per_group_out * k)
-    cols = linalg.matmul(rows, w)  # (G, N*positions, O/G * k)
-    cols = cols.reshape((groups, batch) + in_sizes + (per_group_out,) + kernel)
-    order = (1, 0, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
-    cols = cols.permute(order).reshape((batch, groups * per_group_out) + in_sizes + kernel)
-    out = win.fold(cols, (batch, groups * per_group_out) + folded, kernel, stride, dilation)
+    if groups == 1 and x._backend.fold is None:
+        # col2im from primitives: columns laid out (N, in, k, O) and the output channels-last, so
+        # each of fold's strided adds runs along channels
+        w = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(1, in_channels, k * per_group_out)
+        cols = linalg.matmul(rows, w)  # (1, N*positions, k * O)
+        cols = cols.reshape((batch,) + in_sizes + kernel + (per_group_out,))
+        cols = cols.permute((0, 2 * n + 1) + tuple(range(1, 2 * n + 1)))  # (N, O, *in, *k)
+        memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
+        out = win.fold(cols, (batch, per_group_out) + folded, kernel, stride, dilation, memory)
+    else:
+        w = weight.reshape(groups, per_group_in, per_group_out * k)
+        cols = linalg.matmul(rows, w)  # (G, N*positions, O/G * k)
+        cols = cols.reshape((groups, batch) + in_sizes + (per_group_out,) + kernel)
+        order = (1, 0, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
+        cols = cols.permute(order).reshape((batch, groups * per_group_out) + in_sizes + kernel)
+        out = win.fold(cols, (batch, groups * per_group_out) + folded, kernel, stride, dilation)
     # crop the padding; output_padding adds zero rows after the last input's reach
     pairs = [(-p, op - p) for p, op in zip(padding, output_padding)]
     if any(a or b for a, b in pairs):

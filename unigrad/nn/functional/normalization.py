@@ -12,6 +12,7 @@ from ...api.tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.composite import presents_as
 from ...autograd.grad_mode import no_grad
+from . import fused_norms
 
 
 def _float32_statistics(norm):
@@ -38,7 +39,6 @@ def _affine(out: Tensor, weight, bias, shape=None) -> Tensor:
     return out
 
 
-@presents_as("NativeBatchNormBackward0", "x", "weight", "bias")
 @_float32_statistics
 def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -46,13 +46,39 @@ def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, tra
     in place with the unbiased variance, as PyTorch does."""
     if x.ndim < 2:
         raise ValueError(f"expected 2D or more input (got {x.ndim}D input)")
+    channels = x.shape[1]
+    if training:
+        count = x.numel() // channels
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {list(x.shape)}")
+        if fused_norms.fused_norm_applies(x, weight, bias, channels):
+            out, mean, var = fused_norms.batch_norm_training(x, weight, bias, eps)
+            if running_mean is not None:
+                _update_running(running_mean, running_var, x._like(mean), x._like(var), momentum, count)
+            return out
+    elif (running_mean is not None and running_var is not None
+          and fused_norms.fused_norm_applies(x, weight, bias, channels)
+          and fused_norms.fused_norm_applies(x, running_mean, running_var, channels)):
+        return fused_norms.batch_norm_inference(x, running_mean, running_var, weight, bias, eps)
+    return _batch_norm_composite(x, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _update_running(running_mean, running_var, mean: Tensor, var: Tensor, momentum: float, count: int) -> None:
+    """The running estimates move towards the batch mean and the unbiased batch variance."""
+    with no_grad():
+        running_mean.mul_(1 - momentum).add_(mean.reshape(-1).to(running_mean.dtype) * momentum)
+        unbiased = var.reshape(-1) * (count / (count - 1))
+        running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype) * momentum)
+
+
+@presents_as("NativeBatchNormBackward0", "x", "weight", "bias")
+def _batch_norm_composite(x: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
+                          momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     dims = (0,) + tuple(range(2, x.ndim))
     shape = _channel_shape(x)
     if training:
         count = x.numel() // x.shape[1]
-        if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input "
-                             f"size {list(x.shape)}")
         mean = x.mean(dims, keepdim=True)
         var = ((x - mean) * (x - mean)).mean(dims, keepdim=True)
         if running_mean is not None:
@@ -67,7 +93,6 @@ def batch_norm(x: Tensor, running_mean, running_var, weight=None, bias=None, tra
     return _affine((x - mean) * pw.rsqrt(var + eps), weight, bias, shape)
 
 
-@presents_as("NativeLayerNormBackward0", "x", "weight", "bias")
 @autocast_op("layer_norm")
 @_float32_statistics
 def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -78,6 +103,16 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
                            f"shape [*, {', '.join(map(str, normalized_shape))}], but got input of "
                            f"size {list(x.shape)}")
     dims = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    size = 1
+    for n in normalized_shape:
+        size *= n
+    if fused_norms.fused_norm_applies(x, weight, bias, size) and x.numel():
+        return fused_norms.layer_norm(x, dims, weight, bias, eps)
+    return _layer_norm_composite(x, dims, weight, bias, eps)
+
+
+@presents_as("NativeLayerNormBackward0", "x", "weight", "bias")
+def _layer_norm_composite(x: Tensor, dims, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     mean = x.mean(dims, keepdim=True)
     centered = x - mean
     var = (centered * centered).mean(dims, keepdim=True)

@@ -110,7 +110,13 @@ def _through_time(mode: str, reverse: bool, saved, w_hh: Tensor, g_out: Tensor, 
 
 
 class LSTMRecurrence(Function):
-    """LSTM layer, one direction: ``xproj`` (L, N, 4H) holds ``x W_ih^T + b_ih + b_hh``."""
+    """LSTM layer, one direction: ``xproj`` (L, N, 4H) holds ``x W_ih^T + b_ih + b_hh``.
+
+    The forward keeps every step's gate activations, cell states and their tanh in three buffers
+    over all steps, so that the backward forms everything that does not depend on the gradient
+    flowing back through time in a few passes over all steps at once; each step then takes seven
+    primitives (one of them the matmul through ``W_hh``).
+    """
 
     @staticmethod
     def forward(ctx, xproj: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool):
@@ -120,22 +126,30 @@ class LSTMRecurrence(Function):
         x = xproj._buf if xproj.is_contiguous() else xproj.contiguous()._buf
         w_t = _transposed(b, w_hh._buf)
         out = b.empty((steps, batch, hidden), dtype)
-        h, c = h0._buf, c0._buf
-        acts, cells, tanh_cells = [None] * steps, [None] * steps, [None] * steps
+        acts = b.empty((steps, batch, width), dtype)  # i, f, o (sigmoid) and g (tanh) per step
+        # cell states with the initial one at the start of their order: c_prev of every step is
+        # one view, c_new another
+        cells = b.empty((steps + 1, batch, hidden), dtype)
+        tanh_cells = b.empty((steps, batch, hidden), dtype)
+        plane, gate_plane = batch * hidden, batch * width
+        b.copy_(_step(b, cells, steps if reverse else 0, batch, hidden), c0._buf)
+        h, c = h0._buf, None
         for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
             gates = b.matmul(h, w_t)
-            b.add(gates, b.as_strided(x, (batch, width), (width, 1), t * batch * width), out=gates)
-            act = pw.sigmoid(Tensor._make(gates, dtype, xproj._device, b))._buf  # i, f, o (g's slot redone)
+            b.add(gates, b.as_strided(x, (batch, width), (width, 1), t * gate_plane), out=gates)
+            act = _step(b, acts, t, batch, width)
+            b.copy_(act, _sigmoid(b, gates, xproj))
             i, f, g, o = _gate_views(b, act, batch, hidden)
-            b.tanh(_gate_views(b, gates, batch, hidden)[2], out=g)
-            c = b.mul(f, c)
+            b.tanh(b.as_strided(gates, (batch, hidden), (width, 1), 2 * hidden), out=g)
+            c_prev = c if c is not None else _step(b, cells, steps if reverse else 0, batch, hidden)
+            c = _step(b, cells, t if reverse else t + 1, batch, hidden)
+            b.mul(f, c_prev, out=c)
             b.add(c, b.mul(i, g), out=c)
-            tc = b.tanh(c)
-            h = b.as_strided(out, (batch, hidden), (hidden, 1), t * batch * hidden)
+            tc = b.tanh(c, out=_step(b, tanh_cells, t, batch, hidden))
+            h = b.as_strided(out, (batch, hidden), (hidden, 1), t * plane)
             b.mul(o, tc, out=h)
-            acts[t], cells[t], tanh_cells[t] = act, c, tc
         ctx.save_for_backward(w_hh)
-        ctx.reverse, ctx.buffers = reverse, (out, acts, cells, tanh_cells, h0._buf, c0._buf)
+        ctx.reverse, ctx.buffers = reverse, (out, acts, cells, tanh_cells, h0._buf)
         h_n, c_n = b.empty((batch, hidden), dtype), b.empty((batch, hidden), dtype)
         b.copy_(h_n, h)  # the returned states own their memory: backward still reads these
         b.copy_(c_n, c)
@@ -147,47 +161,94 @@ class LSTMRecurrence(Function):
         if grad_state.enabled:  # create_graph: replay with differentiable tensor ops
             return _replay_backward(ctx, g_out, g_hn, g_cn)
         (w_hh,) = ctx.saved_tensors
-        out, acts, cells, tanh_cells, h0, c0 = ctx.buffers
+        out, acts, cells, tanh_cells, h0 = ctx.buffers
         b, dtype = g_out._backend, g_out._dtype
         steps, batch, hidden = out.shape
         width = 4 * hidden
+        reverse = ctx.reverse
+        c_prev, _ = _cell_views(b, cells, steps, batch, hidden, reverse)
+        factors = _lstm_backward_factors(b, dtype, out, acts, c_prev, tanh_cells)
+        through_c, through_o, ifg = factors  # (L, N, H), (L, N, H), (L, N, 3, H)
         g_seq = g_out._buf if g_out.is_contiguous() else g_out.contiguous()._buf
         d_gates = b.empty((steps, batch, width), dtype)
         gh, gc = g_hn._buf, g_cn._buf
-        forward_order = range(steps - 1, -1, -1) if ctx.reverse else range(steps)
-        previous = -1 if not ctx.reverse else 1
+        forward_order = range(steps - 1, -1, -1) if reverse else range(steps)
+        plane = batch * hidden
+        carry = gc  # the gradient reaching this step's cell state from the later ones
         for n, t in enumerate(reversed(forward_order)):
-            i, f, g, o = _gate_views(b, acts[t], batch, hidden)
-            tc = tanh_cells[t]
-            h_new = b.as_strided(out, (batch, hidden), (hidden, 1), t * batch * hidden)
-            c_prev = cells[t + previous] if 0 <= t + previous < steps else c0
-            step_out = b.as_strided(g_seq, (batch, hidden), (hidden, 1), t * batch * hidden)
+            step_out = b.as_strided(g_seq, (batch, hidden), (hidden, 1), t * plane)
             gh = b.add(gh, step_out) if n == 0 else b.add(gh, step_out, out=gh)  # never into g_hn
-            local = b.mul(h_new, tc)
-            b.sub(o, local, out=local)  # o (1 - tanh(c)^2)
-            b.mul(local, gh, out=local)
-            gc = b.add(gc, local) if n == 0 else b.add(gc, local, out=gc)  # never into g_cn
-            d = b.as_strided(d_gates, (batch, width), (width, 1), t * batch * width)
-            di, df, dg, do = _gate_views(b, d, batch, hidden)
-            _sigmoid_grad_into(b, o, tc, gh, do)  # gh tanh(c) o (1 - o)
-            _sigmoid_grad_into(b, i, g, gc, di)  # gc g i (1 - i)
-            _sigmoid_grad_into(b, f, c_prev, gc, df)  # gc c_prev f (1 - f)
-            b.mul(gc, i, out=dg)
-            squared = b.mul(dg, g)
-            b.mul(squared, g, out=squared)
-            b.sub(dg, squared, out=dg)  # gc i (1 - g^2)
-            b.mul(gc, f, out=gc)
+            d = _step(b, d_gates, t, batch, width)
+            b.mul(gh, _step(b, through_o, t, batch, hidden),
+                  out=b.as_strided(d_gates, (batch, hidden), (width, 1), t * batch * width + 3 * hidden))
+            gc = b.mul(gh, _step(b, through_c, t, batch, hidden))
+            b.add(gc, carry, out=gc)
+            # d_i, d_f, d_g at once: gc broadcast over the three blocks
+            blocks = b.as_strided(d, (batch, 3, hidden), (width, hidden, 1), 0)
+            spread = b.as_strided(gc, (batch, 3, hidden), (hidden, 0, 1), 0)
+            b.mul(spread, b.as_strided(ifg, (batch, 3, hidden), (3 * hidden, hidden, 1), t * 3 * plane),
+                  out=blocks)
+            carry = b.mul(gc, b.as_strided(acts, (batch, hidden), (width, 1), t * batch * width + hidden))  # gc f
             gh = b.matmul(d, w_hh._buf)
         # the recurrent weight's gradient: every step's gates against the state it started from
         first = forward_order[0]
-        g_w = b.matmul(_transposed(b, b.as_strided(d_gates, (batch, width), (width, 1), first * batch * width)), h0)
+        g_w = b.matmul(_transposed(b, _step(b, d_gates, first, batch, width)), h0)
         if steps > 1:
             rows = (steps - 1) * batch
-            later = b.as_strided(d_gates, (rows, width), (width, 1), (0 if ctx.reverse else batch * width))
-            states = b.as_strided(out, (rows, hidden), (hidden, 1), (batch * hidden if ctx.reverse else 0))
+            later = b.as_strided(d_gates, (rows, width), (width, 1), (0 if reverse else batch * width))
+            states = b.as_strided(out, (rows, hidden), (hidden, 1), (plane if reverse else 0))
             b.add(g_w, b.matmul(_transposed(b, later), states), out=g_w)
         wrap = lambda buf: Tensor._make(buf, dtype, g_out._device, b)  # noqa: E731
-        return wrap(d_gates), wrap(gh), wrap(gc), wrap(g_w), None
+        return wrap(d_gates), wrap(gh), wrap(carry), wrap(g_w), None
+
+
+def _sigmoid(b, buf, like: Tensor):
+    """The sigmoid of a buffer: the backend's fast path, else the frontend's composite."""
+    if b.sigmoid is not None:
+        return b.sigmoid(buf)
+    return pw.sigmoid(Tensor._make(buf, like._dtype, like._device, b))._buf
+
+
+def _step(b, buf, t: int, rows: int, cols: int):
+    """Step ``t`` of a contiguous (L, rows, cols) buffer, as a (rows, cols) view."""
+    return b.as_strided(buf, (rows, cols), (cols, 1), t * rows * cols)
+
+
+def _cell_views(b, cells, steps: int, batch: int, hidden: int, reverse: bool):
+    """The (L, N, H) views of every step's previous and new cell state (the buffer holds the
+    initial state first in processing order: at position 0, or at L when running in reverse)."""
+    plane = batch * hidden
+    shape, strides = (steps, batch, hidden), (plane, hidden, 1)
+    first, second = b.as_strided(cells, shape, strides, 0), b.as_strided(cells, shape, strides, plane)
+    return (second, first) if reverse else (first, second)
+
+
+def _lstm_backward_factors(b, dtype, out, acts, c_prev, tanh_cells):
+    """What every step's gate gradients are made of, for all steps at once: ``o (1 - tanh(c)^2)``
+    (the cell state's share of h's gradient), ``tanh(c) o (1 - o)`` (o's), and, side by side
+    as (L, N, 3, H), ``g i (1 - i)``, ``c_prev f (1 - f)`` and ``i (1 - g^2)`` (i's, f's and g's
+    share of the cell state's gradient)."""
+    steps, batch, hidden = out.shape
+    width, plane = 4 * hidden, batch * hidden
+    shape = (steps, batch, hidden)
+    i, f, g, o = (b.as_strided(acts, shape, (batch * width, width, 1), k * hidden) for k in range(4))
+    through_c = b.mul(out, tanh_cells)  # o tanh(c)^2
+    b.sub(o, through_c, out=through_c)
+    through_o = b.mul(o, o)
+    b.sub(o, through_o, out=through_o)
+    b.mul(through_o, tanh_cells, out=through_o)
+    ifg = b.empty((steps, batch, 3, hidden), dtype)
+    k_i, k_f, k_g = (b.as_strided(ifg, shape, (3 * plane, 3 * hidden, 1), k * hidden) for k in range(3))
+    b.mul(i, i, out=k_i)
+    b.sub(i, k_i, out=k_i)
+    b.mul(k_i, g, out=k_i)
+    b.mul(f, f, out=k_f)
+    b.sub(f, k_f, out=k_f)
+    b.mul(k_f, c_prev, out=k_f)
+    b.mul(g, g, out=k_g)
+    b.mul(k_g, i, out=k_g)
+    b.sub(i, k_g, out=k_g)
+    return through_c, through_o, ifg
 
 
 def _transposed(b, buf):
@@ -201,27 +262,20 @@ def _gate_views(b, buf, batch: int, hidden: int):
     return tuple(b.as_strided(buf, (batch, hidden), (4 * hidden, 1), k * hidden) for k in range(4))
 
 
-def _sigmoid_grad_into(b, y, other, grad, out) -> None:
-    """``out = grad * other * y * (1 - y)``, written as ``y - y y`` (no tensor of ones)."""
-    b.mul(y, y, out=out)
-    b.sub(y, out, out=out)
-    b.mul(out, other, out=out)
-    b.mul(out, grad, out=out)
-
-
 def _replay_backward(ctx, g_out, g_hn, g_cn):
     """The differentiable LSTM backward (``_through_time``), fed with this forward's saved buffers."""
     (w_hh,) = ctx.saved_tensors
-    out, acts, cells, tanh_cells, h0, c0 = ctx.buffers
+    out, acts, cells, tanh_cells, h0 = ctx.buffers
     b, dtype, device = g_out._backend, g_out._dtype, g_out._device
     steps, batch, hidden = out.shape
     wrap = lambda buf: Tensor._make(buf, dtype, device, b)  # noqa: E731
     order = range(steps - 1, -1, -1) if ctx.reverse else range(steps)
-    saved, h, c = [], wrap(h0), wrap(c0)
+    saved, h = [], wrap(h0)
+    c = wrap(_step(b, cells, steps if ctx.reverse else 0, batch, hidden))
     for t in order:
-        i, f, g, o = (wrap(v) for v in _gate_views(b, acts[t], batch, hidden))
-        h_new = wrap(b.as_strided(out, (batch, hidden), (hidden, 1), t * batch * hidden))
-        saved.append((h, c, i, f, g, o, wrap(tanh_cells[t]), h_new))
-        h, c = h_new, wrap(cells[t])
+        i, f, g, o = (wrap(v) for v in _gate_views(b, _step(b, acts, t, batch, 4 * hidden), batch, hidden))
+        h_new = wrap(_step(b, out, t, batch, hidden))
+        saved.append((h, c, i, f, g, o, wrap(_step(b, tanh_cells, t, batch, hidden)), h_new))
+        h, c = h_new, wrap(_step(b, cells, t if ctx.reverse else t + 1, batch, hidden))
     g_xproj, g_h0, g_c0, g_w_hh, _ = _through_time("LSTM", ctx.reverse, saved, w_hh, g_out, g_hn, g_cn)
     return g_xproj, g_h0, g_c0, g_w_hh, None

@@ -9,11 +9,12 @@ import math
 
 from ...amp.autocast_mode import cast_inputs, run_module
 from ...api import autocast_state, creation
-from ...api.ops import linalg, pointwise as pw, shape as sh
+from ...api.ops import linalg, shape as sh
 from ...api.tensor import Tensor
 from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
+from .cell_steps import gru_step, lstm_step, rnn_step
 from .recurrence import LSTMRecurrence, Recurrence
 from .rnn_packed import PackedSequence, packed_forward
 
@@ -248,9 +249,6 @@ class RNNCellBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
-    def _projections(self, x, h):
-        return F.linear(x, self.weight_ih, self.bias_ih), F.linear(h, self.weight_hh, self.bias_hh)
-
     def _batched(self, x, hx, count):
         batched = x.ndim == 2
         if not batched:
@@ -276,8 +274,8 @@ class RNNCell(RNNCellBase):
         x, hx, batched = self._batched(x, hx, 1)
         if _autocast.active:
             x, hx = cast_inputs(f"rnn_{self.nonlinearity}_cell", x, hx)
-        xi, hh = self._projections(x, hx)
-        h = pw.tanh(xi + hh) if self.nonlinearity == "tanh" else pw.relu(xi + hh)
+        h = rnn_step(x, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
+                     self.nonlinearity != "tanh")
         return h if batched else h.squeeze(0)
 
 
@@ -289,10 +287,7 @@ class LSTMCell(RNNCellBase):
         x, (h, c), batched = self._batched(x, hx, 2)
         if _autocast.active:
             x, h, c = cast_inputs("lstm_cell", x, h, c)
-        xi, hh = self._projections(x, h)
-        i, f, g, o = (xi + hh).chunk(4, 1)
-        c = pw.sigmoid(f) * c + pw.sigmoid(i) * pw.tanh(g)
-        h = pw.sigmoid(o) * pw.tanh(c)
+        h, c = lstm_step(x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -304,10 +299,5 @@ class GRUCell(RNNCellBase):
         x, h, batched = self._batched(x, hx, 1)
         if _autocast.active:
             x, h = cast_inputs("gru_cell", x, h)
-        xi, hh = self._projections(x, h)
-        xr, xz, xn = xi.chunk(3, 1)
-        hr, hz, hn = hh.chunk(3, 1)
-        r, z = pw.sigmoid(xr + hr), pw.sigmoid(xz + hz)
-        n = pw.tanh(xn + r * hn)
-        out = (1.0 - z) * n + z * h
+        out = gru_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return out if batched else out.squeeze(0)
