@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import unigrad
 from unigrad.backends.numpy import philox
@@ -96,3 +97,29 @@ def test_bernoulli_and_like_variants():
     x = unigrad.zeros(2, 3, dtype=unigrad.float64)
     assert unigrad.rand_like(x).dtype == unigrad.float64 and unigrad.randn_like(x).shape == (2, 3)
     assert unigrad.randint_like(x, 5).dtype == unigrad.float64
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([7, 2**40 + 3, 11]), st.integers(1, 700)), min_size=1, max_size=40))
+def test_read_ahead_serves_the_streams_own_words(requests):
+    """Small requests read from a window generated ahead; every answer is the stream's words at
+    its offset, whatever the mix of seeds and sizes (windows of 64 words, at most two seeds)."""
+    read_ahead = philox.ReadAhead(np, window=64, small=48, seeds=2)
+    offsets = {}
+    for seed, count in requests:
+        offset = offsets.get(seed, 0)
+        offsets[seed] = offset + -(-count // 4) * 4
+        got = read_ahead(seed, offset, count)
+        np.testing.assert_array_equal(got, philox.random_bits(np, seed, offset, count))
+        got[:] = 0  # a caller's buffer: writing to it leaves the window intact
+    for seed, offset in offsets.items():
+        np.testing.assert_array_equal(read_ahead(seed, offset, 8), philox.random_bits(np, seed, offset, 8))
+
+
+def test_small_draws_after_reseeding_follow_the_new_stream():
+    unigrad.manual_seed(5)
+    first = [unigrad.rand(3) for _ in range(4)]
+    unigrad.manual_seed(5)
+    assert all(bool((a == unigrad.rand(3)).all()) for a in first)
+    words = philox.random_bits(np, 5, 0, 16)
+    np.testing.assert_array_equal(first[0].numpy(), (words[:3] >> 8).astype(np.float32) * np.float32(2 ** -24))

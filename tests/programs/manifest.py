@@ -21,6 +21,10 @@ logged value with torch's (within ``band``), for programs whose values are check
 models rather than one trajectory. ``check``: an extra function of the output, applied to both
 frameworks' output (``regression`` verifies the fitted polynomial, whose run length is random).
 
+``work``: for programs whose amount of work depends on what they learn (reinforcement learning:
+episode lengths; ``regression``: it stops at a loss threshold), a function of (stdout, stderr)
+giving the units of work done; the benchmark then compares time per unit.
+
 ``xfail``: why the program cannot pass yet (features other branches are adding); the test is a
 strict xfail, so it fails as soon as the program passes and the mark must go. ``xfail_opencl``: the
 same for the opencl run only.
@@ -48,6 +52,7 @@ class Program:
     check: object = None
     band: float = 1.5
     start_band: float = 1.25
+    work: object = None
     xfail: str | None = None
     xfail_opencl: str | None = None
 
@@ -85,6 +90,20 @@ def _sections(marker: str, pattern: str):
         return groups
     extract.pattern = pattern
     return extract
+
+
+def _count_after(pattern: str, stream: str = "stdout"):
+    """A work extractor: the integer the regex ``pattern`` captures (its last match) in ``stream``."""
+    import re
+    compiled = re.compile(pattern, re.MULTILINE)
+
+    def work(stdout: str, stderr: str) -> float:
+        matches = compiled.findall(stdout if stream == "stdout" else stderr)
+        return float(matches[-1]) if matches else float("nan")
+    return work
+
+
+_ENV_STEPS = _count_after(r"\[support\.gym\] (\d+) environment steps", "stderr")
 
 
 def _regression_fit(output: str) -> None:
@@ -139,7 +158,7 @@ _ENTRIES = [
         floats_after(r"Train Epoch: .*Loss: ([0-9.]+)"),
         ci_args=("--epochs", "1", "--batch-size", "8", "--test-batch-size", "64", "--log-interval", "1"),
         ci_env=_sizes(240, 64),
-        bench_args=("--epochs", "1"), bench_env=_sizes(1437, 360),
+        bench_args=("--epochs", "2"), bench_env=_sizes(1437, 360),
     ),
     Program(
         "mnist_rnn", "mnist_rnn.py", "pytorch/examples mnist_rnn/main.py",
@@ -147,7 +166,7 @@ _ENTRIES = [
         ci_args=("--epochs", "1", "--batch-size", "16", "--test-batch-size", "64", "--log-interval", "1",
                  "--lr", "1.0"),
         ci_env=_sizes(320, 64), accel_args=("--accel",),
-        bench_args=("--epochs", "1"), bench_env=_sizes(1437, 360),
+        bench_args=("--epochs", "5"), bench_env=_sizes(1437, 360),
     ),
     Program(
         "mnist_forward_forward", "mnist_forward_forward.py", "pytorch/examples mnist_forward_forward/main.py",
@@ -159,6 +178,7 @@ _ENTRIES = [
     Program(
         "regression", "regression.py", "pytorch/examples regression/main.py",
         floats_after(r"Loss: ([0-9.]+) after"), compare="none", check=_regression_fit, opencl="default",
+        work=_count_after(r"after (\d+) batches"),
     ),
     Program(
         "time_sequence_prediction", "time_sequence_prediction.py",
@@ -172,7 +192,7 @@ _ENTRIES = [
         "vae", "vae.py", "pytorch/examples vae/main.py",
         floats_after(r"Train Epoch: .*Loss: ([0-9.]+)"),
         ci_args=("--epochs", "1", "--batch-size", "16", "--log-interval", "1"), ci_env=_sizes(160, 32),
-        bench_args=("--epochs", "2"), bench_env=_sizes(1437, 360),
+        bench_args=("--epochs", "10"), bench_env=_sizes(1437, 360),
     ),
     Program(
         "dcgan", "dcgan.py", "pytorch/examples dcgan/main.py",
@@ -195,7 +215,7 @@ def _word_language_model(model: str, *extra: str, **options) -> Program:
         ci_args=("--model", model, "--epochs", "2", "--emsize", "32", "--nhid", "32", "--bptt", "16",
                  "--batch_size", "8", "--log-interval", "1", *extra),
         ci_env=_sizes(60, 10), accel_args=("--accel",),
-        bench_args=("--model", model, "--epochs", "1", "--log-interval", "20", *extra),
+        bench_args=("--model", model, "--epochs", "3", "--log-interval", "20", *extra),
         bench_env=_sizes(2000, 200), **options)
 
 
@@ -241,7 +261,7 @@ _ENTRIES += [
         floats_after(r"Average reward: ([0-9.]+)"),
         ci_args=("--max-episodes", "30", "--log-interval", "1"),
         bench_args=("--max-episodes", "100", "--log-interval", "10"),
-        opencl=_NO_DEVICE, band=2.5,
+        opencl=_NO_DEVICE, band=2.5, work=_ENV_STEPS,
     ),
     Program(
         "actor_critic", "actor_critic.py", "pytorch/examples reinforcement_learning/actor_critic.py",
@@ -249,6 +269,7 @@ _ENTRIES += [
         ci_args=("--max-episodes", "20", "--log-interval", "1"),
         bench_args=("--max-episodes", "100", "--log-interval", "10"),
         opencl=_NO_DEVICE, compare="none", check=_finite_losses(r"Average reward: (\S+)", 20),
+        work=_ENV_STEPS,
     ),
     Program(
         "imagenet_resnet18", "imagenet.py", "pytorch/examples imagenet/main.py + pytorch/vision torchvision/models/resnet.py",
@@ -270,21 +291,21 @@ _ENTRIES += [
         "quickstart", "quickstart.py", "pytorch/tutorials beginner_source/basics/quickstart_tutorial.py",
         floats_after(r"Avg loss: ([0-9.]+)"),
         ci_args=("--epochs", "4", "--lr", "0.1", "--batch-size", "16"), ci_env=_sizes(320, 64),
-        bench_args=("--epochs", "2"), bench_env=_sizes(1437, 360),
+        bench_args=("--epochs", "10"), bench_env=_sizes(1437, 360),
     ),
     Program(
         "blitz_cifar10", "blitz_cifar10.py", "pytorch/tutorials beginner_source/blitz/cifar10_tutorial.py",
         floats_after(r"\] loss: ([0-9.]+)"),
         ci_args=("--epochs", "4", "--print-every", "25", "--num-workers", "0", "--lr", "0.01"),
         ci_env=_sizes(100, 40),
-        bench_args=("--epochs", "1", "--print-every", "100", "--num-workers", "2"), bench_env=_sizes(1437, 360),
+        bench_args=("--epochs", "3", "--print-every", "100", "--num-workers", "2"), bench_env=_sizes(1437, 360),
         opencl=_CUDA_OR_CPU,
     ),
     Program(
         "blitz_basics", "blitz_basics.py",
         "pytorch/tutorials beginner_source/blitz/{tensor,autograd,neural_networks}_tutorial.py",
         floats_after(r"^step \d+ loss ([0-9.]+)"),
-        ci_args=("--steps", "10"), bench_args=("--steps", "200"), opencl="default", start_band=4.0,
+        ci_args=("--steps", "10"), bench_args=("--steps", "1000"), opencl="default", start_band=4.0,
     ),
     Program(
         "pytorch_with_examples", "pytorch_with_examples.py",
@@ -319,7 +340,7 @@ _ENTRIES += [
         "pytorch/tutorials intermediate_source/spatial_transformer_tutorial.py",
         floats_after(r"Train Epoch: .*Loss: ([0-9.]+)"),
         ci_args=("--epochs", "2", "--log-interval", "1", "--num-workers", "0"), ci_env=_sizes(640, 64),
-        bench_args=("--epochs", "1", "--log-interval", "5", "--num-workers", "2"), bench_env=_sizes(1437, 360),
+        bench_args=("--epochs", "4", "--log-interval", "5", "--num-workers", "2"), bench_env=_sizes(1437, 360),
         opencl=_CUDA_OR_CPU,
     ),
     Program(
@@ -345,14 +366,14 @@ _ENTRIES += [
         "d2l_linear_regression", "d2l_linear_regression.py",
         "d2l-ai/d2l-en chapter_linear-networks/linear-regression-{scratch,concise}.md",
         floats_after(r"^epoch \d+, loss ([0-9.]+)"),
-        ci_args=("--num-epochs", "3"), bench_args=("--num-epochs", "10"), opencl="default",
+        ci_args=("--num-epochs", "3"), bench_args=("--num-epochs", "50"), opencl="default",
         compare="pointwise", band=2.5,
     ),
     Program(
         "d2l_batch_norm", "d2l_batch_norm.py", "d2l-ai/d2l-en chapter_convolutional-modern/batch-norm.md",
         floats_after(r"train loss ([0-9.]+)"),
         ci_args=("--num-epochs", "2", "--batch-size", "32", "--workers", "0"), ci_env=_sizes(256, 64),
-        bench_args=("--num-epochs", "1", "--batch-size", "64"), bench_env=_sizes(1437, 360),
+        bench_args=("--num-epochs", "3", "--batch-size", "64"), bench_env=_sizes(1437, 360),
         compare="pointwise", band=1.6, opencl=_CUDA_OR_CPU,
     ),
     Program(

@@ -5,10 +5,23 @@ CartPole-v1 (Barto, Sutton and Anderson's cart-pole, integrated with Euler steps
 """
 from __future__ import annotations
 
+import atexit
 import math
+import sys
 from types import SimpleNamespace
 
 import numpy as np
+
+
+_TOTAL_STEPS = [0]
+
+
+@atexit.register
+def _report_steps() -> None:
+    """The number of environment steps taken, on stderr: the benchmark's unit of work for
+    reinforcement learning, whose episode lengths depend on how well the policy has learned."""
+    if _TOTAL_STEPS[0]:
+        print(f"[support.gym] {_TOTAL_STEPS[0]} environment steps", file=sys.stderr)
 
 
 class CartPoleEnv:
@@ -49,6 +62,7 @@ class CartPoleEnv:
         theta_dot = theta_dot + self.tau * thetaacc
         self.state = (x, x_dot, theta, theta_dot)
         self._steps += 1
+        _TOTAL_STEPS[0] += 1
         terminated = bool(x < -self.x_threshold or x > self.x_threshold
                           or theta < -self.theta_threshold_radians
                           or theta > self.theta_threshold_radians)

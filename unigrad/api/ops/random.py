@@ -104,19 +104,30 @@ def _reshape(backend, flat, shape):
 
 
 def normal_buffer(backend, shape: tuple, dtype, generator=None):
-    """Standard normal floats by Box-Muller: z = sqrt(-2 ln(1-u1)) cos(2 pi u2)."""
+    """Standard normal floats by Box-Muller, both outputs of each pair used: for ``m = ceil(n/2)``
+    uniform pairs, ``r = sqrt(-2 ln(1-u1))`` and ``theta = 2 pi u2``, the first ``m`` values are
+    ``r cos(theta)`` and the next ``m`` are ``r sin(theta)`` (one stream word per float32 normal)."""
     n = 1
     for s in shape:
         n *= s
     work = dtypes.accumulate_dtype(dtype)
-    u = uniform_buffer(backend, (2, n), work, generator)
-    u1 = backend.as_strided(u, (n,), (1,), 0)
-    u2 = backend.as_strided(u, (n,), (1,), n)
-    radius = backend.sqrt(backend.mul(backend.log(backend.sub(backend.full((n,), 1.0, work), u1)), -2.0))
-    z = backend.mul(radius, backend.cos(backend.mul(u2, 2.0 * math.pi)))
+    m = (n + 1) // 2
+    u = uniform_buffer(backend, (2, m), work, generator)
+    u1 = backend.as_strided(u, (m,), (1,), 0)
+    u2 = backend.as_strided(u, (m,), (1,), m)
+    radius = backend.sub(backend.full((m,), 1.0, work), u1)
+    backend.log(radius, out=radius)
+    backend.mul(radius, -2.0, out=radius)
+    backend.sqrt(radius, out=radius)
+    theta = backend.mul(u2, 2.0 * math.pi)
+    z = backend.empty((2 * m,), work)
+    first, second = backend.as_strided(z, (m,), (1,), 0), backend.as_strided(z, (m,), (1,), m)
+    backend.mul(radius, backend.cos(theta), out=first)
+    backend.sin(theta, out=theta)
+    backend.mul(radius, theta, out=second)
     if work is not dtype:
         z = backend.cast(z, dtype)
-    return _reshape(backend, z, shape)
+    return _reshape(backend, z, shape)  # the first n values
 
 
 def integer_buffer(backend, shape: tuple, low: int, high: int, dtype, generator=None):

@@ -423,6 +423,29 @@ class ArrayModuleBackend(Backend):
 _ndarray = np.ndarray
 
 
+def _cube(a, out):
+    return np.multiply(np.multiply(a, a), a, out=out)
+
+
+def _reciprocal_square(a, out):
+    return np.divide(1, np.multiply(a, a), out=out)
+
+
+def _reciprocal_root(a, out):
+    return np.divide(1, np.sqrt(a), out=out)
+
+
+#: exponent -> f(a, out) for the powers PyTorch's CPU kernel also computes without pow()
+_POWER_FORMS = {
+    2: lambda a, out: np.multiply(a, a, out=out),
+    3: _cube,
+    0.5: lambda a, out: np.sqrt(a, out=out),
+    -1: lambda a, out: np.divide(1, a, out=out),
+    -2: _reciprocal_square,
+    -0.5: _reciprocal_root,
+}
+
+
 def _unary(function):
     """An element-wise primitive of ``x`` whose large result goes into a cached block."""
     def primitive(self, x, out=None):
@@ -484,7 +507,9 @@ class NumpyBackend(ArrayModuleBackend):
     autocast_dtype = _dt.bfloat16
 
     def describe(self) -> str:
-        return f"NumPy {np.__version__} on the host CPU"
+        from .blas_info import describe_blas
+        blas = describe_blas()
+        return f"NumPy {np.__version__} on the host CPU" + (f"; BLAS: {blas}" if blas else "")
 
     # ----- allocation: large arrays come from reusable blocks (see memory.py) -------------------
     _blocks = memory.LargeBlockCache()
@@ -506,7 +531,15 @@ class NumpyBackend(ArrayModuleBackend):
     sqrt, sin, cos, tanh, floor, round = (_unary(f) for f in (np.sqrt, np.sin, np.cos, np.tanh, np.floor, np.round))
     add, sub, mul, div = (_binary(f) for f in (np.add, np.subtract, np.multiply, np.true_divide))
     eq, lt = _comparison(np.equal), _comparison(np.less)
-    pow, maximum, minimum, remainder = (_binary(f) for f in (np.power, np.maximum, np.minimum, np.remainder))
+    maximum, minimum, remainder = (_binary(f) for f in (np.maximum, np.minimum, np.remainder))
+    _power = _binary(np.power)
+
+    def pow(self, a, b, out=None):
+        # small integral and half-integral exponents as products, roots and reciprocals (as
+        # PyTorch's CPU kernel does): np.power's general path costs ~20x a multiply
+        if (b.__class__ is float or b.__class__ is int) and a.dtype.kind == "f" and b in _POWER_FORMS:
+            return _POWER_FORMS[b](a, out)
+        return self._power(a, b, out)
     asin, acos, atan, atan2 = _unary(np.arcsin), _unary(np.arccos), _unary(np.arctan), _binary(np.arctan2)
     sinh, cosh, asinh, acosh, atanh = (_unary(f) for f in (np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh))
     erf, erfc, erfinv = (_special(f) for f in (special.erf, special.erfc, special.erfinv))
@@ -521,9 +554,12 @@ class NumpyBackend(ArrayModuleBackend):
             return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
         return super().matmul(a, b)
 
+    _read_ahead = philox.ReadAhead(np)
+
     def random_bits(self, seed, offset, count):
-        # 8192 blocks at a time: the rounds' temporaries (about 300 KiB) stay in cache
-        return philox.random_bits(np, seed, offset, count, chunk_blocks=8192)
+        # 8192 blocks at a time: the rounds' temporaries (about 300 KiB) stay in cache; small
+        # requests read from words generated ahead (philox.ReadAhead)
+        return self._read_ahead(seed, offset, count, chunk_blocks=8192)
 
     def where(self, condition, a, b):
         bits = _SELECT_BITS.get(a.dtype.itemsize)

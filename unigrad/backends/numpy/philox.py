@@ -6,6 +6,8 @@ c // 2**32, 0, 0)`` under key ``(seed mod 2**32, seed // 2**32)``; its four word
 """
 from __future__ import annotations
 
+import threading
+
 MASK32 = 0xFFFFFFFF
 MULTIPLIERS = (0xD2511F53, 0xCD9E8D57)
 KEY_BUMPS = (0x9E3779B9, 0xBB67AE85)
@@ -71,3 +73,44 @@ def uniform_from_bits(xp, bits, float_dtype):
     if xp.dtype(float_dtype).itemsize == 2:  # bfloat16: 8 significant bits
         return ((bits >> 24).astype(xp.float32) * (2.0 ** -8)).astype(float_dtype)
     return (bits >> 8).astype(xp.float32) * xp.float32(2.0 ** -24)
+
+
+class ReadAhead:
+    """Serves small ``random_bits`` requests from words generated ahead of them.
+
+    A Philox block costs a few NumPy calls per round whatever the number of blocks, so a request
+    for a few words (``randn(32)``, a dropout mask of a small layer) costs as much as one for
+    thousands. The stream is a function of (seed, position) and the frontend's generators hand
+    out positions in increasing order: when a small request starts where the previous one of its
+    seed ended, ``window`` words are generated from its offset and the requests that follow read
+    theirs from them. A request anywhere else (a generator seeded for one draw) generates just its
+    own words. The words returned are the stream's own: nothing about the stream changes. The
+    last few seeds are remembered (programs that alternate between a few generators).
+    """
+
+    def __init__(self, xp, window: int = 4096, small: int = 512, seeds: int = 4) -> None:
+        self.xp, self.window, self.small, self.seeds = xp, window, small, seeds
+        self._held: dict = {}  # seed -> (first offset, words from there)
+        self._lock = threading.Lock()
+
+    def __call__(self, seed: int, offset: int, count: int, chunk_blocks: int | None = None):
+        if count > self.small:
+            return random_bits(self.xp, seed, offset, count, chunk_blocks)
+        held = self._held.get(seed)
+        if held is not None:
+            first, words = held
+            end = first + words.shape[0]
+            if first <= offset and offset + count <= end:
+                return words[offset - first:offset - first + count].copy()
+            sequential = offset == end
+        else:
+            sequential = False
+        size = self.window if sequential else -(-count // 4) * 4
+        words = random_bits(self.xp, seed, offset, size, chunk_blocks)
+        with self._lock:
+            held_words = self._held
+            held_words.pop(seed, None)
+            if len(held_words) >= self.seeds:
+                held_words.pop(next(iter(held_words)))
+            held_words[seed] = (offset, words)  # a whole entry: readers see the old or the new one
+        return words[:count].copy()
