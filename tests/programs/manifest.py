@@ -232,7 +232,9 @@ _ENTRIES += [
         floats_after(r"Epoch\[\d+\]\(\d+/\d+\): Loss: ([0-9.]+)"),
         ci_args=("--upscale_factor", "2", "--batchSize", "4", "--testBatchSize", "4", "--nEpochs", "2",
                  "--threads", "0", "--crop_size", "32", "--lr", "0.001"),
-        ci_env=_sizes(32, 8), accel_args=("--accel",), start_band=3.5, band=2.5,
+        # torch's own first losses range 0.07-0.20 over seeds 1, 2, 3, 123 (its first quarter's mean
+        # varies about 3x with the draw of the orthogonal initialisation)
+        ci_env=_sizes(32, 8), accel_args=("--accel",), start_band=5.0, band=2.5,
         bench_args=("--upscale_factor", "3", "--batchSize", "16", "--nEpochs", "1", "--threads", "2",
                     "--crop_size", "96"),
         bench_env=_sizes(64, 16),

@@ -538,7 +538,8 @@ class NumpyBackend(ArrayModuleBackend):
         # small integral and half-integral exponents as products, roots and reciprocals (as
         # PyTorch's CPU kernel does): np.power's general path costs ~20x a multiply
         if (b.__class__ is float or b.__class__ is int) and a.dtype.kind == "f" and b in _POWER_FORMS:
-            return _POWER_FORMS[b](a, out)
+            result = _POWER_FORMS[b](a, out)
+            return result if result.__class__ is _ndarray else np.asarray(result)  # 0-d: a scalar
         return self._power(a, b, out)
     asin, acos, atan, atan2 = _unary(np.arcsin), _unary(np.arccos), _unary(np.arctan), _binary(np.arctan2)
     sinh, cosh, asinh, acosh, atanh = (_unary(f) for f in (np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh))
