@@ -108,6 +108,33 @@ def test_max_min_and_softmax_accept_axis(rng):
     check(lambda lib, t: lib.softmax(t, axis=1), x)
 
 
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "logcumsumexp", "unsqueeze", "softmax", "nansum",
+                                  "nanmean", "diff"])
+def test_dim_taking_functions_and_methods_accept_axis(name, rng):
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    check(lambda lib, t: getattr(lib, name)(t, axis=1), x)
+    check(lambda lib, t: getattr(t, name)(axis=0), x)
+
+
+@pytest.mark.parametrize("name", ["sort", "cummax", "median", "mode", "kthvalue", "topk"])
+def test_axis_on_functions_returning_values_and_indices(name, rng):
+    x = rng.permutation(12).reshape(3, 4).astype(np.float32)  # distinct: the indices are unique
+    extra = (2,) if name in ("kthvalue", "topk") else ()
+    check(lambda lib, t: tuple(getattr(lib, name)(t, *extra, axis=1)), x, grad=False)
+    check(lambda lib, t: tuple(getattr(t, name)(*extra, axis=0)), x, grad=False)
+
+
+def test_cat_and_stack_accept_axis(rng):
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    check(lambda lib, t: lib.cat([t, t * 2], axis=1), x)
+    check(lambda lib, t: lib.stack([t, t], axis=1), x)
+
+
+def test_median_keepdim_without_dim_is_refused_as_torch():
+    with pytest.raises(TypeError, match='missing 1 required positional arguments: "dim"'):
+        unigrad.median(unigrad.ones(3), keepdim=True)
+
+
 def test_axis_and_dim_together_are_refused():
     with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
         unigrad.ones(2, 2).sum(axis=0, dim=0)

@@ -172,6 +172,18 @@ from .api.ops.out_arg import accept_out as _accept_out  # noqa: E402
      argmax, argmin, std, var, logsumexp, cumsum, norm, all, any, cat, concat, concatenate, stack,
      hstack, vstack))
 multiply, subtract, divide, negative = mul, sub, div, neg
+
+# NumPy's ``axis=`` for ``dim=`` (see api/ops/numpy_names.py; the reductions take it where defined)
+from .api.ops.numpy_names import accept_numpy_names as _accept_numpy_names  # noqa: E402
+
+(cumsum, cumprod, cummax, cummin, logcumsumexp, cat, concat, concatenate, stack, median, nanmedian,
+ mode, sort, argsort, topk, kthvalue, squeeze, unsqueeze, narrow, chunk, unbind, index_select,
+ gather, diff, nansum, nanmean, aminmax, var_mean, std_mean, quantile, nanquantile) = map(
+    _accept_numpy_names, (
+        cumsum, cumprod, cummax, cummin, logcumsumexp, cat, concat, concatenate, stack, median,
+        nanmedian, mode, sort, argsort, topk, kthvalue, squeeze, unsqueeze, narrow, chunk, unbind,
+        index_select, gather, diff, nansum, nanmean, aminmax, var_mean, std_mean, quantile,
+        nanquantile))  # (not norm and split: Python functions in PyTorch, which take dim only)
 globals().update(_legacy_types)  # FloatTensor, LongTensor, ... (PyTorch's legacy constructors)
 e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None
 globals().update(_COPIES)  # view_copy, expand_copy, ...: the *_copy forms of the view ops
@@ -205,3 +217,19 @@ def result_type(a, b) -> dtype:
 def can_cast(from_: dtype, to: dtype) -> bool:
     """Whether ``from_`` casts to ``to`` under PyTorch's same-kind rule."""
     return from_.category <= to.category
+
+
+def _methods_take_numpy_names() -> None:
+    """Tensor methods taking ``dim`` accept NumPy's ``axis=`` too, as PyTorch's argument parser
+    does (the reductions already do, where they are defined)."""
+    for name in ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "median", "nanmedian", "mode",
+                 "sort", "argsort", "topk", "kthvalue", "squeeze", "unsqueeze", "narrow", "chunk", "unbind",
+                 "index_select", "gather", "diff", "nansum", "nanmean", "aminmax", "quantile", "nanquantile",
+                 "softmax", "log_softmax", "cumsum_", "cumprod_", "unsqueeze_",
+                 "squeeze_"):
+        method = Tensor.__dict__.get(name)
+        if method is not None:
+            setattr(Tensor, name, _accept_numpy_names(method))
+
+
+_methods_take_numpy_names()

@@ -219,6 +219,8 @@ def _median(x: Tensor, dim, keepdim: bool, ignore_nan: bool):
     name = "nanmedian" if ignore_nan else "median"
     _refuse_bool(x, name)
     if dim is None:
+        if keepdim:  # PyTorch's overloads: keepdim exists only with dim
+            raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
         return _median_of_all(x, ignore_nan, name)
     d = wrap_dim(dim, x.ndim)
     result = return_types.nanmedian if ignore_nan else return_types.median
