@@ -6,14 +6,14 @@
 Each program of ``tests/programs/manifest.py`` runs with its benchmark arguments as a fresh
 process under unigrad (on each device) and under torch (CPU), taking turns, with the same thread
 count (``OMP_NUM_THREADS``; torch reads it at start-up). Reported per program: the best wall time
-of each, and the ratio unigrad / torch both raw and with each framework's start-up time
-subtracted (the import and one tiny training step, where torch loads what it imports lazily:
-"training time"; the programs' own data preparation stays in both); for programs
-whose amount of work depends on what they learn (the manifest's ``work``: reinforcement learning's
-environment steps, batches until a loss threshold) the training time per unit of work. The last line is
-the geometric mean of the training-time ratios. ``--profile`` runs one program under cProfile
-with unigrad and prints where the time goes: backend primitives (``unigrad/backends/``) and
-frontend functions, by own time.
+of each; the ratio unigrad / torch raw; with each framework's bare import time subtracted ("train
+ratio"); and with the import and one tiny training step subtracted ("steady": torch loads parts of
+itself lazily on the first optimizer step, about a second, which a long run amortises). The
+programs' own data preparation stays in both. For programs whose amount of work depends on what
+they learn (the manifest's ``work``: reinforcement learning's environment steps, batches until a
+loss threshold) the ratios are of time per unit of work. The last lines give the geometric means.
+``--profile`` runs one program under cProfile with unigrad and prints where the time goes:
+backend primitives (``unigrad/backends/``) and frontend functions, by own time.
 """
 from __future__ import annotations
 
@@ -41,22 +41,32 @@ def thread_env(threads: int) -> dict:
     return {"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
 
-# start-up subtracted from each run: the import and a first training step, which is where torch
-# loads the parts it imports lazily (its compiler stack, on the first optimizer step: about a second)
+# start-up: a bare import, and an import plus a first training step, which is where torch loads the
+# parts it imports lazily (its compiler stack, on the first optimizer step: about a second)
+_IMPORT = "import {framework}"
 _WARM_UP = ("import {framework} as torch; model = torch.nn.Linear(2, 2); "
             "optimizer = torch.optim.Adam(model.parameters(), lr=0.1); "
             "model(torch.ones(1, 2)).sum().backward(); optimizer.step()")
 
 
-def import_seconds(framework: str, threads: int, repeat: int = 3) -> float:
-    """The best time of a bare import plus one tiny training step (subtracted from program times)."""
+def startup_seconds(framework: str, threads: int, script: str, repeat: int = 3) -> float:
+    """The best time of ``script`` (``_IMPORT`` or ``_WARM_UP``) in a fresh process."""
     env = harness.environment(framework, "cpu", thread_env(threads))
     best = math.inf
     for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", _WARM_UP.format(framework=framework)], env=env, check=True)
+        subprocess.run([sys.executable, "-c", script.format(framework=framework)], env=env, check=True)
         best = min(best, time.perf_counter() - started)
     return best
+
+
+def training_ratio(ours: tuple, theirs: tuple, our_startup: float, their_startup: float) -> float:
+    """unigrad / torch time per unit of work, each with its start-up subtracted (None where a run
+    is not longer than its start-up)."""
+    (our_seconds, our_units), (their_seconds, their_units) = ours, theirs
+    if our_seconds <= our_startup or their_seconds <= their_startup:
+        return None
+    return ((our_seconds - our_startup) / our_units) / ((their_seconds - their_startup) / their_units)
 
 
 def time_program(program, framework: str, device: str, threads: int, timeout: float) -> tuple[float, float]:
@@ -78,12 +88,14 @@ def time_program(program, framework: str, device: str, threads: int, timeout: fl
 def benchmark(args) -> None:
     programs = [p for p in MANIFEST if not args.only or p.name in args.only.split(",")]
     devices = args.devices.split(",")
-    startup = {fw: import_seconds(fw, args.threads) for fw in ("unigrad", "torch")}
-    print(f"unigrad vs torch {__import__('torch').__version__} CPU, {args.threads} thread(s), best of "
-          f"{args.repeat}; start-up (import + first step): unigrad {startup['unigrad']:.2f} s, torch {startup['torch']:.2f} s")
-    header = f"{'program':28s} {'device':7s} {'unigrad s':>10s} {'torch s':>8s} {'ratio':>6s} {'train ratio':>11s}"
-    print(header)
-    ratios: dict[str, list] = {d: [] for d in devices}
+    bare = {fw: startup_seconds(fw, args.threads, _IMPORT) for fw in ("unigrad", "torch")}
+    warm = {fw: startup_seconds(fw, args.threads, _WARM_UP) for fw in ("unigrad", "torch")}
+    print(f"unigrad vs torch {__import__('torch').__version__} CPU, {args.threads} thread(s), best of {args.repeat}; "
+          f"import: unigrad {bare['unigrad']:.2f} s, torch {bare['torch']:.2f} s; import + first step: "
+          f"unigrad {warm['unigrad']:.2f} s, torch {warm['torch']:.2f} s")
+    print(f"{'program':28s} {'device':7s} {'unigrad s':>10s} {'torch s':>8s} {'ratio':>6s} {'train ratio':>11s} "
+          f"{'steady':>7s}")
+    ratios: dict[str, dict] = {d: {"train": [], "steady": []} for d in devices}
     for program in programs:
         for device in devices:
             if device != "cpu" and not program.runs_on_opencl:
@@ -93,25 +105,28 @@ def benchmark(args) -> None:
                 for _ in range(args.repeat):  # taking turns, so drift hits both alike
                     for framework in ("unigrad", "torch"):
                         seconds, units = time_program(program, framework, device, args.threads, args.timeout)
-                        # the best time per unit of training work (import time subtracted)
-                        old_seconds, old_units = best[framework]
-                        if (seconds - startup[framework]) / units < (old_seconds - startup[framework]) / old_units:
+                        old_seconds, old_units = best[framework]  # the best time per unit of work
+                        if (seconds - bare[framework]) / units < (old_seconds - bare[framework]) / old_units:
                             best[framework] = (seconds, units)
             except RuntimeError as error:
                 print(f"{program.name:28s} {device:7s} failed: {str(error).splitlines()[0]}")
                 continue
+            train = training_ratio(best["unigrad"], best["torch"], bare["unigrad"], bare["torch"])
+            steady = training_ratio(best["unigrad"], best["torch"], warm["unigrad"], warm["torch"])
+            for kind, value in (("train", train), ("steady", steady)):
+                if value is not None:
+                    ratios[device][kind].append(value)
             (ours, our_units), (theirs, their_units) = best["unigrad"], best["torch"]
-            train = ((max(ours - startup["unigrad"], 1e-3) / our_units)
-                     / (max(theirs - startup["torch"], 1e-3) / their_units))
-            ratios[device].append(train)
             per_unit = "" if program.work is None else f"  (per unit of work: {our_units:.0f} vs {their_units:.0f} units)"
-            print(f"{program.name:28s} {device:7s} {ours:10.2f} {theirs:8.2f} {ours / theirs:6.2f} {train:11.2f}"
-                  f"{per_unit}", flush=True)
-    for device, values in ratios.items():
-        if values:
-            mean = math.exp(sum(math.log(v) for v in values) / len(values))
-            print(f"geometric mean of training-time ratios on {device}: {mean:.2f} over {len(values)} "
-                  f"programs (worst {max(values):.2f})")
+            shown = [f"{v:.2f}" if v is not None else "-" for v in (train, steady)]
+            print(f"{program.name:28s} {device:7s} {ours:10.2f} {theirs:8.2f} {ours / theirs:6.2f} {shown[0]:>11s} "
+                  f"{shown[1]:>7s}{per_unit}", flush=True)
+    for device, kinds in ratios.items():
+        for kind, values in kinds.items():
+            if values:
+                mean = math.exp(sum(math.log(v) for v in values) / len(values))
+                print(f"geometric mean of {kind} ratios on {device}: {mean:.2f} over {len(values)} programs "
+                      f"(worst {max(values):.2f})")
 
 
 # runpy (not ``python -m cProfile``) so that the program runs as ``__main__``: programs that pickle
