@@ -11,7 +11,7 @@ this.
 from __future__ import annotations
 
 from ...api.ops import pointwise as pw
-from ...api.ops.support import expand_buf, grad_state
+from ...api.ops.support import contiguous_strides as _contiguous_strides, expand_buf, grad_state
 from ...api.tensor import Tensor
 
 
@@ -211,14 +211,6 @@ def _row_vector(b, t: Tensor, size: int):
     """A parameter of the normalized shape as a (1, D) buffer."""
     flat = t._buf if t.is_contiguous() else t.contiguous()._buf
     return b.as_strided(flat, (1, size), (size, 1), 0)
-
-
-def _contiguous_strides(shape) -> tuple:
-    strides, step = [], 1
-    for n in reversed(shape):
-        strides.append(step)
-        step *= max(n, 1)
-    return tuple(reversed(strides))
 
 
 def _layer_norm_backward(g: Tensor, x, weight, bias, normalized, invstd, rows: int, size: int):
