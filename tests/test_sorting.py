@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import unigrad
 from parity import assert_close, check, skip_unless_supported
@@ -523,3 +523,28 @@ def test_nanogpt_style_top_k_sampling():
     allowed = np.argsort(-logits, axis=1)[:, :5]
     assert all(set(row) <= set(allowed[i]) for i, row in enumerate(ours.tolist()))
     assert ours.tolist() == generate(unigrad, unigrad.tensor(logits), 5, 40).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 40), st.integers(1, 7), st.integers(0, 2**32 - 1))
+def test_multinomial_counting_path_equals_the_binary_search(rows, categories, draws, seed):
+    """Few categories are drawn by counting the running sums not above each target; that is the
+    binary search's answer exactly (zero weights included)."""
+    from unigrad.api.ops import pointwise as pw, reduction as red, shape as sh
+    from unigrad.api.ops.searching import search_rows
+    from unigrad.api.ops.sampling import _draw
+
+    rng = np.random.default_rng(seed)
+    weights = rng.random((rows, categories)) * (rng.random((rows, categories)) < 0.7)
+    weights[:, rng.integers(categories)] += 0.5  # a positive total in every row
+    w = unigrad.tensor(weights.astype(np.float32))
+    u = unigrad.tensor(rng.random((rows, draws)).astype(np.float32))
+    got = _draw(w, u)
+    # the same draw through the binary search
+    from unigrad.api.ops.prefix_scan import inclusive_scan
+    positive = pw.gt(w, 0.0)
+    sums = inclusive_scan(pw.where(positive, inclusive_scan(w, "add"), -np.inf), "maximum")
+    picked = search_rows(sums, u * sh.narrow(sums, 1, categories - 1, 1), right=True)
+    last = red.amax(pw.where(positive, unigrad.arange(categories), -1), 1, keepdim=True)
+    np.testing.assert_array_equal(got.numpy(), pw.minimum(picked, last).numpy())
+    assert bool((unigrad.gather(w, 1, got) > 0).all())  # never a zero-weight category

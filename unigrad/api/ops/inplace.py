@@ -189,16 +189,24 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Te
     """Fill with samples from U[a, b)."""
     from .random import uniform_buffer
     _check_floating(x, "uniform_")
-    u = x._like(uniform_buffer(x._backend, x._buf.shape, x._dtype, generator))
-    return _commit_sample(x, u * (b - a) + a if (a, b) != (0.0, 1.0) else u, "uniform_")
+    backend = x._backend
+    u = uniform_buffer(backend, x._buf.shape, x._dtype, generator)
+    if (a, b) != (0.0, 1.0):  # u * (b - a) + a, in the sample's own buffer
+        backend.mul(u, float(b - a), out=u)
+        backend.add(u, float(a), out=u)
+    return _commit_sample(x, x._like(u), "uniform_")
 
 
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
     """Fill with samples from N(mean, std**2)."""
     from .random import normal_buffer
     _check_floating(x, "normal_")
-    z = x._like(normal_buffer(x._backend, x._buf.shape, x._dtype, generator))
-    return _commit_sample(x, z * std + mean if (mean, std) != (0.0, 1.0) else z, "normal_")
+    backend = x._backend
+    z = normal_buffer(backend, x._buf.shape, x._dtype, generator)
+    if (mean, std) != (0.0, 1.0):  # z * std + mean, in the sample's own buffer
+        backend.mul(z, float(std), out=z)
+        backend.add(z, float(mean), out=z)
+    return _commit_sample(x, x._like(z), "normal_")
 
 
 def random_(x: Tensor, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:

@@ -79,7 +79,15 @@ def _draw(weights: Tensor, uniforms: Tensor) -> Tensor:
     # target then always belongs to a positive weight
     sums = inclusive_scan(pw.where(positive, inclusive_scan(weights, "add"), -math.inf), "maximum")
     totals = sh.narrow(sums, 1, n - 1, 1)
-    picked = search_rows(sums, uniforms * totals, right=True)
+    targets = uniforms * totals
+    rows, draws = targets._buf.shape
+    if n <= 256 and rows * draws * n <= 1 << 20:
+        # few categories: the first sum above a target is at the count of sums not above it (the
+        # sums do not decrease), one comparison instead of a binary search's log2(n) rounds
+        not_above = pw.le(sh.unsqueeze(sums, 1), sh.unsqueeze(targets, 2))  # (rows, draws, n)
+        picked = red.sum(not_above, 2)
+    else:
+        picked = search_rows(sums, targets, right=True)
     # a target that rounds up to the total finds no sum above it: take the last positive weight
     last_positive = red.amax(pw.where(positive, arange(n, device=weights._device), -1), 1, keepdim=True)
     return pw.minimum(picked, last_positive)

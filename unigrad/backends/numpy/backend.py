@@ -560,7 +560,15 @@ class NumpyBackend(ArrayModuleBackend):
     def random_bits(self, seed, offset, count):
         # 8192 blocks at a time: the rounds' temporaries (about 300 KiB) stay in cache; small
         # requests read from words generated ahead (philox.ReadAhead)
-        return self._read_ahead(seed, offset, count, chunk_blocks=8192)
+        words = -(-count // 4) * 4
+        out = self._blocks.empty((words,), np.uint32) if words * 4 >= _LARGE else None  # reused memory
+        bits = self._read_ahead(seed, offset, count, chunk_blocks=8192, out=out)
+        return bits if bits.shape[0] == count else bits[:count]
+
+    def uniform_from_bits(self, bits, dtype):
+        if dtype.numpy == np.float32 and bits.nbytes >= _LARGE:
+            return philox.uniform_from_bits(np, bits, np.float32, out=self._blocks.empty(bits.shape, np.float32))
+        return philox.uniform_from_bits(np, bits, dtype.numpy)
 
     def where(self, condition, a, b):
         bits = _SELECT_BITS.get(a.dtype.itemsize)

@@ -42,13 +42,14 @@ def philox4x32(xp, c0, c1, c2, c3, k0: int, k1: int):
     return c0, c1, c2, c3
 
 
-def random_bits(xp, seed: int, offset: int, count: int, chunk_blocks: int | None = None):
+def random_bits(xp, seed: int, offset: int, count: int, chunk_blocks: int | None = None, out=None):
     """``count`` uint32 stream words from word ``offset`` (a multiple of 4). ``chunk_blocks``:
-    generate that many blocks at a time (on the host, so the rounds' temporaries stay in cache)."""
+    generate that many blocks at a time (on the host, so the rounds' temporaries stay in cache).
+    ``out``: a uint32 array of ``4 * ceil(count / 4)`` words to write them into."""
     first_block = offset // 4
     blocks = (count + 3) // 4
     seed &= (1 << 64) - 1
-    out = xp.empty((blocks, 4), dtype=xp.uint32)
+    out = xp.empty((blocks, 4), dtype=xp.uint32) if out is None else out.reshape(blocks, 4)
     step = blocks if not chunk_blocks else chunk_blocks
     for start in range(0, blocks, max(step, 1)):
         n = min(step, blocks - start)
@@ -62,8 +63,21 @@ def random_bits(xp, seed: int, offset: int, count: int, chunk_blocks: int | None
     return out.reshape(-1)[:count]
 
 
-def uniform_from_bits(xp, bits, float_dtype):
-    """Floats in [0, 1) from uint32 words, exactly as documented on ``Backend.uniform_from_bits``."""
+def uniform_from_bits(xp, bits, float_dtype, out=None, chunk: int = 1 << 16):
+    """Floats in [0, 1) from uint32 words, exactly as documented on ``Backend.uniform_from_bits``.
+    ``out`` (float32 only): the result array, filled ``chunk`` words at a time (the shifted words
+    stay in cache)."""
+    if out is not None and xp.dtype(float_dtype) == xp.float32:
+        shifted = xp.empty(min(chunk, bits.shape[0]), dtype=xp.uint32)
+        scale = xp.float32(2.0 ** -24)
+        for start in range(0, bits.shape[0], chunk):
+            part = bits[start:start + chunk]
+            words = shifted[:part.shape[0]]
+            xp.right_shift(part, 8, out=words)
+            target = out[start:start + chunk]
+            target[...] = words  # exact: below 2**24
+            xp.multiply(target, scale, out=target)
+        return out
     if xp.dtype(float_dtype).itemsize == 8:
         pairs = bits.reshape(-1, 2).astype(xp.uint64)
         mantissa = (pairs[:, 0] >> 5) * (1 << 26) + (pairs[:, 1] >> 6)
@@ -93,9 +107,9 @@ class ReadAhead:
         self._held: dict = {}  # seed -> (first offset, words from there)
         self._lock = threading.Lock()
 
-    def __call__(self, seed: int, offset: int, count: int, chunk_blocks: int | None = None):
+    def __call__(self, seed: int, offset: int, count: int, chunk_blocks: int | None = None, out=None):
         if count > self.small:
-            return random_bits(self.xp, seed, offset, count, chunk_blocks)
+            return random_bits(self.xp, seed, offset, count, chunk_blocks, out)
         held = self._held.get(seed)
         if held is not None:
             first, words = held
