@@ -190,3 +190,11 @@ def test_certificates_page_from_json_reports(matrix_report, tmp_path):
     assert "| cuda | not certified by this version |" in page
     assert "unigrad conformance --device cuda --json cuda.json" in page
     assert "| opencl | not certified by this version |" in page
+
+
+def test_certificate_commands_name_no_directories():
+    from unigrad.conformance.certificates import _portable_command
+    assert _portable_command(["/opt/py/bin/python3", "/home/me/venv/bin/unigrad", "conformance", "--device",
+                              "cpu", "--json", "/tmp/x/cert.json", "-q"]) == \
+        "unigrad conformance --device cpu --json cert.json -q"
+    assert _portable_command(["python", "-m", "unigrad", "conformance"]) == "python -m unigrad conformance"

@@ -78,13 +78,24 @@ def certificate_section(name: str, what: str, report: dict, device: dict) -> lis
              f"| unigrad | {env.get('unigrad_version')} (suite {report['suite_version']}) |",
              f"| Python, NumPy | {env.get('python')}, {env.get('numpy')} |",
              f"| platform | {env.get('platform')} |",
-             f"| command | `{' '.join(report['command'])}` (seed {report['seed']}) |",
+             f"| command | `{_portable_command(report['command'])}` (seed {report['seed']}) |",
              f"| declared skips | {_skip_reasons(device)} |", ""]
     if failed:
         suspects = device["suspects"]
         lines += [f"Suspects: confirmed {', '.join(suspects['confirmed']) or '-'}; "
                   f"inferred {', '.join(suspects['inferred'][:5]) or '-'}.", ""]
     return lines + _group_table(device) + [""]
+
+
+def _portable_command(command) -> str:
+    """The command as typed anywhere: programs and files by their names, without this machine's
+    directories (``/usr/bin/python3 /home/me/venv/bin/unigrad conformance --json /tmp/r.json``
+    reads ``unigrad conformance --json r.json``)."""
+    import os
+    words = [os.path.basename(w) if os.sep in w and not w.startswith("-") else w for w in command]
+    if len(words) > 1 and words[0].startswith("python") and not words[1].startswith("-"):
+        words = words[1:]  # the interpreter running a console script
+    return " ".join(words)
 
 
 def render(reports) -> str:
