@@ -49,6 +49,11 @@ _WARM_UP = ("import {framework} as torch; model = torch.nn.Linear(2, 2); "
             "model(torch.ones(1, 2)).sum().backward(); optimizer.step()")
 
 
+#: a program whose torch run spends less than this beyond importing torch is reported but left out
+#: of the geometric means: its ratio is mostly start-up noise
+MIN_TRAINING_SECONDS = 1.0
+
+
 def startup_seconds(framework: str, threads: int, script: str, repeat: int = 3) -> float:
     """The best time of ``script`` (``_IMPORT`` or ``_WARM_UP``) in a fresh process."""
     env = harness.environment(framework, "cpu", thread_env(threads))
@@ -113,14 +118,16 @@ def benchmark(args) -> None:
                 continue
             train = training_ratio(best["unigrad"], best["torch"], bare["unigrad"], bare["torch"])
             steady = training_ratio(best["unigrad"], best["torch"], warm["unigrad"], warm["torch"])
+            timed = best["torch"][0] - bare["torch"] >= MIN_TRAINING_SECONDS
             for kind, value in (("train", train), ("steady", steady)):
-                if value is not None:
+                if value is not None and timed:
                     ratios[device][kind].append(value)
             (ours, our_units), (theirs, their_units) = best["unigrad"], best["torch"]
             per_unit = "" if program.work is None else f"  (per unit of work: {our_units:.0f} vs {their_units:.0f} units)"
             shown = [f"{v:.2f}" if v is not None else "-" for v in (train, steady)]
+            short = "" if timed else "  (too short to time: left out of the means)"
             print(f"{program.name:28s} {device:7s} {ours:10.2f} {theirs:8.2f} {ours / theirs:6.2f} {shown[0]:>11s} "
-                  f"{shown[1]:>7s}{per_unit}", flush=True)
+                  f"{shown[1]:>7s}{per_unit}{short}", flush=True)
     for device, kinds in ratios.items():
         for kind, values in kinds.items():
             if values:
