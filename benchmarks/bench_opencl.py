@@ -2,6 +2,7 @@
 
     python benchmarks/bench_opencl.py [--repeat 5] [--threads 2] [--device opencl:0 | cuda:0]
 
+Dispatch: host time per element-wise ``a + b`` enqueued back to back (1 and 4096 elements).
 GEMM: float32 ``a @ b`` at 1024 and 2048 on the OpenCL device and NumPy (the cpu backend's
 sgemm), reported in GFLOP/s and as a fraction of NumPy's. Training steps: the MLP step of
 ``bench_core.py`` and the CNN and LSTM steps of ``bench_nn.py`` on "cpu" and on the OpenCL
@@ -37,6 +38,27 @@ def gemm_rows(unigrad, device, repeat):
     return rows
 
 
+def dispatch_rows(unigrad, device, backend, repeat, calls: int = 2000):
+    """Host time per element-wise op enqueued back to back (one synchronize after ``calls`` of
+    them, its wait excluded as far as possible by timing the enqueues alone): the dispatch cost."""
+    rows = []
+    for label, n in (("a + b, 1 element", 1), ("a + b, 4096 float32 (dense)", 4096)):
+        a = unigrad.ones(n, device=device)
+        b = unigrad.ones(n, device=device)
+        for _ in range(50):
+            a + b
+        backend.synchronize()
+        best = float("inf")
+        for _ in range(repeat):
+            started = time.perf_counter()
+            for _ in range(calls):
+                a + b
+            best = min(best, (time.perf_counter() - started) / calls)
+            backend.synchronize()
+        rows.append((label, best))
+    return rows
+
+
 def step_workloads(lib):
     return {"MLP 784-128-10 SGD step (x10)": (workloads(lib)["MLP 784-128-10 SGD-momentum step, batch 64"][0], 10),
             "CNN training step (batch 64)": (cnn(lib)["CNN training step (batch 64)"][0], 1),
@@ -66,6 +88,10 @@ def main() -> None:
     print(f"{'float32 GEMM':<14} {kind + ' GFLOP/s':>15} {'NumPy GFLOP/s':>14} {'fraction':>9}")
     for size, ours, numpy in gemm_rows(unigrad, device, args.repeat):
         print(f"{f'{size}x{size}':<14} {ours:>15.1f} {numpy:>14.1f} {ours / numpy:>9.2f}")
+
+    print(f"\n{'dispatch (no synchronize)':<40} {'per op':>10}")
+    for label, per_op in dispatch_rows(unigrad, device, backend, args.repeat):
+        print(f"{label:<40} {per_op * 1e6:>7.1f} us")
 
     print(f"\n{'training step':<40} {kind:>10} {'cpu':>10} {'torch':>10} {'dev/cpu':>8} {'dev/torch':>9}")
     built = {}
