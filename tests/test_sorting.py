@@ -548,3 +548,21 @@ def test_multinomial_counting_path_equals_the_binary_search(rows, categories, dr
     last = red.amax(pw.where(positive, unigrad.arange(categories), -1), 1, keepdim=True)
     np.testing.assert_array_equal(got.numpy(), pw.minimum(picked, last).numpy())
     assert bool((unigrad.gather(w, 1, got) > 0).all())  # never a zero-weight category
+
+
+@pytest.mark.parametrize("size", [3, 300])  # read on the host directly / through device reductions
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf"), "zeros"])
+@pytest.mark.parametrize("replacement", [True, False])
+def test_multinomial_weight_checks_match_torch_for_few_and_many_weights(size, bad, replacement):
+    import torch
+    weights = np.full(size, 0.5, dtype=np.float32)
+    if bad == "zeros":
+        weights[:] = 0.0
+    else:
+        weights[size // 2] = bad
+    draws = 2 if replacement else 1
+    with pytest.raises(RuntimeError) as theirs:
+        torch.multinomial(torch.tensor(weights), draws, replacement=replacement)
+    with pytest.raises(RuntimeError) as ours:
+        unigrad.multinomial(unigrad.tensor(weights), draws, replacement=replacement)
+    assert str(ours.value) == str(theirs.value)

@@ -55,9 +55,14 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
 
 
 def _check_distribution(weights: Tensor, with_replacement: bool) -> None:
-    """PyTorch's checks of the weights, read on the host in one transfer (PyTorch reads them too)."""
-    summary = sh.stack([red.amin(weights), red.amax(weights), red.amin(red.sum(weights, 1))])
-    low, high, smallest_total = (float(v) for v in summary.tolist())
+    """PyTorch's checks of the weights, read on the host in one transfer (PyTorch reads them too):
+    a few weights themselves, else three reductions of them."""
+    if weights.numel() <= 256:  # one small read instead of four device ops and a read
+        host = weights._host()
+        low, high, smallest_total = float(host.min()), float(host.max()), float(host.sum(1).min())
+    else:
+        summary = sh.stack([red.amin(weights), red.amax(weights), red.amin(red.sum(weights, 1))])
+        low, high, smallest_total = (float(v) for v in summary.tolist())
     if with_replacement:
         if not low >= 0:  # NaN too, as in PyTorch
             raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
