@@ -566,3 +566,21 @@ def test_multinomial_weight_checks_match_torch_for_few_and_many_weights(size, ba
     with pytest.raises(RuntimeError) as ours:
         unigrad.multinomial(unigrad.tensor(weights), draws, replacement=replacement)
     assert str(ours.value) == str(theirs.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 60), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_multinomial_on_the_host_equals_the_device_draw(rows, categories, draws, seed):
+    """A few weights are drawn from on the host, with the device scan's order of additions: the same
+    categories as the device path for the same weights and uniforms, bitwise."""
+    from unigrad.api.ops.sampling import _draw, _draw_on_host
+
+    rng = np.random.default_rng(seed)
+    weights = (rng.random((rows, categories)) * (rng.random((rows, categories)) < 0.7)).astype(np.float32)
+    weights[:, rng.integers(categories)] += 0.5
+    uniforms = rng.random((rows, draws)).astype(np.float32)
+    uniforms[0, 0] = np.nextafter(np.float32(1), np.float32(0))  # a target at the top of the range
+    on_host = _draw_on_host(weights, uniforms)
+    on_device = _draw(unigrad.tensor(weights), unigrad.tensor(uniforms)).numpy()
+    np.testing.assert_array_equal(on_host, on_device)
+    assert (np.take_along_axis(weights, on_host, 1) > 0).all()

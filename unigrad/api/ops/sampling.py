@@ -3,12 +3,15 @@
 Each draw scales a uniform number by a row's total weight and binary-searches the running sums of
 the weights. Every step is exact or correctly rounded the same way everywhere (the stream's
 uniform floats, IEEE additions in a fixed order, multiplications, comparisons), so one seed gives
-bitwise the same samples on every backend. Without replacement, draws are made one after the
+bitwise the same samples on every backend. A few weights (at most ``_HOST_WEIGHTS``) are drawn from
+on the host, whatever the device: one read of the weights and uniforms instead of a dozen launches. Without replacement, draws are made one after the
 other, each from the weights not yet drawn.
 """
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from .. import dtypes
 from ...autograd.grad_mode import no_grad
@@ -45,8 +48,19 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         weights = sh.reshape(input.detach(), (rows, categories))
         work = dtypes.accumulate_dtype(weights._dtype)  # 16-bit weights are summed in float32
         weights = pw.to_dtype(weights, work)
+        backend = weights._backend
+        if ((replacement or num_samples == 1) and rows * categories <= _HOST_WEIGHTS
+                and rows * num_samples * categories <= 1 << 20):
+            # a few weights (a policy's action probabilities): drawn on the host from one read of
+            # the weights and the stream's uniforms, the same on every backend
+            host = backend.to_numpy(weights._buf)
+            _check_host_distribution(host, replacement and num_samples > 1)
+            uniforms = backend.to_numpy(uniform_buffer(backend, (rows, num_samples), work, generator))
+            picked = _draw_on_host(host, uniforms)
+            samples = weights._like(backend.from_numpy(picked), dtypes.int64)
+            return samples if input.ndim == 2 else sh.reshape(samples, (num_samples,))
         _check_distribution(weights, replacement and num_samples > 1)
-        uniforms = weights._like(uniform_buffer(weights._backend, (rows, num_samples), work, generator))
+        uniforms = weights._like(uniform_buffer(backend, (rows, num_samples), work, generator))
         if replacement or num_samples == 1:
             samples = _draw(weights, uniforms)
         else:
@@ -54,15 +68,21 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     return samples if input.ndim == 2 else sh.reshape(samples, (num_samples,))
 
 
+#: at most this many weights are drawn from on the host (see multinomial)
+_HOST_WEIGHTS = 256
+
+
 def _check_distribution(weights: Tensor, with_replacement: bool) -> None:
-    """PyTorch's checks of the weights, read on the host in one transfer (PyTorch reads them too):
-    a few weights themselves, else three reductions of them."""
-    if weights.numel() <= 256:  # one small read instead of four device ops and a read
-        host = weights._host()
-        low, high, smallest_total = float(host.min()), float(host.max()), float(host.sum(1).min())
-    else:
-        summary = sh.stack([red.amin(weights), red.amax(weights), red.amin(red.sum(weights, 1))])
-        low, high, smallest_total = (float(v) for v in summary.tolist())
+    """PyTorch's checks of the weights, read on the host in one transfer (PyTorch reads them too)."""
+    summary = sh.stack([red.amin(weights), red.amax(weights), red.amin(red.sum(weights, 1))])
+    _check_summary(*(float(v) for v in summary.tolist()), with_replacement)
+
+
+def _check_host_distribution(host, with_replacement: bool) -> None:
+    _check_summary(float(host.min()), float(host.max()), float(host.sum(1).min()), with_replacement)
+
+
+def _check_summary(low: float, high: float, smallest_total: float, with_replacement: bool) -> None:
     if with_replacement:
         if not low >= 0:  # NaN too, as in PyTorch
             raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
@@ -72,6 +92,30 @@ def _check_distribution(weights: Tensor, with_replacement: bool) -> None:
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if not smallest_total > 0:
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
+def _hillis_steele_sums(x):
+    """Running sums along the last axis, each element added in ``inclusive_scan``'s order."""
+    n, shift = x.shape[-1], 1
+    while shift < n:
+        following = x.copy()
+        following[..., shift:] = x[..., shift:] + x[..., :-shift]
+        x, shift = following, shift * 2
+    return x
+
+
+def _draw_on_host(weights, uniforms):
+    """``_draw`` on host arrays, for a few weights: the same running sums, then the count of sums
+    not above each target (the first sum above it), the last positive weight for
+    a target that rounds up to the total."""
+    positive = weights > 0
+    sums = _hillis_steele_sums(weights)  # the device path's order of additions, so the same sums
+    sums = np.maximum.accumulate(np.where(positive, sums, -np.inf), axis=1)
+    targets = uniforms * sums[:, -1:]
+    picked = (sums[:, None, :] <= targets[:, :, None]).sum(axis=2)
+    columns = np.arange(weights.shape[1])
+    last_positive = np.where(positive, columns, -1).max(axis=1, keepdims=True)
+    return np.minimum(picked, last_positive).astype(np.int64)
 
 
 def _draw(weights: Tensor, uniforms: Tensor) -> Tensor:
