@@ -436,6 +436,8 @@ def _place_batch(result: Tensor, parsed: _ParsedKey, batch_ndim: int) -> Tensor:
 
 def getitem(x: Tensor, key) -> Tensor:
     """``x[key]`` with PyTorch/NumPy semantics."""
+    if key.__class__ is int and x._buf.shape:  # x[i]: the common case, a view along dim 0
+        return sh.select(x, 0, key)
     parsed = _parse(x, key)
     if not parsed.advanced:
         return parsed.view
