@@ -524,7 +524,20 @@ def stack(tensors, dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} at entry 0 and {list(t._buf.shape)} at entry {i}")
     d = wrap_dim(dim, len(shape) + 1)
-    out = _untracked(tensors[0], lambda: cat([unsqueeze(t, d) for t in tensors], d))
+    first = tensors[0]
+    for t in tensors[1:]:
+        check_device(first, t, "stack")
+    dtype = dtypes.result_type(*tensors) if len(tensors) > 1 else first._dtype
+    b = first._backend
+    out_shape = shape[:d] + (len(tensors),) + shape[d:]
+    buf = b.empty(out_shape, dtype)
+    strides = b.strides(buf)
+    part_strides = strides[:d] + strides[d + 1:]
+    if all(shape):  # each tensor written into its slice of the result (no unsqueezed views)
+        for i, t in enumerate(tensors):
+            source = t._buf if t._dtype is dtype else cast_tensor(t, dtype)._buf
+            b.copy_(b.as_strided(buf, shape, part_strides, i * strides[d]), source)
+    out = Tensor._make(buf, dtype, first._device, b)
     if grad_state.enabled and any(t._requires_grad for t in tensors):
         dtypes_in = [t._dtype for t in tensors]
         out._attach("StackBackward0", lambda g: tuple(
