@@ -1,7 +1,10 @@
 """unique and unique_consecutive: sort (or keep the order), mark where a new value starts, and
 read the marks back. How many distinct values there are decides the result's shape, so it is
-read on the host, as PyTorch does; everything else stays on the device."""
+read on the host, as PyTorch does; everything else stays on the device, except for a few elements,
+which are made unique on the host from one read."""
 from __future__ import annotations
+
+import numpy as np
 
 from .. import dtypes
 from ...autograd.grad_mode import no_grad
@@ -21,6 +24,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     optionally with each element's place in them (``return_inverse``) and their counts. NaNs
     never equal each other, so each is kept."""
     with no_grad():
+        if dim is None and input.numel() <= _HOST_ELEMENTS and input._dtype is not dtypes.bfloat16:
+            return _finish(_unique_on_host(input, return_inverse, return_counts))
         if dim is None:
             flat = sh.reshape(input.detach(), -1)
             values_buf, order_buf = sorted_buffers(flat, 0, False)
@@ -34,6 +39,32 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
         rows = gather(slices, 0, sh.expand(sh.unsqueeze(order, 1), slices._buf.shape)) if slices.numel() else slices
         result = _collapse(rows, order, (input._buf.shape[d],), return_inverse, return_counts)
         return _finish((restore(result[0]),) + result[1:])
+
+
+#: at most this many elements are made unique on the host (see _unique_on_host)
+_HOST_ELEMENTS = 256
+
+
+def _unique_on_host(input: Tensor, return_inverse: bool, return_counts: bool) -> tuple:
+    """``unique`` of a few elements from one read: the device path's steps (a stable sort, a run
+    starting wherever a value differs from the one before, so each NaN is kept) on the host, then
+    the results written back. The result's size has to be read on the host anyway."""
+    backend = input._backend
+    flat = input._host().reshape(-1)
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = np.ones(ordered.shape[0], dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    to_device = lambda array, dtype: input._like(backend.from_numpy(np.array(array, order="C")), dtype)  # noqa: E731
+    parts = (to_device(ordered[starts], input._dtype),)
+    run = np.cumsum(starts, dtype=np.int64) - 1
+    if return_inverse:
+        inverse = np.empty(ordered.shape[0], dtype=np.int64)
+        inverse[order] = run
+        parts += (to_device(inverse.reshape(input._buf.shape), dtypes.int64),)
+    if return_counts:
+        parts += (to_device(np.bincount(run, minlength=int(starts.sum())).astype(np.int64), dtypes.int64),)
+    return parts
 
 
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
