@@ -50,7 +50,7 @@ class PackedSequence(PackedSequence_):
         return type(self)(data, self.batch_sizes, sorted_indices, unsorted_indices)
 
     def cuda(self, *args, **kwargs) -> "PackedSequence":
-        if self.data.device.type == "cuda" and not args and "device" not in kwargs:
+        if self.data.is_cuda and not args and "device" not in kwargs:
             return self
         if not args and "device" not in kwargs:
             kwargs["device"] = "cuda"
@@ -86,7 +86,7 @@ class PackedSequence(PackedSequence_):
 
     @property
     def is_cuda(self) -> bool:
-        return self.data.device.type == "cuda"
+        return self.data.is_cuda
 
     def is_pinned(self) -> bool:
         return self.data.is_pinned()
