@@ -1,7 +1,7 @@
 """Training time of the acceptance programs (``tests/programs/``) under unigrad and PyTorch.
 
     python benchmarks/bench_programs.py [--threads 1] [--devices cpu,opencl] [--repeat 1] [--only NAME,...]
-    python benchmarks/bench_programs.py --profile NAME [--device cpu] [--top 25]
+    python benchmarks/bench_programs.py --profile NAME [--device cpu] [--top 25] [--save-stats FILE]
 
 Each program of ``tests/programs/manifest.py`` runs with its benchmark arguments as a fresh
 process under unigrad (on each device) and under torch (CPU), taking turns, with the same thread
@@ -154,6 +154,8 @@ def profile(args) -> None:
         subprocess.run([sys.executable, "-c", _PROFILE_LAUNCHER, stats_file, str(PROGRAMS_DIR / program.file),
                         *run_args], cwd=workdir, env=env, check=True, stdout=subprocess.DEVNULL)
         stats = pstats.Stats(stats_file)
+        if args.save_stats:
+            stats.dump_stats(args.save_stats)  # for pstats' print_callers and the like
     backend_marker = os.sep.join(("unigrad", "backends", ""))
     frontend_marker = os.sep + "unigrad" + os.sep
     rows = []
@@ -179,6 +181,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--profile", default="")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--save-stats", help="with --profile: keep cProfile's statistics in this file")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     profile(args) if args.profile else benchmark(args)
