@@ -198,6 +198,28 @@ def test_dropout_masks_scale_and_determinism():
     assert layer(x) is x
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_dropout_is_one_product_with_the_streams_mask_as_pytorch_records_it(dtype):
+    """``x * noise``, noise = 1/(1-p) where the stream's float32 uniform is >= p, else 0: one
+    MulBackward0 (PyTorch's graph), the same mask for every dtype, the gradient the noise."""
+    dt = getattr(unigrad, dtype)
+    try:
+        x = unigrad.tensor(randn(6, 9), dtype=dt, requires_grad=True)
+    except TypeError as unsupported:  # the default device may lack 16-bit floats (PoCL: float16)
+        assert "does not support dtype" in str(unsupported)
+        return
+    unigrad.manual_seed(11)
+    y = unigrad.nn.functional.dropout(x, 0.4)
+    unigrad.manual_seed(11)
+    keep = unigrad.rand(6, 9) >= 0.4
+    noise = keep.to(dt) * (1 / 0.6)
+    assert y.dtype is dt and y.grad_fn.name() == "MulBackward0"
+    assert [type(n).__name__ for n, _ in y.grad_fn.next_functions] == ["AccumulateGrad", "NoneType"]
+    np.testing.assert_array_equal(y.detach().float().numpy(), (x.detach() * noise).float().numpy())
+    y.backward(unigrad.ones_like(y))
+    np.testing.assert_array_equal(x.grad.float().numpy(), noise.float().numpy())
+
+
 def test_conv_gradcheck_and_pool_gradcheck():
     from unigrad.autograd import gradcheck
     x = unigrad.tensor(randn(1, 2, 5, 5), requires_grad=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from ...api import creation, dtypes
+from ...api.ops.random import uniform_buffer
 from ...api.tensor import Tensor
 
 
@@ -20,11 +21,24 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         return x
     if p == 1.0:
         out = x * 0.0
+    elif x._dtype.is_floating_point:
+        out = x * _noise(x, p)  # PyTorch's graph: one MulBackward0
     else:
-        # float32 uniforms whatever x's dtype: the mask depends only on the random stream
         keep = creation.rand(tuple(x.shape), dtype=dtypes.float32, device=x.device) >= p
         out = x * keep * (1.0 / (1.0 - p))
     return x.copy_(out) if inplace else out
+
+
+def _noise(x: Tensor, p: float) -> Tensor:
+    """What PyTorch multiplies ``x`` by: ``1 / (1 - p)`` where an element is kept, 0 where it is
+    dropped, in x's dtype. An element is kept where the stream's float32 uniform is ``>= p``
+    (float32 whatever x's dtype: the mask depends only on the random stream)."""
+    backend = x._backend
+    uniforms = uniform_buffer(backend, x._buf.shape, dtypes.float32)
+    kept = backend.eq(backend.lt(uniforms, p), False)  # u >= p from the two comparison primitives
+    noise = backend.cast(kept, x._dtype)
+    backend.mul(noise, 1.0 / (1.0 - p), out=noise)  # the scale rounded once, as PyTorch's div_
+    return x._like(noise)
 
 
 def _feature_mask(x: Tensor, p: float, batched: bool) -> Tensor:
