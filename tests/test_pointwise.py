@@ -239,3 +239,17 @@ def test_alpha_scales_other_in_the_result_dtype():
         unigrad.add(unigrad.tensor([1, 2]), 3, alpha=0.5)
     with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
         torch.add(torch.tensor([1, 2]), 3, alpha=0.5)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+@pytest.mark.parametrize("op", ["__ge__", "__le__", "ge", "le"])
+def test_integer_comparisons_with_python_scalars_match_torch_at_the_boundaries(dtype, op):
+    """``>=``/``<=`` of wide integer tensors and small Python ints take one or two primitives
+    (``a <= b`` as ``a < b + 1``): the results must not change at the dtype's extremes or for
+    non-integral and large scalars (the general path)."""
+    values = np.array([-2 ** 31, -5, -1, 0, 1, 2, 5, 2 ** 30 - 1, 2 ** 30, 2 ** 31 - 1]).astype(dtype)
+    for scalar in (-5, -1, 0, 1, 2, 5, 2 ** 30 - 1, -2 ** 30 + 1, 2 ** 30, 2 ** 31 - 1, 7.5, -0.5, True):
+        got = getattr(unigrad.tensor(values), op)(scalar)
+        want = getattr(torch.tensor(values), op)(scalar)
+        assert got.dtype is unigrad.bool
+        np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=f"{op}({scalar})")

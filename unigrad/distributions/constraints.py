@@ -190,7 +190,10 @@ class _IntegerInterval(Constraint):
         super().__init__()
 
     def check(self, value):
-        return (value % 1 == 0) & (value >= self.lower_bound) & (value <= self.upper_bound)
+        within = (value >= self.lower_bound) & (value <= self.upper_bound)
+        if not value.dtype.is_floating_point:
+            return within  # integral already: PyTorch's ``value % 1 == 0`` is all True
+        return (value % 1 == 0) & within
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"

@@ -605,13 +605,26 @@ def gt(a, b) -> Tensor:
     return _new(x, x._backend.lt(yb, xb), dtypes.bool)
 
 
+#: integer dtypes whose comparisons with a small Python int take one or two primitives
+_WIDE_INTEGERS = (dtypes.int64, dtypes.int32)
+
+
+def _small_int_beside_wide_integers(a, b) -> bool:
+    return b.__class__ is int and a.__class__ is Tensor and a._dtype in _WIDE_INTEGERS and -2 ** 30 < b < 2 ** 30
+
+
 def le(a, b) -> Tensor:
+    if _small_int_beside_wide_integers(a, b):  # a <= b  <=>  a < b + 1 among integers
+        return _new(a, a._backend.lt(a._buf, b + 1), dtypes.bool)
     x, xb, yb = _compare(a, b, "le")
     bk = x._backend
     return _new(x, bk.add(bk.lt(xb, yb), bk.eq(xb, yb)), dtypes.bool)
 
 
 def ge(a, b) -> Tensor:
+    if _small_int_beside_wide_integers(a, b):  # a >= b  <=>  not a < b (integers have no NaN)
+        bk = a._backend
+        return _new(a, bk.eq(bk.lt(a._buf, b), False), dtypes.bool)
     x, xb, yb = _compare(a, b, "ge")
     bk = x._backend
     if not hasattr(yb, "shape"):

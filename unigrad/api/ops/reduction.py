@@ -356,8 +356,15 @@ _FORCE_COMPOSITE = [False]
 
 
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """True where every element over ``dim`` is non-zero."""
-    return pw.logical_not(any(pw.logical_not(x), dim, keepdim))
+    """True where every element over ``dim`` is non-zero: where the count of non-zero elements
+    is the number reduced over (two primitives for a bool tensor)."""
+    flags = pw.ne(x, 0) if x._dtype is not dtypes.bool else x
+    dims = normalize_dims(dim, x.ndim)
+    shape, reduced = x._buf.shape, 1
+    for d in dims:
+        reduced *= shape[d]
+    counts = x._backend.sum(flags._buf, dims, keepdim, dtypes.int64)
+    return x._like(x._backend.eq(counts, reduced), dtypes.bool)
 
 
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
