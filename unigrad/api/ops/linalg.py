@@ -274,6 +274,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                                   or bias._dtype is not x._dtype or bias._device is not x._device)):
         out = matmul(x, sh.t(weight))  # the general path, with its checks and messages
         return out + bias if bias is not None else out
+    x_shape = x._buf.shape
+    if len(x_shape) == 2 and x_shape[1] == weight._buf.shape[1] and x._dtype is weight._dtype \
+            and x._device is weight._device and x._backend.native_broadcasting:
+        return _linear_rows(x, weight, bias)
     enabled = grad_state.enabled
     grad_state.enabled = False
     try:
@@ -291,6 +295,25 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     need_b = bias is not None and bias._requires_grad
     if (need_x or need_w or need_b) and enabled:
         out = _plain(out, out._buf) if out._base is not None else out
+        out._grad_fn, out._requires_grad = _linear_graph(x, weight, bias, need_x, need_w, need_b), True
+    return out
+
+
+def _linear_rows(x: Tensor, weight: Tensor, bias) -> Tensor:
+    """``linear`` of a matrix of rows (the common case), on buffers: one product, the bias added
+    into its fresh result."""
+    backend = x._backend
+    w_buf = weight._buf
+    out_features, in_features = w_buf.shape
+    w_strides = backend.strides(w_buf)
+    w_t = backend.as_strided(w_buf, (in_features, out_features), (w_strides[1], w_strides[0]), 0)
+    buf = backend.matmul(x._buf, w_t)
+    if bias is not None:
+        backend.add(buf, bias._buf, out=buf)
+    out = Tensor._make(buf, x._dtype, x._device, backend)
+    need_x, need_w = x._requires_grad, weight._requires_grad
+    need_b = bias is not None and bias._requires_grad
+    if (need_x or need_w or need_b) and grad_state.enabled:
         out._grad_fn, out._requires_grad = _linear_graph(x, weight, bias, need_x, need_w, need_b), True
     return out
 

@@ -577,7 +577,10 @@ class NumpyBackend(ArrayModuleBackend):
             shape = (a.shape[0], b.shape[1]) if a.ndim == 2 and b.ndim == 2 else \
                 np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
             return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
-        return super().matmul(a, b)
+        if a.dtype in _LOW_PRECISION:
+            return super().matmul(a, b)
+        result = np.matmul(a, b)  # the per-op hot path: one call
+        return result if result.__class__ is _ndarray else np.asarray(result)
 
     _read_ahead = philox.ReadAhead(np)
 
