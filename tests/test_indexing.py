@@ -129,3 +129,80 @@ def test_iteration_and_len():
     rows = list(x)
     assert len(rows) == len(x) == 4
     assert_close(rows[2], torch.tensor(X)[2])
+
+
+def _basic_keys():
+    from hypothesis import strategies as st
+    bound = st.one_of(st.none(), st.integers(-7, 7))
+    item = st.one_of(
+        st.integers(-6, 5),
+        st.builds(slice, bound, bound, st.one_of(st.none(), st.integers(1, 3))),
+        st.none(),
+        st.just(Ellipsis),
+    )
+    return st.lists(item, min_size=1, max_size=5).map(tuple)
+
+
+def _keep_legal(key, ndim=3, sizes=(4, 5, 6)):
+    """The key if PyTorch accepts it for X (at most one Ellipsis, ints in range), else None."""
+    if sum(item is Ellipsis for item in key) > 1:
+        return None
+    consumed = sum(1 for item in key if isinstance(item, (int, slice)))
+    if consumed > ndim:
+        return None
+    dim = 0
+    for item in key:
+        if item is Ellipsis:
+            dim += ndim - consumed
+        elif isinstance(item, int):
+            if not -sizes[dim] <= item < sizes[dim]:
+                return None
+            dim += 1
+        elif isinstance(item, slice):
+            dim += 1
+    return key
+
+
+def test_basic_keys_match_torch_values_gradients_and_graph():
+    """Keys of ints, slices (steps >= 1), None and an Ellipsis, in any order (the one-pass path
+    for basic keys): the same view, gradient and chain of PyTorch's view nodes."""
+    from hypothesis import given, settings
+
+    @settings(max_examples=120, deadline=None)
+    @given(_basic_keys())
+    def run(key):
+        key = _keep_legal(key)
+        if key is None:
+            return
+        ours = unigrad.tensor(X, requires_grad=True)
+        theirs = torch.tensor(X, requires_grad=True)
+        got, want = ours * 1.0, theirs * 1.0
+        got, want = got[key], want[key]
+        assert tuple(got.shape) == tuple(want.shape), key
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+        names = []
+        for node in (got.grad_fn, want.grad_fn):
+            chain = []
+            while node is not None and type(node).__name__ not in ("MulBackward0",) and \
+                    node.name() not in ("MulBackward0",):
+                chain.append(node.name().rpartition("::")[2])
+                node = node.next_functions[0][0] if node.next_functions else None
+            names.append(chain)
+        assert names[0] == names[1], key
+        if got.numel():
+            got.sum().backward()
+            want.sum().backward()
+            np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    run()
+
+
+def test_basic_key_errors_are_pytorchs():
+    x = unigrad.zeros(3, 4)
+    with pytest.raises(IndexError, match="index -4 is out of bounds for dimension 0 with size 3"):
+        x[-4, :]
+    with pytest.raises(IndexError, match="too many indices for tensor of dimension 2"):
+        x[..., 0, 0, 0]
+    with pytest.raises(IndexError, match="single ellipsis"):
+        x[..., ...]
+    with pytest.raises(ValueError, match="slice step cannot be zero"):
+        x[:, ::0]

@@ -353,6 +353,66 @@ def _parse(x: Tensor, key) -> _ParsedKey:
     return _ParsedKey(view, list(zip(positions, advanced)), adjacent)
 
 
+_BASIC_ITEMS = frozenset((int, slice, type(None), type(Ellipsis)))
+
+
+def _basic_key_view(x: Tensor, key: tuple):
+    """``x[key]`` for a key of ints, slices, None and at most one Ellipsis (the common case), as
+    ``_parse`` makes it but in one pass; None for any other key (``_parse`` then decides, with
+    its errors)."""
+    consumed = ellipses = 0
+    for item in key:
+        kind = item.__class__
+        if kind is int or kind is slice:
+            consumed += 1
+        elif kind not in _BASIC_ITEMS:
+            return None  # tensors, lists, bools, NumPy integers...
+        elif item is not None:
+            ellipses += 1
+    shape = x._buf.shape
+    if ellipses > 1 or consumed > len(shape):
+        return None
+    strides = x._backend.strides(x._buf)
+    new_shape, new_strides, offset, steps = [], [], 0, []
+    dim = 0
+    for item in key:
+        kind = item.__class__
+        if kind is slice:
+            size = shape[dim]
+            if item.step == 0:
+                return None
+            start, stop, step = item.indices(size)
+            length = len(range(start, stop, step))
+            if length != size or step != 1:
+                steps.append(("SliceBackward0", len(new_shape), (start, step, length)))
+            new_shape.append(length)
+            new_strides.append(strides[dim] * step)
+            if length:
+                offset += start * strides[dim]
+            dim += 1
+        elif kind is int:
+            size = shape[dim]
+            if not -size <= item < size:
+                return None
+            index = item % size
+            offset += index * strides[dim]
+            steps.append(("SelectBackward0", len(new_shape), (index,)))
+            dim += 1
+        elif item is None:
+            steps.append(("UnsqueezeBackward0", len(new_shape), ()))
+            new_shape.append(1)
+            new_strides.append(0)
+        else:  # the Ellipsis: the dims no other item takes
+            whole = len(shape) - consumed
+            new_shape.extend(shape[dim:dim + whole])
+            new_strides.extend(strides[dim:dim + whole])
+            dim += whole
+    new_shape.extend(shape[dim:])
+    new_strides.extend(strides[dim:])
+    return _basic_view(x, tuple(new_shape), tuple(new_strides), offset, steps,
+                       lambda t: _parse(t, key).view)
+
+
 def _basic_view(x: Tensor, shape, strides, offset: int, steps, replay) -> Tensor:
     """The view a basic key makes: one tensor, whose history is PyTorch's chain of
     ``SelectBackward0`` / ``SliceBackward0`` / ``UnsqueezeBackward0`` nodes (``AliasBackward0``
@@ -438,6 +498,10 @@ def getitem(x: Tensor, key) -> Tensor:
     """``x[key]`` with PyTorch/NumPy semantics."""
     if key.__class__ is int and x._buf.shape:  # x[i]: the common case, a view along dim 0
         return sh.select(x, 0, key)
+    if key.__class__ is tuple or key.__class__ is slice:
+        view = _basic_key_view(x, key if key.__class__ is tuple else (key,))
+        if view is not None:
+            return view
     parsed = _parse(x, key)
     if not parsed.advanced:
         return parsed.view
