@@ -44,21 +44,24 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     rows = input._buf.shape[0] if input.ndim == 2 else 1
     if rows == 0:
         return input._like(input._backend.empty((0, num_samples), dtypes.int64), dtypes.int64)
+    if ((replacement or num_samples == 1) and rows * categories <= _HOST_WEIGHTS
+            and rows * num_samples * categories <= 1 << 20):
+        # a few weights (a policy's action probabilities): drawn on the host from one read of
+        # the weights and the stream's uniforms, the same on every backend
+        backend = input._backend
+        work = dtypes.accumulate_dtype(input._dtype)  # 16-bit weights are summed in float32
+        host = backend.to_numpy(input._buf).reshape(rows, categories).astype(work.numpy, copy=False)
+        _check_host_distribution(host, replacement and num_samples > 1)
+        uniforms = backend.to_numpy(uniform_buffer(backend, (rows, num_samples), work, generator))
+        picked = _draw_on_host(host, uniforms)
+        if input.ndim == 1:
+            picked = picked.reshape(num_samples)
+        return input._like(backend.from_numpy(picked), dtypes.int64)
     with no_grad():
         weights = sh.reshape(input.detach(), (rows, categories))
         work = dtypes.accumulate_dtype(weights._dtype)  # 16-bit weights are summed in float32
         weights = pw.to_dtype(weights, work)
         backend = weights._backend
-        if ((replacement or num_samples == 1) and rows * categories <= _HOST_WEIGHTS
-                and rows * num_samples * categories <= 1 << 20):
-            # a few weights (a policy's action probabilities): drawn on the host from one read of
-            # the weights and the stream's uniforms, the same on every backend
-            host = backend.to_numpy(weights._buf)
-            _check_host_distribution(host, replacement and num_samples > 1)
-            uniforms = backend.to_numpy(uniform_buffer(backend, (rows, num_samples), work, generator))
-            picked = _draw_on_host(host, uniforms)
-            samples = weights._like(backend.from_numpy(picked), dtypes.int64)
-            return samples if input.ndim == 2 else sh.reshape(samples, (num_samples,))
         _check_distribution(weights, replacement and num_samples > 1)
         uniforms = weights._like(uniform_buffer(backend, (rows, num_samples), work, generator))
         if replacement or num_samples == 1:
