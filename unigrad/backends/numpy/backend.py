@@ -49,10 +49,8 @@ def _operand(a, b):
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 
 
-def _check_bounds(x, shape, byte_strides, address, itemsize) -> None:
-    """Refuse a view reaching outside the memory that ``x``'s root array owns."""
-    if any(n == 0 for n in shape):
-        return
+def _root_array(x):
+    """The array at the end of ``x``'s chain of bases: the one owning (or wrapping) the memory."""
     root = x
     while True:
         base = root.base
@@ -61,7 +59,14 @@ def _check_bounds(x, shape, byte_strides, address, itemsize) -> None:
         elif isinstance(base, _ArrayView):
             root = base.base
         else:
-            break
+            return root
+
+
+def _check_bounds(x, shape, byte_strides, address, itemsize) -> None:
+    """Refuse a view reaching outside the memory that ``x``'s root array owns."""
+    if any(n == 0 for n in shape):
+        return
+    root = _root_array(x)
     low, high = _byte_bounds(root)
     first = address + sum(min(0, (n - 1) * s) for n, s in zip(shape, byte_strides))
     last = address + sum(max(0, (n - 1) * s) for n, s in zip(shape, byte_strides)) + itemsize
@@ -678,6 +683,15 @@ class NumpyBackend(ArrayModuleBackend):
             except (TypeError, ValueError):
                 pass
         address = x.__array_interface__["data"][0] + offset * size
+        root = _root_array(x)
+        if root.flags.c_contiguous and root.flags.writeable is x.flags.writeable:
+            # a view of a view (broadcast, strided): a view of the memory's owner, bounds-checked
+            # by NumPy against all of it, from the byte where this one starts
+            try:
+                return np.ndarray(shape, x.dtype, root, address - root.__array_interface__["data"][0],
+                                  byte_strides)
+            except (TypeError, ValueError):
+                pass
         _check_bounds(x, shape, byte_strides, address, size)
         interface = {
             "shape": tuple(shape),
