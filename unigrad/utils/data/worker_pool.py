@@ -241,9 +241,15 @@ class MultiProcessingDataLoaderIter:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            alive = [p.sentinel for p in self._workers if p.is_alive()]
-            if reader in connection.wait([reader] + alive, remaining):
+            alive = {p.sentinel: p for p in self._workers if p.is_alive()}
+            ready = connection.wait([reader, *alive], remaining)
+            if reader in ready:
                 reader.recv_bytes()
+            for sentinel in ready:
+                if sentinel in alive:
+                    # the worker is exiting (its sentinel closes before it can be reaped): wait for
+                    # it rather than poll its sentinel again and again
+                    alive[sentinel].join(max(0.0, deadline - time.monotonic()))
 
     def __del__(self) -> None:
         try:
