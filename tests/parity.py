@@ -113,6 +113,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_nn_layers.py",
     "test_optim.py",
     "test_random.py",
+    "test_random_chunks.py",
     "test_examples.py",
     "test_sorting.py",
     "test_nn_spatial.py",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ...autograd import views
 from .. import dtypes
-from . import indexing, shape as sh
+from . import indexing, random_chunks, shape as sh
 from .support import Tensor, expand_buf, grad_state, scalar_for, sum_to_shape
 
 
@@ -189,6 +189,10 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Te
     """Fill with samples from U[a, b)."""
     from .random import uniform_buffer
     _check_floating(x, "uniform_")
+    if random_chunks.applies(x, _records(x, None)):
+        random_chunks.uniform_(x, a, b, generator)
+        x._version[0] += 1
+        return x
     backend = x._backend
     u = uniform_buffer(backend, x._buf.shape, x._dtype, generator)
     if (a, b) != (0.0, 1.0):  # u * (b - a) + a, in the sample's own buffer
@@ -201,6 +205,10 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -
     """Fill with samples from N(mean, std**2)."""
     from .random import normal_buffer
     _check_floating(x, "normal_")
+    if random_chunks.applies(x, _records(x, None)):
+        random_chunks.normal_(x, mean, std, generator)
+        x._version[0] += 1
+        return x
     backend = x._backend
     z = normal_buffer(backend, x._buf.shape, x._dtype, generator)
     if (mean, std) != (0.0, 1.0):  # z * std + mean, in the sample's own buffer
