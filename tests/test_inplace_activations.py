@@ -54,6 +54,11 @@ def test_special_values(name):
     check(lambda lib, x: op(lib, x * 1.0), SPECIALS)
 
 
+@pytest.mark.parametrize("name", ["relu", "hardtanh", "elu", "selu", "celu", "leaky_relu"])
+def test_out_of_place_special_values(name):
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x), SPECIALS)
+
+
 @pytest.mark.parametrize("name", list(INPLACE))
 def test_returns_and_writes_the_tensor_itself(name):
     op = INPLACE[name][0]

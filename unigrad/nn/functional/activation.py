@@ -116,8 +116,8 @@ def _scaled_elu(x: Tensor, alpha: float, scale: float, input_scale: float, name:
     def compute(t):
         return _elu_values(t, alpha, scale, input_scale)
 
-    def derivative(t):
-        return pw.where(t > 0, scale, pw.exp(pw.minimum(t, 0.0) * input_scale) * (alpha * scale * input_scale))
+    def derivative(t):  # PyTorch's test: the negative branch where t <= 0 (not at NaN)
+        return pw.where(t <= 0, pw.exp(pw.minimum(t, 0.0) * input_scale) * (alpha * scale * input_scale), scale)
     return _one_node(x, name, compute, derivative)
 
 
