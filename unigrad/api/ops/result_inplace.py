@@ -1,5 +1,6 @@
 """In-place activations whose gradient PyTorch computes from the result: ``relu_``,
-``leaky_relu_`` (slope >= 0), ``elu_`` / ``selu_`` / ``celu_`` (alpha >= 0), ``sigmoid_``, ``tanh_``.
+``leaky_relu_`` (slope >= 0), ``elu_`` / ``selu_`` / ``celu_`` (alpha >= 0), ``sigmoid_``, ``tanh_``;
+and ``hardtanh_``, whose node keeps a copy of the result (PyTorch's keeps the input).
 
 The op writes straight into x's buffer (no copy of the old values, no out-of-place result copied
 back) and, under autograd, its node (PyTorch's name, over x's previous history) saves x itself at
@@ -54,7 +55,7 @@ def _record(x: Tensor, history, name: str, backward, save_copy: bool) -> None:
         buf = x._backend.empty(x._buf.shape, x._dtype)
         x._backend.copy_(buf, x._buf)
         saved = Tensor._make(buf, x._dtype, x._device, x._backend)
-        node = node_over(name, lambda g: (backward(g, saved),), (history,))
+        node = node_over(name, lambda g: (backward(g, saved),), (history,), (saved,))
     else:
         saved = Tensor._make(x._buf, x._dtype, x._device, x._backend)
         saved._version = x._version  # x itself for the version check, without a reference cycle
@@ -76,7 +77,10 @@ def _copied(function):
     """A ``write`` that computes ``function(x)`` out of place and copies it into ``x``'s buffer
     (for ops without a single in-place primitive)."""
     def write(x: Tensor) -> None:
-        x._backend.copy_(x._buf, function(x)._buf)
+        value = function(x)
+        if value._dtype is not x._dtype:  # (an autocast policy may compute in another dtype)
+            value = value.to(x._dtype)
+        x._backend.copy_(x._buf, value._buf)
     return write
 
 
