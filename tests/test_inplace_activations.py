@@ -29,7 +29,7 @@ INPLACE = {
 }
 SAVES_RESULT = [name for name, (_, node) in INPLACE.items() if node != "HardtanhBackward0"]
 
-SPECIALS = np.array([np.nan, -1.5, -0.0, 0.0, 2.0, np.inf, -np.inf, 0.7, -0.5, 1e-40, 7.0],
+SPECIALS = np.array([np.nan, -1.5, -0.0, 0.0, 2.0, np.inf, -np.inf, 0.7, -0.5, 1e-40, 7.0, 6.0, 1.0, -1.0],
                     dtype=np.float32)
 
 

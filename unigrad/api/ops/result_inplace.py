@@ -133,11 +133,22 @@ def leaky_relu_(x: Tensor, negative_slope: float, compute, general) -> Tensor:
 
 
 # ----- hardtanh --------------------------------------------------------------------------------
-def hardtanh_backward(min_val: float, max_val: float):
-    """PyTorch's ``hardtanh_backward``: zero where the input is <= min_val or >= max_val (the
-    result is there too), the gradient elsewhere (NaN included)."""
+def hardtanh_backward(min_val: float, max_val: float, from_result: bool = False):
+    """PyTorch's ``hardtanh_backward``: zero where the input is <= min_val or >= max_val, the
+    gradient elsewhere (NaN included). ``from_result``: given the result, which equals a bound
+    exactly there."""
     def backward(g: Tensor, t: Tensor) -> Tensor:
-        return pw.where(pw.le(t, min_val) | pw.ge(t, max_val), 0.0, g)
+        if _higher_order(g):
+            return pw.where(pw.logical_not(pw.le(t, min_val) | pw.ge(t, max_val)), g, 0.0)
+        b, x, dtype = g._backend, t._buf, t._dtype
+        low, high = scalar_for(min_val, dtype), scalar_for(max_val, dtype)
+        # bool buffers: add is or, mul is and, eq(_, False) is not
+        if from_result:
+            keep = b.eq(b.add(b.eq(x, low), b.eq(x, high)), False)
+        else:
+            keep = b.mul(b.lt(x, high), b.eq(b.add(b.lt(x, low), b.eq(x, low)), False))
+            b.add(keep, b.eq(b.eq(x, x), False), out=keep)  # NaN
+        return _new(g, b.where(keep, g._buf, scalar_for(0, g._dtype)))
     return backward
 
 
@@ -153,7 +164,8 @@ def hardtanh_(x: Tensor, min_val: float, max_val: float, general) -> Tensor:
         b = t._backend
         b.maximum(t._buf, low, out=t._buf)
         b.minimum(t._buf, high, out=t._buf)
-    return write_inplace(x, write, "HardtanhBackward0", hardtanh_backward(low, high), save_copy=True)
+    return write_inplace(x, write, "HardtanhBackward0", hardtanh_backward(low, high, True),
+                         save_copy=True)
 
 
 # ----- elu, selu, celu -------------------------------------------------------------------------
