@@ -169,6 +169,7 @@ def test_negative_slopes_record_and_raise_at_backward_like_torch():
             with pytest.raises(RuntimeError, match=message):
                 y.sum().backward()
     check(lambda lib, x: lib.nn.functional.leaky_relu(x, -0.2, inplace=True), _data(), grad=False)
+    check(lambda lib, x: lib.nn.functional.leaky_relu(x, -0.2), SPECIALS)  # out of place: fine
 
 
 def test_hooks_and_retain_grad_follow_the_tensor():

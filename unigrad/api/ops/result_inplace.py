@@ -111,15 +111,30 @@ def _leaky_write(slope: float, compute):
     return write
 
 
-def _leaky_backward(slope: float):
-    def backward(g: Tensor, y: Tensor) -> Tensor:
-        if slope < 0:
-            raise RuntimeError(LEAKY_RELU_SLOPE_MESSAGE)
+def leaky_relu_backward(slope: float):
+    """PyTorch's ``leaky_relu_backward``: ``g`` where ``t`` (the input, or the result for a
+    slope >= 0) is > 0, ``g * slope`` elsewhere (NaN included)."""
+    def backward(g: Tensor, t: Tensor) -> Tensor:
         if _higher_order(g):
-            return pw.where(pw.gt(y, 0), g, g * slope)
-        b = g._backend
-        positive = b.lt(b.neg(y._buf), scalar_for(0, y._dtype))  # y > 0 (NaN: false)
-        return _new(g, b.where(positive, g._buf, b.mul(g._buf, scalar_for(slope, g._dtype))))
+            return pw.where(pw.gt(t, 0), g, g * slope)
+        # g times a factor of exactly 1 or slope, from the 0/1 indicator p of t > 0 as
+        # (p - 1) * -slope + p (every step exact): cheaper than a select between g and g * slope
+        b, dtype = g._backend, g._dtype
+        indicator = b.cast(b.lt(b.neg(t._buf), scalar_for(0, dtype)), dtype)
+        factor = b.sub(indicator, scalar_for(1, dtype))
+        b.mul(factor, scalar_for(-slope, dtype), out=factor)
+        b.add(factor, indicator, out=factor)
+        return _new(g, b.mul(factor, g._buf, out=factor))
+    return backward
+
+
+def _leaky_inplace_backward(slope: float):
+    from_input = leaky_relu_backward(slope)
+
+    def backward(g: Tensor, y: Tensor) -> Tensor:
+        if slope < 0:  # y > 0 no longer tells where x was
+            raise RuntimeError(LEAKY_RELU_SLOPE_MESSAGE)
+        return from_input(g, y)
     return backward
 
 
@@ -129,7 +144,8 @@ def leaky_relu_(x: Tensor, negative_slope: float, compute, general) -> Tensor:
     if not x._dtype.is_floating_point:
         return general(x, negative_slope)
     slope = float(negative_slope)
-    return write_inplace(x, _leaky_write(slope, compute), "LeakyReluBackward1", _leaky_backward(slope))
+    return write_inplace(x, _leaky_write(slope, compute), "LeakyReluBackward1",
+                         _leaky_inplace_backward(slope))
 
 
 # ----- hardtanh --------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
     else:
         compute = lambda t: _leaky_relu_compute(t, negative_slope)  # noqa: E731
     return _one_node(x, "LeakyReluBackward0", compute,
-                     backward=lambda g, t: pw.where(t > 0, g, g * negative_slope))
+                     backward=result_inplace.leaky_relu_backward(negative_slope))
 
 
 def _leaky_relu_compute(x: Tensor, negative_slope: float) -> Tensor:
