@@ -8,6 +8,7 @@ from .autocast_state import autocast_op
 from .device import device as Device
 from .ops import histograms, indexing, inplace, linalg, pointwise as pw, reduction as red, shape as sh, windows
 from .ops import counting, quantiles, random_fills, sampling, sorting, uniqueness
+from .ops import result_inplace
 from . import tensor_utils
 from .ops.support import Tensor, cast_tensor
 
@@ -263,13 +264,16 @@ METHODS = {
 }
 
 METHODS.update(tensor_utils.METHODS)  # memory queries, flags, legacy constructors, resize_...
+# written into the tensor's buffer, their node saving the result (as PyTorch's)
+METHODS.update({"relu_": result_inplace.relu_, "sigmoid_": result_inplace.sigmoid_,
+                "tanh_": result_inplace.tanh_})
 
 # In-place variants of out-of-place ops: ``x.add_(y)`` computes ``x + y`` and commits it into x.
 INPLACE_OF = {
     "add_": pw.add, "sub_": pw.sub, "mul_": pw.mul, "div_": pw.div, "pow_": pw.pow,
     "clamp_": pw.clamp, "clip_": pw.clamp, "neg_": pw.neg, "abs_": pw.abs, "exp_": pw.exp,
     "clamp_min_": pw.clamp_min, "clamp_max_": pw.clamp_max,
-    "log_": pw.log, "sqrt_": pw.sqrt, "sigmoid_": pw.sigmoid, "tanh_": pw.tanh, "relu_": pw.relu,
+    "log_": pw.log, "sqrt_": pw.sqrt,
     "floor_": pw.floor, "ceil_": pw.ceil, "round_": pw.round, "trunc_": pw.trunc,
     "sign_": pw.sign, "reciprocal_": pw.reciprocal, "remainder_": pw.remainder,
     "fmod_": pw.fmod, "maximum_": pw.maximum, "minimum_": pw.minimum, "lerp_": pw.lerp,
@@ -287,7 +291,7 @@ OPERATOR_INPLACE = {
 # In-place ops that write straight into the tensor's buffer when no graph is recorded.
 FAST_BINARY_INPLACE = {"add_": "add", "sub_": "sub", "mul_": "mul", "div_": "div"}
 FAST_UNARY_INPLACE = {"neg_": "neg", "abs_": "abs", "exp_": "exp", "log_": "log", "sqrt_": "sqrt",
-                      "tanh_": "tanh", "sin_": "sin", "cos_": "cos", "floor_": "floor",
+                      "sin_": "sin", "cos_": "cos", "floor_": "floor",
                       "round_": "round", "log1p_": "log1p", "expm1_": "expm1"}
 
 

@@ -415,3 +415,4 @@ from .cases_pointwise_math import CASES as _pointwise_math; CASES += _pointwise_
 from .cases_signal import CASES as _signal; CASES += _signal  # noqa: E402,E702
 from .cases_distributions import CASES as _distributions; CASES += _distributions  # noqa: E402,E702
 from .cases_compiled import COMPILED_CASES  # noqa: E402,F401
+from .cases_inplace_activations import CASES as _inplace_activations; CASES += _inplace_activations  # noqa: E402,E702

@@ -1,6 +1,7 @@
 """In-place ops. Each computes the new value out of place, then ``commit`` writes it into the
 tensor's storage, bumps the version counter and, under autograd, rewrites the graph as PyTorch
-does (``autograd/views.py``: the base's ``CopySlices`` when the tensor is a view)."""
+does (``autograd/views.py``: the base's ``CopySlices`` when the tensor is a view). Activations
+whose gradient needs only their result write into the tensor instead (``result_inplace``)."""
 from __future__ import annotations
 
 from ...autograd import views

@@ -165,17 +165,18 @@ def relu(x: Tensor) -> Tensor:
     out = _new(x, b.maximum(x._buf, zero))
     if x._requires_grad and grad_state.enabled:
         y = _saved(out)
-        out._attach("ReluBackward0", lambda g: (_relu_backward(g, y),), (x,), (y,))
+        out._attach("ReluBackward0", lambda g: (relu_backward(g, y),), (x,), (y,))
     return out
 
 
-def _relu_backward(g: Tensor, y: Tensor) -> Tensor:
+def relu_backward(g: Tensor, y: Tensor) -> Tensor:
+    """PyTorch's ``threshold_backward(grad, result, 0)``: zero where the result is <= 0. A relu
+    result is >= 0 or NaN, so the gradient passes wherever it is not 0 (NaN included)."""
     if g._requires_grad and grad_state.enabled:
-        return g * gt(y, 0)
+        return where(ne(y, 0), g, 0.0)
     b = g._backend
-    zero = scalar_for(0, y._dtype)
-    positive = b.lt(b.neg(y._buf), zero)  # y > 0 (NaN: false), with the scalar on the right
-    return _new(g, b.where(positive, g._buf, scalar_for(0, g._dtype)))
+    zero = b.eq(y._buf, scalar_for(0, y._dtype))
+    return _new(g, b.where(b.eq(zero, False), g._buf, scalar_for(0, g._dtype)))
 
 
 @autocast_op("rsqrt")

@@ -1,6 +1,7 @@
 """Activation functions, composed from frontend ops (so every backend runs them)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -8,6 +9,7 @@ import numpy as np
 from ...api import creation, dtypes
 from ...api.autocast_state import autocast_op
 from ...api.ops import inplace as inplace_ops, pointwise as pw, reduction as red, shape as sh
+from ...api.ops import result_inplace
 from ...api.ops.support import sum_to_shape
 from ...api.tensor import Tensor
 from ...autograd.grad_mode import _state as _grad, is_grad_enabled, no_grad
@@ -59,7 +61,10 @@ def relu6(x: Tensor, inplace: bool = False) -> Tensor:
 @_with_inplace
 def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
     return _one_node(x, "HardtanhBackward0", lambda t: pw.clamp(t, min_val, max_val),
-                     lambda t: ((t > min_val) & (t < max_val)).to(t.dtype))
+                     backward=result_inplace.hardtanh_backward(min_val, max_val))
+
+
+_hardtanh.inplace = functools.partial(result_inplace.hardtanh_, general=_hardtanh.inplace)
 
 
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -77,9 +82,24 @@ def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
     if x._dtype.is_floating_point and 0 < negative_slope <= 1:  # (0 * inf would be NaN)
         compute = lambda t: pw.maximum(t, t * negative_slope)  # noqa: E731  (two passes, no select)
     else:
-        compute = lambda t: pw.where(t > 0, t, t * negative_slope)  # noqa: E731
+        compute = lambda t: _leaky_relu_compute(t, negative_slope)  # noqa: E731
     return _one_node(x, "LeakyReluBackward0", compute,
-                     backward=lambda g, t: pw.where(t > 0, g, g * negative_slope))
+                     backward=result_inplace.leaky_relu_backward(negative_slope))
+
+
+def _leaky_relu_compute(x: Tensor, negative_slope: float) -> Tensor:
+    return pw.where(x > 0, x, x * negative_slope)
+
+
+def _leaky_relu_inplace(general):
+    """In-place leaky_relu written into x, PyTorch's result-based ``LeakyReluBackward1``."""
+    def inplace(x: Tensor, negative_slope: float) -> Tensor:
+        return result_inplace.leaky_relu_(x, negative_slope,
+                                          lambda t: _leaky_relu_compute(t, negative_slope), general)
+    return inplace
+
+
+_leaky_relu.inplace = _leaky_relu_inplace(_leaky_relu.inplace)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -94,17 +114,36 @@ def _scaled_elu(x: Tensor, alpha: float, scale: float, input_scale: float, name:
     """PyTorch's elu kernel: ``scale * x`` above 0, ``scale * alpha * (exp(input_scale x) - 1)``
     below, with its derivative."""
     def compute(t):
-        negative = pw.expm1(pw.minimum(t, 0.0) * input_scale) * (alpha * scale)
-        return pw.where(t > 0, t * scale if scale != 1.0 else t, negative)
+        return _elu_values(t, alpha, scale, input_scale)
 
-    def derivative(t):
-        return pw.where(t > 0, scale, pw.exp(pw.minimum(t, 0.0) * input_scale) * (alpha * scale * input_scale))
+    def derivative(t):  # PyTorch's test: the negative branch where t <= 0 (not at NaN)
+        return pw.where(t <= 0, pw.exp(pw.minimum(t, 0.0) * input_scale) * (alpha * scale * input_scale), scale)
     return _one_node(x, name, compute, derivative)
+
+
+def _elu_values(t: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
+    negative = pw.expm1(pw.minimum(t, 0.0) * input_scale) * (alpha * scale)
+    return pw.where(t > 0, t * scale if scale != 1.0 else t, negative)
+
+
+def _elu_inplace(function, name: str, parameters):
+    """``function``'s in-place form, written into x with PyTorch's result-based node ``name``
+    (``parameters(*args)`` gives its alpha, scale and input_scale)."""
+    general = function.inplace
+
+    def inplace(x: Tensor, *args) -> Tensor:
+        alpha, scale, input_scale = parameters(*args)
+        return result_inplace.elu_(x, lambda t: _elu_values(t, alpha, scale, input_scale), name,
+                                   alpha, scale, input_scale, lambda: general(x, *args))
+    function.inplace = inplace
 
 
 @_with_inplace
 def _elu(x: Tensor, alpha: float) -> Tensor:
     return _scaled_elu(x, alpha, 1.0, 1.0, "EluBackward0")
+
+
+_elu_inplace(_elu, "EluBackward1", lambda alpha: (alpha, 1.0, 1.0))
 
 
 def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -124,6 +163,9 @@ def _selu(x: Tensor) -> Tensor:
     return _scaled_elu(x, _SELU_ALPHA, _SELU_SCALE, 1.0, "EluBackward0")
 
 
+_elu_inplace(_selu, "EluBackward1", lambda: (_SELU_ALPHA, _SELU_SCALE, 1.0))
+
+
 def selu(x: Tensor, inplace: bool = False) -> Tensor:
     return _apply(_selu, x, inplace)
 
@@ -132,11 +174,19 @@ def selu_(x: Tensor) -> Tensor:
     return _apply(_selu, x, True)
 
 
-@_with_inplace
-def _celu(x: Tensor, alpha: float) -> Tensor:
+def _celu_parameters(alpha: float) -> tuple:
+    """celu as elu: its alpha, scale and input scale."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _scaled_elu(x, alpha, 1.0, 1.0 / alpha, "CeluBackward0")
+    return alpha, 1.0, 1.0 / alpha
+
+
+@_with_inplace
+def _celu(x: Tensor, alpha: float) -> Tensor:
+    return _scaled_elu(x, *_celu_parameters(alpha), "CeluBackward0")
+
+
+_elu_inplace(_celu, "CeluBackward1", _celu_parameters)
 
 
 def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
