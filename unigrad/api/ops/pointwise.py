@@ -232,6 +232,10 @@ def tan(x: Tensor) -> Tensor:
 
 
 # ----- binary --------------------------------------------------------------------------------------
+def _both_of_two(g):
+    return g, g
+
+
 def _first_of_two(g):
     return (g, None)
 
@@ -286,7 +290,10 @@ def add(a, b, *, alpha=1) -> Tensor:
     if grad_state.enabled and (x._requires_grad or (y.__class__ is Tensor and y._requires_grad)):
         if y.__class__ is Tensor:
             sx, sy = x._buf.shape, y._buf.shape
-            out._attach("AddBackward0", lambda g: (sum_to_shape(g, sx), sum_to_shape(g, sy)), (x, y))
+            if sx == sy:  # no broadcasting to undo: no closure to make
+                out._attach("AddBackward0", _both_of_two, (x, y))
+            else:
+                out._attach("AddBackward0", lambda g: (sum_to_shape(g, sx), sum_to_shape(g, sy)), (x, y))
         else:
             out._attach("AddBackward0", _first_of_two, (x, None))
     return out
