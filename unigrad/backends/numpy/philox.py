@@ -15,28 +15,31 @@ ROUNDS = 10
 
 
 def philox4x32(xp, c0, c1, c2, c3, k0: int, k1: int):
-    """Philox4x32-10 of counter words given as uint32 arrays; returns the four output words.
+    """Philox4x32-10 of counter words given as uint32 arrays; returns the four output words (as
+    uint64 arrays holding 32-bit values).
 
-    Each round's two 32x32->64-bit products are written to uint64 buffers whose 32-bit halves are
-    then read through strided views (little-endian: low word first), so a round costs two
-    multiplies and four 32-bit xors. The products alternate between two buffer pairs, because the
-    next round still reads the halves of this one.
+    The words live in uint64 lanes, so a round is two 64-bit products, two shifts (their high
+    halves), two masks (their low halves) and four xors, every pass contiguous and in one dtype
+    (reading 32-bit halves through strided views, or multiplying uint32 by uint64, costs more).
     """
     blocks = c0.shape[0]
-    products = [(xp.empty(blocks, xp.uint64), xp.empty(blocks, xp.uint64)) for _ in range(2)]
-    c0, c2 = c0.copy(), c2.copy()  # overwritten in place below
+    c0, c1, c2, c3 = (xp.asarray(c, dtype=xp.uint64) for c in (c0, c1, c2, c3))
+    c0, c1, c2, c3 = (c.copy() if c.base is not None or not c.flags.writeable else c for c in (c0, c1, c2, c3))
+    p0, p1 = xp.empty(blocks, xp.uint64), xp.empty(blocks, xp.uint64)
     m0, m1 = xp.uint64(MULTIPLIERS[0]), xp.uint64(MULTIPLIERS[1])
-    for round_index in range(ROUNDS):
-        p0, p1 = products[round_index % 2]
+    low, shift = xp.uint64(MASK32), xp.uint64(32)
+    for _ in range(ROUNDS):
         xp.multiply(c0, m0, out=p0)
         xp.multiply(c2, m1, out=p1)
-        halves0, halves1 = p0.view(xp.uint32), p1.view(xp.uint32)
         # c0 <- hi(p1) ^ c1 ^ k0, c2 <- hi(p0) ^ c3 ^ k1, c1 <- lo(p1), c3 <- lo(p0)
-        xp.bitwise_xor(halves1[1::2], c1, out=c0)
-        xp.bitwise_xor(c0, xp.uint32(k0), out=c0)
-        xp.bitwise_xor(halves0[1::2], c3, out=c2)
-        xp.bitwise_xor(c2, xp.uint32(k1), out=c2)
-        c1, c3 = halves1[0::2], halves0[0::2]
+        xp.right_shift(p1, shift, out=c0)
+        xp.bitwise_xor(c0, c1, out=c0)
+        xp.bitwise_xor(c0, xp.uint64(k0), out=c0)
+        xp.right_shift(p0, shift, out=c2)
+        xp.bitwise_xor(c2, c3, out=c2)
+        xp.bitwise_xor(c2, xp.uint64(k1), out=c2)
+        xp.bitwise_and(p1, low, out=c1)
+        xp.bitwise_and(p0, low, out=c3)
         k0 = (k0 + KEY_BUMPS[0]) & MASK32
         k1 = (k1 + KEY_BUMPS[1]) & MASK32
     return c0, c1, c2, c3
