@@ -23,8 +23,7 @@ def philox4x32(xp, c0, c1, c2, c3, k0: int, k1: int):
     (reading 32-bit halves through strided views, or multiplying uint32 by uint64, costs more).
     """
     blocks = c0.shape[0]
-    c0, c1, c2, c3 = (xp.asarray(c, dtype=xp.uint64) for c in (c0, c1, c2, c3))
-    c0, c1, c2, c3 = (c.copy() if c.base is not None or not c.flags.writeable else c for c in (c0, c1, c2, c3))
+    c0, c1, c2, c3 = (xp.array(c, dtype=xp.uint64) for c in (c0, c1, c2, c3))  # own copies: written below
     p0, p1 = xp.empty(blocks, xp.uint64), xp.empty(blocks, xp.uint64)
     m0, m1 = xp.uint64(MULTIPLIERS[0]), xp.uint64(MULTIPLIERS[1])
     low, shift = xp.uint64(MASK32), xp.uint64(32)
