@@ -397,7 +397,15 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
 def unbind(x: Tensor, dim: int = 0):
     """The slices along ``dim`` (views; one multi-output op, as PyTorch's)."""
     d = wrap_dim(dim, x.ndim)
-    return _multi_output(tuple(select(x, d, i) for i in range(x._buf.shape[d])), "UnbindBackward0")
+    shape, strides = x._buf.shape, x._backend.strides(x._buf)
+    row_shape, row_strides, step = shape[:d] + shape[d + 1:], strides[:d] + strides[d + 1:], strides[d]
+    rows = tuple(_general_view(x, row_shape, row_strides, i * step, "SelectBackward0", _selector(d, i))
+                 for i in range(shape[d]))  # select(x, d, i) each, the geometry worked out once
+    return _multi_output(rows, "UnbindBackward0")
+
+
+def _selector(d: int, index: int):
+    return lambda t: select(t, d, index)
 
 
 def _multi_output(pieces: tuple, name: str) -> tuple:
