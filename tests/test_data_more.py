@@ -279,3 +279,41 @@ def test_batch_sampler_errors_are_torchs():
 
 def test_get_worker_info_is_none_in_the_main_process():
     assert udata.get_worker_info() is None and tdata.get_worker_info() is None
+
+
+@pytest.mark.parametrize("batch_size,shuffle,drop_last", [(1, False, False), (3, True, False), (4, True, True), (64, False, False)])
+def test_tensor_dataset_batches_are_default_collate_of_its_samples(batch_size, shuffle, drop_last):
+    """A TensorDataset's batches are gathered whole (one gather per tensor): they must equal
+    default_collate of the samples (what a subclass, which may override __getitem__, still
+    gets), whatever the tensors' ranks and dtypes, and torch's batches."""
+    class SampleBySample(unigrad.utils.data.TensorDataset):
+        pass
+
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal((23, 3, 2)).astype(np.float32), rng.integers(0, 9, 23),
+              rng.standard_normal(23), rng.random((23, 4)) > 0.5]
+    batches = []
+    for kind in (unigrad.utils.data.TensorDataset, SampleBySample):
+        unigrad.manual_seed(1)
+        dataset = kind(*(unigrad.tensor(a) for a in arrays))
+        batches.append(list(unigrad.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+                                                          drop_last=drop_last)))
+    got, slow = batches
+    assert len(got) == len(slow) == (23 // batch_size if drop_last else -(-23 // batch_size))
+    for batch, expected in zip(got, slow):
+        assert isinstance(batch, list) and len(batch) == 4
+        for a, b in zip(batch, expected):
+            assert a.dtype is b.dtype and a.shape == b.shape and a.device == b.device and a.is_contiguous()
+            np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    if not shuffle:
+        theirs = torch.utils.data.TensorDataset(*(torch.tensor(a) for a in arrays))
+        want = list(torch.utils.data.DataLoader(theirs, batch_size=batch_size, drop_last=drop_last))
+        for batch, expected in zip(got, want):
+            for a, b in zip(batch, expected):
+                np.testing.assert_array_equal(a.cpu().numpy(), b.numpy())
+
+
+def test_tensor_dataset_out_of_range_indices_still_raise():
+    ds = unigrad.utils.data.TensorDataset(unigrad.arange(5))
+    with pytest.raises(IndexError):
+        list(unigrad.utils.data.DataLoader(ds, batch_size=2, sampler=[0, 7]))

@@ -66,6 +66,24 @@ def gather_in_range(x: Tensor, d: int, index: Tensor) -> Tensor:
     return out
 
 
+def take_rows(tensors, rows: list) -> list:
+    """``[t[rows] for t in tensors]`` for a list of row numbers known to be in range (a batch of
+    a TensorDataset): one gather each, the index made once per device."""
+    from ..creation import tensor
+    indices, out = {}, []
+    for t in tensors:
+        index = indices.get(t._device)
+        if index is None:
+            index = indices[t._device] = tensor(rows, dtype=dtypes.int64, device=t._device)
+        shape = t._buf.shape
+        if len(shape) > 1:
+            spread = sh.reshape(index, (len(rows),) + (1,) * (len(shape) - 1))
+            out.append(gather_in_range(t, 0, sh.expand(spread, (len(rows),) + shape[1:])))
+        else:
+            out.append(gather_in_range(t, 0, index))
+    return out
+
+
 def _narrowed_to_index(x: Tensor, d: int, index: Tensor) -> Tensor:
     """``x`` cut to ``index``'s extent in every dim but ``d`` (PyTorch lets the index be
     smaller there; the gather primitive takes equal sizes)."""
