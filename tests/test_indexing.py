@@ -20,6 +20,7 @@ KEYS = {
     "mixed_basic": lambda lib: (1, slice(None), None, slice(1, 5, 3)),
     "int_list": lambda lib: [0, 2, 2],
     "int_tensor": lambda lib: lib.tensor([3, 0, -1]),
+    "row_tensor": lambda lib: lib.tensor([3, 0, 2, 2, 1]),  # rows in range: one gather
     "2d_index": lambda lib: lib.tensor([[0, 1], [2, 3]]),
     "two_adjacent_arrays": lambda lib: (slice(None), lib.tensor([0, 4]), lib.tensor([1, 5])),
     "separated_arrays": lambda lib: (lib.tensor([0, 3]), slice(None), lib.tensor([1, 2])),
@@ -206,3 +207,20 @@ def test_basic_key_errors_are_pytorchs():
         x[..., ...]
     with pytest.raises(ValueError, match="slice step cannot be zero"):
         x[:, ::0]
+
+
+def test_rows_by_a_tensor_of_row_numbers_match_torch_in_every_rank():
+    """``x[index]`` with a 1-D int64 index of rows in range is one gather: values, gradient
+    (repeated rows accumulate) and PyTorch's IndexBackward0 for 1-D to 3-D ``x``."""
+    for shape in [(6,), (6, 4), (6, 2, 3)]:
+        values = np.random.default_rng(len(shape)).standard_normal(shape)
+        ours, theirs = unigrad.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        got, want = ours[unigrad.tensor([5, 0, 5, 2])], theirs[torch.tensor([5, 0, 5, 2])]
+        assert got.grad_fn.name() == want.grad_fn.name() == "IndexBackward0"
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+        weights = np.arange(got.numel(), dtype=np.float64).reshape(got.shape)
+        (got * unigrad.tensor(weights)).sum().backward()
+        (want * torch.tensor(weights)).sum().backward()
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    with pytest.raises(IndexError, match="index 6 is out of bounds for dimension 0 with size 6"):
+        unigrad.zeros(6, 2)[unigrad.tensor([1, 6])]

@@ -16,7 +16,7 @@ from ...autograd.composite import present
 from ...autograd.grad_mode import no_grad
 from .pointwise import where
 from .support import (Tensor, check_device, contiguous_strides, grad_state, scalar_for,
-                      sum_to_shape, wrap_dim)
+                      sum_to_shape, values_checked_on_host, wrap_dim)
 
 # ----- differentiable gather / scatter ----------------------------------------------------------
 
@@ -63,6 +63,23 @@ def gather_in_range(x: Tensor, d: int, index: Tensor) -> Tensor:
         shape = x._buf.shape
         out._attach("GatherBackward0", lambda g: (scatter_add_into_zeros(g, d, index, shape),),
                     (x,))
+    return out
+
+
+def _rows_in_range(x: Tensor, index: Tensor):
+    """``x[index]`` for a 1-D int64 index whose values (read on the host) are all rows of ``x``:
+    one gather, recorded as PyTorch's IndexBackward0; None for any other index (negative,
+    out of range or empty: the general path wraps or raises)."""
+    host = index._backend.to_numpy(index._buf)
+    count = host.shape[0]
+    if not count or host.min() < 0 or host.max() >= x._buf.shape[0]:
+        return None
+    shape = x._buf.shape
+    if len(shape) > 1:
+        index = sh.expand(sh.reshape(index, (count,) + (1,) * (len(shape) - 1)), (count,) + shape[1:])
+    out = gather_in_range(x, 0, index)
+    if out._grad_fn is not None:
+        out._grad_fn._name = "IndexBackward0"
     return out
 
 
@@ -520,6 +537,11 @@ def getitem(x: Tensor, key) -> Tensor:
         view = _basic_key_view(x, key if key.__class__ is tuple else (key,))
         if view is not None:
             return view
+    elif key.__class__ is Tensor and key._dtype is dtypes.int64 and len(key._buf.shape) == 1 \
+            and x._buf.shape and key._device is x._device and values_checked_on_host(key):
+        rows = _rows_in_range(x, key)
+        if rows is not None:
+            return rows
     parsed = _parse(x, key)
     if not parsed.advanced:
         return parsed.view
