@@ -197,24 +197,22 @@ class _ScatterProduct(Function):
     """``fold(rows(x) @ w)`` cropped by ``padding``: a one-group transposed convolution of ``x``
     (N, C, *in) for backends without a ``fold`` kernel; the result is channels-last in memory.
 
-    The columns are formed kernel-offset-major, (k, N*in, O), so that fold adds whole
-    contiguous rows of channels. The backward is the matching convolution: one im2col of the
-    channels-last output gradient serves both GEMMs (input and weight gradients).
+    The columns are formed as ``_scattered_columns`` lays them out (kernel-offset-major when
+    there are enough channels, so that fold adds whole rows of channels). The backward is the
+    matching convolution: one im2col of the channels-last output gradient serves both GEMMs
+    (input and weight gradients).
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, kernel, stride, padding, output_padding, dilation):
         n = len(kernel)
-        batch, in_channels, in_sizes = x.shape[0], x.shape[1], tuple(x.shape[2:])
+        batch, in_sizes = x.shape[0], tuple(x.shape[2:])
         out_channels = weight.shape[1]
         k = 1
         for size in kernel:
             k *= size
         rows = _rows(x)
-        w_taps = weight.permute(tuple(range(2, 2 + n)) + (0, 1)).reshape(k, in_channels, out_channels)
-        cols = linalg.matmul(rows, w_taps)  # (k, N*in, O)
-        cols = cols.reshape(kernel + (batch,) + in_sizes + (out_channels,))
-        patches = cols.permute((n, 2 * n + 1) + tuple(range(n + 1, 2 * n + 1)) + tuple(range(n)))
+        patches = _scattered_columns(rows, weight, (batch,) + in_sizes, kernel, k)
         folded = tuple((i - 1) * st + dl * (ks - 1) + 1 for i, st, dl, ks in zip(in_sizes, stride, dilation, kernel))
         memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
         out = win.fold(patches, (batch, out_channels) + folded, kernel, stride, dilation, memory)
@@ -251,6 +249,26 @@ class _ScatterProduct(Function):
             g_w = g_w.reshape((in_channels,) + kernel + (out_channels,))
             g_w = g_w.permute((0, n + 1) + tuple(range(1, n + 1)))
         return g_x, g_w, None, None, None, None, None
+
+
+#: below this many channels a GEMM per kernel offset is too narrow for BLAS to pay for the
+#: faster col2im that kernel-offset-major columns allow
+_KERNEL_MAJOR_MIN_CHANNELS = 8
+
+
+def _scattered_columns(rows: Tensor, weight: Tensor, lead, kernel, k: int) -> Tensor:
+    """``rows`` (1, N*positions, C) times ``weight`` (C, O, *kernel) as patches (N, O, *positions,
+    *kernel) for ``fold``, with ``lead`` = (N, *positions). Kernel-offset-major in memory (one
+    GEMM per offset) when there are enough channels, so fold adds whole rows of channels."""
+    n = len(kernel)
+    in_channels, out_channels = weight.shape[0], weight.shape[1]
+    if out_channels >= _KERNEL_MAJOR_MIN_CHANNELS:
+        w_taps = weight.permute(tuple(range(2, 2 + n)) + (0, 1)).reshape(k, in_channels, out_channels)
+        cols = linalg.matmul(rows, w_taps).reshape(kernel + tuple(lead) + (out_channels,))
+        return cols.permute((n, 2 * n + 1) + tuple(range(n + 1, 2 * n + 1)) + tuple(range(n)))
+    w_cols = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(1, in_channels, k * out_channels)
+    cols = linalg.matmul(rows, w_cols).reshape(tuple(lead) + kernel + (out_channels,))
+    return cols.permute((0, 2 * n + 1) + tuple(range(1, 2 * n + 1)))
 
 
 def _rows(x: Tensor) -> Tensor:
@@ -306,20 +324,17 @@ def _strided_input_grad(g_t: Tensor, weight: Tensor, first_shape, kernel, stride
     """The (N, C, *spatial) input gradient, channels-last in memory, of a strided one-group
     convolution from its output gradient ``g_t`` (O, N*out), by col2im from primitives.
 
-    The column gradient is formed kernel-offset-major, (k, N*out, C), one GEMM per offset, so
-    each offset's block adds into ``fold`` along whole contiguous rows of channels.
+    The column gradient is formed as ``_scattered_columns`` lays it out, (k, N*out, C) when
+    there are enough channels, so each offset's block adds along whole rows of channels.
     """
     n = len(kernel)
-    batch, channels = first_shape[0], first_shape[1]
-    out_channels = weight.shape[0]
+    batch = first_shape[0]
     k = 1
     for size in kernel:
         k *= size
     g_rows = g_t.t().contiguous().unsqueeze(0)  # (1, N*out, O); no copy when g_t is rows transposed
-    w_taps = weight.permute(tuple(range(2, 2 + n)) + (0, 1)).reshape(k, out_channels, channels)
-    g_cols = linalg.matmul(g_rows, w_taps)  # (k, N*out, C)
-    g_cols = g_cols.reshape(kernel + (batch,) + tuple(out_sizes) + (channels,))
-    patches = g_cols.permute((n, 2 * n + 1) + tuple(range(n + 1, 2 * n + 1)) + tuple(range(n)))
+    # the input gradient is the transposed convolution of g_t with the same weight
+    patches = _scattered_columns(g_rows, weight, (batch,) + tuple(out_sizes), kernel, k)
     memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
     return win.fold(patches, first_shape, kernel, stride, dilation, memory)
 
