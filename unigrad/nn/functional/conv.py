@@ -241,8 +241,9 @@ class _ScatterProduct(Function):
         cols = _columns(g_last, kernel, stride, dilation, 1)[0][0]  # (N*in, k*O)
         g_x = g_w = None
         if need_x:
-            w_rows = weight.permute(tuple(range(2, 2 + n)) + (1, 0)).reshape(cols.shape[1], in_channels)
-            g_x = linalg.matmul(cols, w_rows).reshape((batch,) + in_sizes + (in_channels,))
+            # (C, k*O) gathers short runs of the weight; its transpose is free for the GEMM
+            w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(in_channels, cols.shape[1])
+            g_x = linalg.matmul(cols, w_rows.t()).reshape((batch,) + in_sizes + (in_channels,))
             g_x = g_x.permute((0, n + 1) + tuple(range(1, n + 1)))
         if need_w:
             g_w = linalg.matmul(rows[0].t(), cols)  # (C, k*O)
