@@ -140,6 +140,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_grad_fn_names.py",
     "test_double_backward.py",
     "test_program_fixes.py",
+    "test_conv_phases.py",
 ]
 
 
