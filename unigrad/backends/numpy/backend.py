@@ -593,9 +593,11 @@ class NumpyBackend(ArrayModuleBackend):
     lgamma, digamma = _special(special.lgamma), _special(special.digamma)
 
     def matmul(self, a, b):
-        # a large product (judged by a's rows, cheaply) goes into a cached block
-        if (a.ndim >= 2 and b.ndim >= 2 and (a.size // max(a.shape[-1], 1)) * b.shape[-1] * a.itemsize >= _LARGE
-                and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION):
+        # a large product (judged by a's rows, or b's columns where b's batch is broadcast
+        # over a's, cheaply) goes into a cached block
+        if (a.ndim >= 2 and b.ndim >= 2 and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION
+                and max((a.size // max(a.shape[-1], 1)) * b.shape[-1],
+                        (b.size // max(b.shape[-2], 1)) * a.shape[-2]) * a.itemsize >= _LARGE):
             shape = (a.shape[0], b.shape[1]) if a.ndim == 2 and b.ndim == 2 else \
                 np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
             return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
