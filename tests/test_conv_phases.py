@@ -81,3 +81,25 @@ def test_second_derivatives_through_phases(transposed):
     theirs = _second_derivatives(torch, fn, x, w)
     for what, a, b in zip(("grad x", "grad w", "grad grad x", "grad grad w"), ours, theirs):
         assert_close(a, b, what=what)
+
+
+@pytest.mark.parametrize("order", [None, (0, 2, 3, 1)], ids=["c_order", "channels_last"])
+@pytest.mark.parametrize("stride, dilation", [((2, 3), (1, 1)), ((2, 2), (2, 1))])
+def test_fold_of_kernel_major_patches(order, stride, dilation):
+    from unigrad.api.ops import windows as win
+    rng = np.random.default_rng(7)
+    kernel, out_sizes, batch, channels = (3, 2), (4, 3), 2, 3
+    shape = (batch, channels) + tuple((o - 1) * s + d * (k - 1) + 1 + 1  # one unreached row/column
+                                      for o, s, d, k in zip(out_sizes, stride, dilation, kernel))
+    memory = rng.standard_normal(kernel + (batch, channels) + out_sizes)  # kernel dims outermost
+    leaf = unigrad.tensor(memory, requires_grad=True)
+    patches = leaf.permute(2, 3, 4, 5, 0, 1)  # (N, C, *out, *k)
+    out = win.fold(patches, shape, kernel, stride, dilation, order)
+    columns = torch.tensor(memory).permute(2, 3, 0, 1, 4, 5).reshape(batch, -1, out_sizes[0] * out_sizes[1])
+    expected = torch.nn.functional.fold(columns, shape[2:], kernel, dilation=dilation, stride=stride)
+    assert_close(out, expected)
+    weight = rng.standard_normal(shape)
+    (out * unigrad.tensor(weight)).sum().backward()  # the adjoint: every patch element reads its position
+    expected_grad = torch.nn.functional.unfold(torch.tensor(weight), kernel, dilation=dilation, stride=stride)
+    expected_grad = expected_grad.reshape((batch, channels) + kernel + out_sizes).permute(2, 3, 0, 1, 4, 5)
+    assert_close(leaf.grad, expected_grad, what="grad")
