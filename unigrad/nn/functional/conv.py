@@ -198,7 +198,7 @@ class _ScatterProduct(Function):
     (N, C, *in) for backends without a ``fold`` kernel; the result is channels-last in memory.
 
     The columns are formed as ``_scattered_columns`` lays them out (kernel-offset-major when
-    there are enough channels, so that fold adds whole rows of channels). The backward is the
+    the channel count pays, so that fold adds whole rows of channels). The backward is the
     matching convolution: one im2col of the channels-last output gradient serves both GEMMs
     (input and weight gradients).
     """
@@ -252,18 +252,19 @@ class _ScatterProduct(Function):
         return g_x, g_w, None, None, None, None, None
 
 
-#: below this many channels a GEMM per kernel offset is too narrow for BLAS to pay for the
-#: faster col2im that kernel-offset-major columns allow
-_KERNEL_MAJOR_MIN_CHANNELS = 8
+#: channel counts for kernel-offset-major columns (measured): below, a GEMM per kernel offset
+#: is too narrow for BLAS to pay for the faster col2im; above, fold's strided adds already run
+#: along long enough rows of channels that one GEMM over all offsets wins
+_KERNEL_MAJOR_CHANNELS = range(8, 129)
 
 
 def _scattered_columns(rows: Tensor, weight: Tensor, lead, kernel, k: int) -> Tensor:
     """``rows`` (1, N*positions, C) times ``weight`` (C, O, *kernel) as patches (N, O, *positions,
     *kernel) for ``fold``, with ``lead`` = (N, *positions). Kernel-offset-major in memory (one
-    GEMM per offset) when there are enough channels, so fold adds whole rows of channels."""
+    GEMM per offset) for channel counts where that pays, so fold adds whole rows of channels."""
     n = len(kernel)
     in_channels, out_channels = weight.shape[0], weight.shape[1]
-    if out_channels >= _KERNEL_MAJOR_MIN_CHANNELS:
+    if out_channels in _KERNEL_MAJOR_CHANNELS:
         w_taps = weight.permute(tuple(range(2, 2 + n)) + (0, 1)).reshape(k, in_channels, out_channels)
         cols = linalg.matmul(rows, w_taps).reshape(kernel + tuple(lead) + (out_channels,))
         return cols.permute((n, 2 * n + 1) + tuple(range(n + 1, 2 * n + 1)) + tuple(range(n)))
@@ -326,7 +327,7 @@ def _strided_input_grad(g_t: Tensor, weight: Tensor, first_shape, kernel, stride
     convolution from its output gradient ``g_t`` (O, N*out), by col2im from primitives.
 
     The column gradient is formed as ``_scattered_columns`` lays it out, (k, N*out, C) when
-    there are enough channels, so each offset's block adds along whole rows of channels.
+    the channel count pays, so each offset's block adds along whole rows of channels.
     """
     n = len(kernel)
     batch = first_shape[0]
