@@ -142,6 +142,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_double_backward.py",
     "test_program_fixes.py",
     "test_inplace_activations.py",
+    "test_conv_phases.py",
 ]
 
 

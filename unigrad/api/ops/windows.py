@@ -61,7 +61,9 @@ def fold(patches: Tensor, shape, kernel, stride, dilation=None, order=None) -> T
     buf = NotImplemented
     if b.fold is not None and (order is None or tuple(order) == tuple(range(len(shape)))):
         buf = b.fold(patches._buf, shape, kernel, stride, dilation)
-    if buf is NotImplemented:
+    if buf is NotImplemented and _kernel_major(patches, len(kernel)) and any(st > 1 for st in stride):
+        buf = _fold_by_phases(patches, shape, kernel, stride, dilation, order)
+    elif buf is NotImplemented:
         buf = _fold_by_strided_adds(patches, shape, kernel, stride, dilation, order)
     out = Tensor._make(buf, patches._dtype, patches._device, b)
     if patches._requires_grad and grad_state.enabled:
@@ -105,6 +107,78 @@ def _fold_by_strided_adds(patches: Tensor, shape, kernel, stride, dilation, orde
         source = b.as_strided(patches._buf, view_shape, view_source, src_start)
         b.add(target, source, out=target)
     return buf
+
+
+def _kernel_major(patches: Tensor, k: int) -> bool:
+    """Whether every kernel dim of ``patches`` lies outside all its other dims in memory: then
+    each kernel offset's patch elements are one block with runs as long as the inner dims allow."""
+    strides = [abs(s) for s in patches._backend.strides(patches._buf)]
+    shape = patches._buf.shape
+    inner = [s * n for s, n in zip(strides[:-k], shape[:-k]) if n > 1]
+    return all(s >= max(inner, default=0) for s, n in zip(strides[-k:], shape[-k:]) if n > 1)
+
+
+def _fold_by_phases(patches: Tensor, shape, kernel, stride, dilation, order):
+    """fold from primitives for a stride above 1, from kernel-major ``patches``.
+
+    Output position ``i`` (per spatial dim) splits into a phase ``i % stride`` and a position
+    ``i // stride`` within it. Each kernel offset adds into one phase only, at a shift, so its add
+    runs along memory with the phase's inner dims whole (instead of one element or channel run in
+    ``stride``); one strided copy then interleaves the phases into the result.
+    """
+    from .support import contiguous_strides
+    b = patches._backend
+    k = len(kernel)
+    lead = len(shape) - k
+    order = tuple(order) if order is not None else tuple(range(len(shape)))
+    phase_sizes = tuple(-(-size // st) for size, st in zip(shape[lead:], stride))
+    grid = tuple(shape[:lead]) + phase_sizes  # one phase, logical
+    grid_memory_strides = contiguous_strides(tuple(grid[d] for d in order))
+    grid_strides = [0] * len(shape)
+    for position, d in enumerate(order):
+        grid_strides[d] = grid_memory_strides[position]
+    phase_count, phase_numel = 1, 1
+    for st in stride:
+        phase_count *= st
+    for size in grid:
+        phase_numel *= size
+    phases = b.full((phase_count * phase_numel,), 0, patches._dtype)
+    out_sizes = tuple(patches._buf.shape[lead:lead + k])
+    view_shape = tuple(shape[d] if d < lead else out_sizes[d - lead] for d in order)
+    view_target = tuple(grid_strides[d] for d in order)
+    src_strides = b.strides(patches._buf)
+    view_source = tuple(src_strides[d] for d in order)
+    phase_strides = contiguous_strides(tuple(stride))
+    for offset in kernel_offsets(kernel):
+        reach = [o * dl for o, dl in zip(offset, dilation)]
+        phase = sum((r % st) * ps for r, st, ps in zip(reach, stride, phase_strides))
+        start = phase * phase_numel + sum((r // st) * grid_strides[lead + i]
+                                          for i, (r, st) in enumerate(zip(reach, stride)))
+        target = b.as_strided(phases, view_shape, view_target, start)
+        src_start = sum(o * s for o, s in zip(offset, src_strides[len(src_strides) - k:]))
+        source = b.as_strided(patches._buf, view_shape, view_source, src_start)
+        b.add(target, source, out=target)
+    # interleave: result position (p, r) per spatial dim, p * stride + r, from phase r at p
+    full_shape = tuple(shape[:lead]) + tuple(p * st for p, st in zip(phase_sizes, stride))
+    memory_strides = contiguous_strides(tuple(full_shape[d] for d in order))
+    base_strides = [0] * len(shape)
+    for position, d in enumerate(order):
+        base_strides[d] = memory_strides[position]
+    result = b.empty((phase_numel * phase_count,), patches._dtype)
+    split_shape, split_target, split_source = [], [], []
+    for d in order:
+        if d < lead:
+            split_shape.append(shape[d])
+            split_target.append(base_strides[d])
+            split_source.append(grid_strides[d])
+        else:
+            i = d - lead
+            split_shape += [phase_sizes[i], stride[i]]
+            split_target += [base_strides[d] * stride[i], base_strides[d]]
+            split_source += [grid_strides[d], phase_strides[i] * phase_numel]
+    b.copy_(b.as_strided(result, tuple(split_shape), tuple(split_target), 0),
+            b.as_strided(phases, tuple(split_shape), tuple(split_source), 0))
+    return b.as_strided(result, tuple(shape), tuple(base_strides), 0)
 
 
 def window_offsets(x: Tensor, kernel, stride, dilation=None):

@@ -31,6 +31,17 @@ _BFLOAT16 = _dt.bfloat16.numpy
 _SCATTER_UFUNCS = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}
 
 
+#: elements of the last dim per slice of a cache-set-aliasing transposing copy (measured)
+_GATHER_BLOCK = 8
+
+
+def _strided_gather(dst, src) -> bool:
+    """Whether ``dst`` is contiguous along its last dim while ``src`` steps a multiple of 1 KiB."""
+    step = src.strides[-1] if src.ndim == dst.ndim else 0
+    return dst.strides[-1] == dst.itemsize and step >= 1024 and step % 1024 == 0 \
+        and dst.shape[-1] > 2 * _GATHER_BLOCK
+
+
 def _array(result):
     """NumPy returns scalars from 0-d operations; the frontend needs arrays (views, writes)."""
     return np.asarray(result) if isinstance(result, np.generic) else result
@@ -551,6 +562,17 @@ class NumpyBackend(ArrayModuleBackend):
         out.fill(value)
         return out
 
+    def copy_(self, dst, src):
+        if dst.nbytes >= _LARGE and dst.ndim > 1 and _strided_gather(dst, src):
+            # a transposing copy reading its last dim a multiple of 1 KiB apart (NCHW -> NHWC):
+            # each element of a run maps to the same cache set, so NumPy's loop along that dim
+            # thrashes; narrow slices of it are copied about twice as fast
+            size = dst.shape[-1]
+            for start in range(0, size, _GATHER_BLOCK):
+                np.copyto(dst[..., start:start + _GATHER_BLOCK], src[..., start:start + _GATHER_BLOCK])
+            return
+        np.copyto(dst, src)
+
     # element-wise results of _LARGE bytes or more are written into cached blocks
     neg, abs, exp = (_unary(f) for f in (np.negative, np.absolute, np.exp))
     log, log1p, expm1 = (_unary(f) for f in (np.log, np.log1p, np.expm1))
@@ -576,9 +598,11 @@ class NumpyBackend(ArrayModuleBackend):
     lgamma, digamma = _special(special.lgamma), _special(special.digamma)
 
     def matmul(self, a, b):
-        # a large product (judged by a's rows, cheaply) goes into a cached block
-        if (a.ndim >= 2 and b.ndim >= 2 and (a.size // max(a.shape[-1], 1)) * b.shape[-1] * a.itemsize >= _LARGE
-                and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION):
+        # a large product (judged by a's rows, or b's columns where b's batch is broadcast
+        # over a's, cheaply) goes into a cached block
+        if (a.ndim >= 2 and b.ndim >= 2 and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION
+                and max((a.size // max(a.shape[-1], 1)) * b.shape[-1],
+                        (b.size // max(b.shape[-2], 1)) * a.shape[-2]) * a.itemsize >= _LARGE):
             shape = (a.shape[0], b.shape[1]) if a.ndim == 2 and b.ndim == 2 else \
                 np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
             return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))

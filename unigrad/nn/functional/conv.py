@@ -140,22 +140,18 @@ class _Im2colProduct(Function):
         if groups == 1:
             # g is (O, N*out). Two plain GEMMs: the weight gradient, and the column gradient
             # laid out (k, C, N, out), whose fold adds contiguous rows into channels-first memory.
-            g_t = g.contiguous()
+            strided_primitive = g._backend.fold is None and need_x and any(st > 1 for st in stride)
+            # the strided col2im from primitives wants the output gradient as rows (N*out, O);
+            # the weight's gradient takes them transposed (free for a GEMM)
+            g_t = g.t().contiguous().t() if strided_primitive else g.contiguous()
             g_w = linalg.matmul(g_t, cols[0]).unsqueeze(0) if need_w else None  # (1, O, k*C)
             if not need_x:  # e.g. the first layer of a network: no col2im at all
                 return None, _weight_grad(g_w, weight, kernel, groups, per_group, out_channels), \
                     None, None, None, None
             if g_t._backend.fold is None and all(st == 1 for st in stride):  # no col2im kernel
                 g_first = _stride_one_input_grad(g_t, weight, first_shape, kernel, dilation, out_sizes)
-            elif g_t._backend.fold is None:
-                # col2im from primitives: the column gradient laid out (N, out, k, C) and the input
-                # gradient channels-last, so each of fold's strided adds runs along channels
-                w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(out_channels, k * channels)
-                g_cols = linalg.matmul(g_t.t(), w_rows)  # (N*out, k*C)
-                g_cols = g_cols.reshape((batch,) + tuple(out_sizes) + kernel + (channels,))
-                patches = g_cols.permute((0, 2 * n + 1) + tuple(range(1, 2 * n + 1)))  # (N, C, *out, *k)
-                memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
-                g_first = win.fold(patches, first_shape, kernel, stride, dilation, memory)
+            elif strided_primitive:
+                g_first = _strided_input_grad(g_t, weight, first_shape, kernel, stride, dilation, out_sizes)
             else:
                 w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(out_channels, k * channels)
                 g_cols = linalg.matmul(w_rows.t(), g_t)  # (k*C, N*out)
@@ -197,6 +193,101 @@ def _columns(x_last: Tensor, kernel, stride, dilation, groups: int):
     return cols.reshape(groups, batch * positions, k * per_group), out_sizes, k
 
 
+class _ScatterProduct(Function):
+    """``fold(rows(x) @ w)`` cropped by ``padding``: a one-group transposed convolution of ``x``
+    (N, C, *in) for backends without a ``fold`` kernel; the result is channels-last in memory.
+
+    The columns are formed as ``_scattered_columns`` lays them out (kernel-offset-major when
+    the channel count pays, so that fold adds whole rows of channels). The backward is the
+    matching convolution: one im2col of the channels-last output gradient serves both GEMMs
+    (input and weight gradients).
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, kernel, stride, padding, output_padding, dilation):
+        n = len(kernel)
+        batch, in_sizes = x.shape[0], tuple(x.shape[2:])
+        out_channels = weight.shape[1]
+        k = 1
+        for size in kernel:
+            k *= size
+        rows = _rows(x)
+        patches = _scattered_columns(rows, weight, (batch,) + in_sizes, kernel, k)
+        folded = tuple((i - 1) * st + dl * (ks - 1) + 1 for i, st, dl, ks in zip(in_sizes, stride, dilation, kernel))
+        memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
+        out = win.fold(patches, (batch, out_channels) + folded, kernel, stride, dilation, memory)
+        # crop the padding; output_padding adds zero rows after the last input's reach
+        pairs = [(-p, op - p) for p, op in zip(padding, output_padding)]
+        if any(a or b for a, b in pairs):
+            out = _constant_pad(out, list(reversed(pairs)), 0.0) if any(b > 0 for _, b in pairs) \
+                else _cropped(out, padding, output_padding)
+        ctx.save_for_backward(rows, weight, x)
+        ctx.geometry = (kernel, stride, padding, output_padding, dilation)
+        return out
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        rows, weight, x = ctx.saved_tensors
+        kernel, stride, padding, output_padding, dilation = ctx.geometry
+        if grad_state.enabled and x.requires_grad:  # create_graph: the weight's gradient
+            rows = _rows(x)  # depends on the input
+        n = len(kernel)
+        batch, in_channels, in_sizes = x.shape[0], x.shape[1], tuple(x.shape[2:])
+        out_channels = weight.shape[1]
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        # the output gradient channels-last, padded back to the folded extent
+        pairs = tuple((p, p - op) for p, op in zip(padding, output_padding))
+        g_last = _padded_last(g.permute((0,) + tuple(range(2, 2 + n)) + (1,)), pairs)
+        cols = _columns(g_last, kernel, stride, dilation, 1)[0][0]  # (N*in, k*O)
+        g_x = g_w = None
+        if need_x:
+            # (C, k*O) gathers short runs of the weight; its transpose is free for the GEMM
+            w_rows = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(in_channels, cols.shape[1])
+            g_x = linalg.matmul(cols, w_rows.t()).reshape((batch,) + in_sizes + (in_channels,))
+            g_x = g_x.permute((0, n + 1) + tuple(range(1, n + 1)))
+        if need_w:
+            g_w = linalg.matmul(rows[0].t(), cols)  # (C, k*O)
+            g_w = g_w.reshape((in_channels,) + kernel + (out_channels,))
+            g_w = g_w.permute((0, n + 1) + tuple(range(1, n + 1)))
+        return g_x, g_w, None, None, None, None, None
+
+
+#: channel counts for kernel-offset-major columns (measured): below, a GEMM per kernel offset
+#: is too narrow for BLAS to pay for the faster col2im; above, fold's strided adds already run
+#: along long enough rows of channels that one GEMM over all offsets wins
+_KERNEL_MAJOR_CHANNELS = range(8, 129)
+
+
+def _scattered_columns(rows: Tensor, weight: Tensor, lead, kernel, k: int) -> Tensor:
+    """``rows`` (1, N*positions, C) times ``weight`` (C, O, *kernel) as patches (N, O, *positions,
+    *kernel) for ``fold``, with ``lead`` = (N, *positions). Kernel-offset-major in memory (one
+    GEMM per offset) for channel counts where that pays, so fold adds whole rows of channels."""
+    n = len(kernel)
+    in_channels, out_channels = weight.shape[0], weight.shape[1]
+    if out_channels in _KERNEL_MAJOR_CHANNELS:
+        w_taps = weight.permute(tuple(range(2, 2 + n)) + (0, 1)).reshape(k, in_channels, out_channels)
+        cols = linalg.matmul(rows, w_taps).reshape(kernel + tuple(lead) + (out_channels,))
+        return cols.permute((n, 2 * n + 1) + tuple(range(n + 1, 2 * n + 1)) + tuple(range(n)))
+    w_cols = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(1, in_channels, k * out_channels)
+    cols = linalg.matmul(rows, w_cols).reshape(tuple(lead) + kernel + (out_channels,))
+    return cols.permute((0, 2 * n + 1) + tuple(range(1, 2 * n + 1)))
+
+
+def _rows(x: Tensor) -> Tensor:
+    """(N, C, *spatial) -> (1, N*positions, C): every position's channels as one row."""
+    n = x.ndim - 2
+    return x.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(1, -1, x.shape[1])
+
+
+def _cropped(x: Tensor, padding, output_padding) -> Tensor:
+    """``x`` (N, C, *spatial) without ``padding[i]`` leading and ``padding[i] - output_padding[i]``
+    trailing elements of spatial dim i (a view; the caller checks the latter is not negative)."""
+    for i, (p, op) in enumerate(zip(padding, output_padding)):
+        if p or op:
+            x = x.narrow(2 + i, p, x.shape[2 + i] - 2 * p + op)
+    return x
+
+
 def _stride_one_input_grad(g_t: Tensor, weight: Tensor, first_shape, kernel, dilation, out_sizes) -> Tensor:
     """The (N, C, *spatial) input gradient of a stride-1, one-group convolution from its output
     gradient ``g_t`` (O, N*out), without a strided col2im.
@@ -228,6 +319,26 @@ def _stride_one_input_grad(g_t: Tensor, weight: Tensor, first_shape, kernel, dil
     shifts = [sum(o * d * p for o, d, p in zip(offset, dilation, pitch)) for offset in win.kernel_offsets(kernel)]
     length = sum((o - 1) * p for o, p in zip(out_sizes, pitch)) + 1  # up to the last real element
     return _shifted_sum(g_cols, first_shape, shifts, length)
+
+
+def _strided_input_grad(g_t: Tensor, weight: Tensor, first_shape, kernel, stride, dilation,
+                        out_sizes) -> Tensor:
+    """The (N, C, *spatial) input gradient, channels-last in memory, of a strided one-group
+    convolution from its output gradient ``g_t`` (O, N*out), by col2im from primitives.
+
+    The column gradient is formed as ``_scattered_columns`` lays it out, (k, N*out, C) when
+    the channel count pays, so each offset's block adds along whole rows of channels.
+    """
+    n = len(kernel)
+    batch = first_shape[0]
+    k = 1
+    for size in kernel:
+        k *= size
+    g_rows = g_t.t().contiguous().unsqueeze(0)  # (1, N*out, O); no copy when g_t is rows transposed
+    # the input gradient is the transposed convolution of g_t with the same weight
+    patches = _scattered_columns(g_rows, weight, (batch,) + tuple(out_sizes), kernel, k)
+    memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
+    return win.fold(patches, first_shape, kernel, stride, dilation, memory)
 
 
 def _shifted_sum(parts: Tensor, shape, shifts, length: int) -> Tensor:
@@ -385,24 +496,18 @@ def _conv_transposend(x: Tensor, weight: Tensor, bias, stride, padding, output_p
         positions *= size
     for size in kernel:
         k *= size
+    if groups == 1 and x._backend.fold is None:
+        out = _ScatterProduct.apply(x, weight, kernel, stride, padding, output_padding, dilation)
+        out = _contiguous_plus_bias(out, bias)
+        return out.squeeze(0) if unbatched else out
     rows = x.reshape(batch, groups, per_group_in, positions).permute(1, 0, 3, 2)
     rows = rows.reshape(groups, batch * positions, per_group_in)
-    if groups == 1 and x._backend.fold is None:
-        # col2im from primitives: columns laid out (N, in, k, O) and the output channels-last, so
-        # each of fold's strided adds runs along channels
-        w = weight.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(1, in_channels, k * per_group_out)
-        cols = linalg.matmul(rows, w)  # (1, N*positions, k * O)
-        cols = cols.reshape((batch,) + in_sizes + kernel + (per_group_out,))
-        cols = cols.permute((0, 2 * n + 1) + tuple(range(1, 2 * n + 1)))  # (N, O, *in, *k)
-        memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
-        out = win.fold(cols, (batch, per_group_out) + folded, kernel, stride, dilation, memory)
-    else:
-        w = weight.reshape(groups, per_group_in, per_group_out * k)
-        cols = linalg.matmul(rows, w)  # (G, N*positions, O/G * k)
-        cols = cols.reshape((groups, batch) + in_sizes + (per_group_out,) + kernel)
-        order = (1, 0, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
-        cols = cols.permute(order).reshape((batch, groups * per_group_out) + in_sizes + kernel)
-        out = win.fold(cols, (batch, groups * per_group_out) + folded, kernel, stride, dilation)
+    w = weight.reshape(groups, per_group_in, per_group_out * k)
+    cols = linalg.matmul(rows, w)  # (G, N*positions, O/G * k)
+    cols = cols.reshape((groups, batch) + in_sizes + (per_group_out,) + kernel)
+    order = (1, 0, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
+    cols = cols.permute(order).reshape((batch, groups * per_group_out) + in_sizes + kernel)
+    out = win.fold(cols, (batch, groups * per_group_out) + folded, kernel, stride, dilation)
     # crop the padding; output_padding adds zero rows after the last input's reach
     pairs = [(-p, op - p) for p, op in zip(padding, output_padding)]
     if any(a or b for a, b in pairs):
