@@ -329,16 +329,9 @@ def _parse(x: Tensor, key) -> _ParsedKey:
             steps.append(("SelectBackward0", len(new_shape), (index % size,)))
             dim += 1
         elif isinstance(item, slice):
-            start, stop, step = item.indices(shape[dim]) if item.step != 0 else (0, 0, 0)
-            if step == 0:
+            if item.step == 0:
                 raise ValueError("slice step cannot be zero")
-            length = len(range(start, stop, step))
-            if length != shape[dim] or step != 1:
-                steps.append(("SliceBackward0", len(new_shape), (start, step, length)))
-            new_shape.append(length)
-            new_strides.append(strides[dim] * step)
-            if length:
-                offset += start * strides[dim]
+            offset += _apply_slice(item, shape[dim], strides[dim], new_shape, new_strides, steps)
             dim += 1
         elif _is_advanced(item):
             index = _as_index_tensor(item, x)
@@ -388,6 +381,18 @@ def _parse(x: Tensor, key) -> _ParsedKey:
     return _ParsedKey(view, list(zip(positions, advanced)), adjacent)
 
 
+def _apply_slice(item: slice, size: int, stride: int, new_shape: list, new_strides: list, steps: list) -> int:
+    """Append the dim a slice (step not 0) keeps, and its SliceBackward0 step when it narrows
+    the dim; returns the storage offset it adds."""
+    start, stop, step = item.indices(size)
+    length = len(range(start, stop, step))
+    if length != size or step != 1:
+        steps.append(("SliceBackward0", len(new_shape), (start, step, length)))
+    new_shape.append(length)
+    new_strides.append(stride * step)
+    return start * stride if length else 0
+
+
 _BASIC_ITEMS = frozenset((int, slice, type(None), type(Ellipsis)))
 
 
@@ -413,17 +418,9 @@ def _basic_key_view(x: Tensor, key: tuple):
     for item in key:
         kind = item.__class__
         if kind is slice:
-            size = shape[dim]
             if item.step == 0:
                 return None
-            start, stop, step = item.indices(size)
-            length = len(range(start, stop, step))
-            if length != size or step != 1:
-                steps.append(("SliceBackward0", len(new_shape), (start, step, length)))
-            new_shape.append(length)
-            new_strides.append(strides[dim] * step)
-            if length:
-                offset += start * strides[dim]
+            offset += _apply_slice(item, shape[dim], strides[dim], new_shape, new_strides, steps)
             dim += 1
         elif kind is int:
             size = shape[dim]
