@@ -203,10 +203,12 @@ def test_clamp_with_tensor_bounds():
 
 @settings(max_examples=25, deadline=None)
 @given(dtype=st.sampled_from(["float16", "bfloat16", "float32", "float64", "int32", "int64"]),
-       seed=st.integers(0, 2**16), other=st.sampled_from(["array", "zero", "negative zero", "scalar", "row"]))
-def test_large_where_is_bit_exact_against_numpy(dtype, seed, other):
+       seed=st.integers(0, 2**16), other=st.sampled_from(["array", "zero", "negative zero", "scalar", "row"]),
+       other_first=st.booleans())
+def test_large_where_is_bit_exact_against_numpy(dtype, seed, other, other_first):
     """Large selects take the cpu backend's branch-free path: every bit (NaN payloads, -0, inf)
-    must equal NumPy's where, with a tensor, a broadcast row or a scalar as the other value."""
+    must equal NumPy's where, with a tensor, a broadcast row or a scalar as the other value, on
+    either side."""
     import ml_dtypes
     from parity import skip_unless_supported
     skip_unless_supported(dtype)
@@ -220,9 +222,13 @@ def test_large_where_is_bit_exact_against_numpy(dtype, seed, other):
     value = {"array": b, "row": b[:1], "zero": 0, "negative zero": -0.0, "scalar": 3}[other]
     if other == "negative zero" and np.dtype(np_dtype).kind == "i":
         value = 0
-    ours = unigrad.where(unigrad.tensor(condition), unigrad.tensor(a),
-                         unigrad.tensor(value) if isinstance(value, np.ndarray) else value).numpy()
-    expected = np.where(condition, a, np.asarray(value, dtype=np_dtype))
+    operands = [unigrad.tensor(a), unigrad.tensor(value) if isinstance(value, np.ndarray) else value]
+    expected_operands = [a, np.asarray(value, dtype=np_dtype)]
+    if other_first:
+        operands.reverse()
+        expected_operands.reverse()
+    ours = unigrad.where(unigrad.tensor(condition), *operands).numpy()
+    expected = np.where(condition, *expected_operands)
     assert ours.dtype == expected.dtype
     np.testing.assert_array_equal(ours.view(np.uint8), expected.view(np.uint8))
 

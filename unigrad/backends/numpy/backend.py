@@ -628,7 +628,7 @@ class NumpyBackend(ArrayModuleBackend):
 
     def where(self, condition, a, b):
         bits = _SELECT_BITS.get(a.dtype.itemsize)
-        if bits is None or a.dtype == bool or a.size < 4096:
+        if bits is None or a.dtype == bool or (a.size < 4096 and getattr(b, "size", 1) < 4096):
             return super().where(condition, a, b)
         # A branch-free select on the bit patterns (exact for NaN, inf and -0): NumPy's where
         # branches per element and costs several times more on an unpredictable condition. The
