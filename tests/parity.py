@@ -143,6 +143,7 @@ PARITY_MODULES = [  # one per line, so that branches adding modules merge cleanl
     "test_program_fixes.py",
     "test_inplace_activations.py",
     "test_conv_phases.py",
+    "test_inplace_overlap.py",
 ]
 
 

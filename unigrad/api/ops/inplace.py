@@ -14,6 +14,20 @@ def _check_leaf(x: Tensor) -> None:
     views.check_inplace(x)
 
 
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a "
+                   "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def check_no_internal_overlap(x: Tensor) -> None:
+    """PyTorch's refusal to write an op's results into a tensor some of whose elements share
+    memory (an expanded view): the result would depend on the order of the writes. (Filling with
+    one value, ``fill_``/``zero_`` and ``x[key] = value``, stays allowed, as in PyTorch.)"""
+    if x._base is not None:
+        for size, stride in zip(x._buf.shape, x._backend.strides(x._buf)):
+            if stride == 0 and size > 1:
+                raise RuntimeError(OVERLAP_MESSAGE)
+
+
 def _cast_for(x: Tensor, value: Tensor, op: str) -> Tensor:
     if value._dtype is x._dtype:
         return value
@@ -116,6 +130,7 @@ def _fitted(value: Tensor, shape: tuple) -> Tensor:
 
 def copy_(x: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast, converted to ``x``'s dtype and device) into ``x``."""
+    check_no_internal_overlap(x)
     if not isinstance(src, Tensor):
         from ..creation import tensor
         src = tensor(src, dtype=x._dtype, device=x._device)
@@ -173,6 +188,7 @@ def make_inplace(function, name: str):
     """``x.op_(...)``: ``function(x, ...)`` committed into ``x``."""
 
     def inplace(x: Tensor, *args, **kwargs) -> Tensor:
+        check_no_internal_overlap(x)
         if grad_state.enabled and (views.requires_grad_inplace(x) or any(
                 isinstance(a, Tensor) and a._requires_grad for a in args)):
             # The backward may need x's old values, which the commit overwrites: compute from a
@@ -190,6 +206,7 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Te
     """Fill with samples from U[a, b)."""
     from .random import uniform_buffer
     _check_floating(x, "uniform_")
+    check_no_internal_overlap(x)
     if random_chunks.applies(x, _records(x, None)):
         random_chunks.uniform_(x, a, b, generator)
         x._version[0] += 1
@@ -206,6 +223,7 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -
     """Fill with samples from N(mean, std**2)."""
     from .random import normal_buffer
     _check_floating(x, "normal_")
+    check_no_internal_overlap(x)
     if random_chunks.applies(x, _records(x, None)):
         random_chunks.normal_(x, mean, std, generator)
         x._version[0] += 1
@@ -221,6 +239,7 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -
 def random_(x: Tensor, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:
     """Fill with integers uniform in [low, high)."""
     from .random import integer_buffer
+    check_no_internal_overlap(x)
     if high is None:
         low, high = 0, low if low else (2 ** 24 if x._dtype.is_floating_point else 2 ** 31)
     values = x._like(integer_buffer(x._backend, x._buf.shape, low, high, dtypes.int64, generator),
@@ -230,6 +249,7 @@ def random_(x: Tensor, low: int = 0, high: int | None = None, *, generator=None)
 
 def bernoulli_(x: Tensor, p: float = 0.5, *, generator=None) -> Tensor:
     from .random import uniform_buffer
+    check_no_internal_overlap(x)
     u = x._like(uniform_buffer(x._backend, x._buf.shape, dtypes.float32, generator), dtypes.float32)
     return _commit_sample(x, (u < p).to(x._dtype), "bernoulli_")
 
@@ -284,6 +304,7 @@ def fast_binary_inplace(primitive: str, function, name: str):
     general = make_inplace(function, name)
 
     def inplace(x: Tensor, other, *, alpha=1) -> Tensor:
+        check_no_internal_overlap(x)
         operand = _direct_operand(x, other, primitive, name)
         if operand is None:
             return general(x, other, alpha=alpha) if alpha != 1 else general(x, other)
@@ -305,6 +326,7 @@ def fast_unary_inplace(primitive: str, function, name: str):
     general = make_inplace(function, name)
 
     def inplace(x: Tensor) -> Tensor:
+        check_no_internal_overlap(x)
         if _needs_graph(x, ()) or not x._dtype.is_floating_point:
             return general(x)
         getattr(x._backend, primitive)(x._buf, out=x._buf)

@@ -56,6 +56,7 @@ def exponential_(x: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
     _require_floating(x, "exponential_", "Exponential")
     if not lambd > 0.0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    inplace.check_no_internal_overlap(x)
     u = _uniform(x, generator)
     return _fill(x, pw.log1p(-u) * (-1.0 / lambd))  # -log(1 - u) / lambd, u in [0, 1)
 
@@ -64,6 +65,7 @@ def geometric_(x: Tensor, p: float, *, generator=None) -> Tensor:
     """Fill with the number of Bernoulli(``p``) trials up to the first success (1, 2, ...)."""
     if not 0.0 < p < 1.0:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    inplace.check_no_internal_overlap(x)
     u = _uniform(x, generator)
     trials = pw.ceil(pw.log1p(-u) / math.log1p(-p))
     return _fill(x, pw.clamp(trials, min=1.0))  # u == 0 gives 0 trials: count it as the first
@@ -74,6 +76,7 @@ def log_normal_(x: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=Non
     _require_floating(x, "log_normal_")
     if not std > 0.0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    inplace.check_no_internal_overlap(x)
     from .random import normal_buffer
     work = dtypes.accumulate_dtype(x._dtype)
     z = x._like(normal_buffer(x._backend, x._buf.shape, work, generator), work)
@@ -85,6 +88,7 @@ def cauchy_(x: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=Non
     _require_floating(x, "cauchy_", "Cauchy")
     if not sigma > 0.0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    inplace.check_no_internal_overlap(x)
     u = _uniform(x, generator)
     return _fill(x, pw.tan((u - 0.5) * math.pi) * sigma + median)
 
@@ -140,6 +144,7 @@ def bernoulli_(x: Tensor, p=0.5, *, generator=None) -> Tensor:
     """Fill with 1 where a uniform falls below ``p`` (a float, or a tensor broadcast to ``x``)."""
     if not isinstance(p, Tensor) and not 0.0 <= p <= 1.0:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    inplace.check_no_internal_overlap(x)
     u = _uniform(x, generator)
     return _fill(x, pw.lt(u, p))
 

@@ -19,7 +19,7 @@ import weakref
 from ...autograd import views
 from ...autograd.node import edge_of, node_over
 from . import pointwise as pw
-from .inplace import make_inplace
+from .inplace import check_no_internal_overlap, make_inplace
 from .support import Tensor, grad_state, scalar_for
 
 LEAKY_RELU_SLOPE_MESSAGE = (
@@ -38,6 +38,7 @@ def write_inplace(x: Tensor, write, name: str, backward, *, save_copy: bool = Fa
     history a node called ``name`` (``backward(g, result)``) over its previous one. The node
     saves x itself, or with ``save_copy`` a copy of the result (where PyTorch saves the
     original input, which a later in-place change of x does not touch)."""
+    check_no_internal_overlap(x)
     recording = grad_state.enabled and views.requires_grad_inplace(x)
     if recording:
         views.check_inplace(x)  # before writing: an error leaves x intact
