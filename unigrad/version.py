@@ -1,5 +1,6 @@
 """``torch.version``: version strings programs print. ``cuda`` is the CUDA runtime version CuPy
-was built for when CuPy is importable, else None (as in a CPU build of PyTorch)."""
+was built for when CuPy is importable, else None (as in a CPU build of PyTorch); the CuPy backend
+answers it, when first asked."""
 from __future__ import annotations
 
 __all__ = ["cuda", "debug", "git_version", "hip"]
@@ -9,19 +10,11 @@ hip = None
 git_version = "unknown"
 
 
-def _cuda_version():
-    try:
-        import cupy
-        version = cupy.cuda.runtime.runtimeGetVersion()
-    except Exception:  # CuPy missing or without a CUDA runtime
-        return None
-    return f"{version // 1000}.{version % 1000 // 10}"
-
-
-cuda = _cuda_version()
-
-
 def __getattr__(name: str):
+    if name == "cuda":
+        from .backends.cupy.runtime import cuda_runtime_version
+        globals()["cuda"] = value = cuda_runtime_version()
+        return value
     if name == "__version__":
         from . import __version__
         return __version__

@@ -74,13 +74,18 @@ def _rows_in_range(x: Tensor, index: Tensor):
     count = host.shape[0]
     if not count or host.min() < 0 or host.max() >= x._buf.shape[0]:
         return None
-    shape = x._buf.shape
-    if len(shape) > 1:
-        index = sh.expand(sh.reshape(index, (count,) + (1,) * (len(shape) - 1)), (count,) + shape[1:])
-    out = gather_in_range(x, 0, index)
+    out = _gather_rows(x, index)
     if out._grad_fn is not None:
         out._grad_fn._name = "IndexBackward0"
     return out
+
+
+def _gather_rows(x: Tensor, index: Tensor) -> Tensor:
+    """The rows of ``x`` at the in-range 1-D int64 ``index``: one gather along dim 0."""
+    shape, count = x._buf.shape, index._buf.shape[0]
+    if len(shape) > 1:
+        index = sh.expand(sh.reshape(index, (count,) + (1,) * (len(shape) - 1)), (count,) + shape[1:])
+    return gather_in_range(x, 0, index)
 
 
 def take_rows(tensors, rows: list) -> list:
@@ -92,12 +97,7 @@ def take_rows(tensors, rows: list) -> list:
         index = indices.get(t._device)
         if index is None:
             index = indices[t._device] = tensor(rows, dtype=dtypes.int64, device=t._device)
-        shape = t._buf.shape
-        if len(shape) > 1:
-            spread = sh.reshape(index, (len(rows),) + (1,) * (len(shape) - 1))
-            out.append(gather_in_range(t, 0, sh.expand(spread, (len(rows),) + shape[1:])))
-        else:
-            out.append(gather_in_range(t, 0, index))
+        out.append(_gather_rows(t, index))
     return out
 
 

@@ -103,6 +103,26 @@ def _reshape(backend, flat, shape):
     return backend.as_strided(flat, tuple(shape), contiguous_strides(shape), 0)
 
 
+def box_muller(backend, dtype, u1, u2, first, second) -> None:
+    """Write ``r cos(theta)`` into ``first`` and ``r sin(theta)`` into ``second`` for the uniform
+    pairs ``(u1, u2)`` of ``dtype``: ``r = sqrt(-2 ln(1 - u1))``, ``theta = 2 pi u2``. ``second``
+    may be shorter: it takes the first of the sines."""
+    m = u1.shape[0]
+    radius = backend.sub(backend.full((m,), 1.0, dtype), u1)
+    backend.log(radius, out=radius)
+    backend.mul(radius, -2.0, out=radius)
+    backend.sqrt(radius, out=radius)
+    theta = backend.mul(u2, 2.0 * math.pi)
+    backend.mul(radius, backend.cos(theta), out=first)
+    backend.sin(theta, out=theta)
+    kept = second.shape[0]
+    if kept < m:
+        radius = backend.as_strided(radius, (kept,), (1,), 0)
+        theta = backend.as_strided(theta, (kept,), (1,), 0)
+    if kept:
+        backend.mul(radius, theta, out=second)
+
+
 def normal_buffer(backend, shape: tuple, dtype, generator=None):
     """Standard normal floats by Box-Muller, both outputs of each pair used: for ``m = ceil(n/2)``
     uniform pairs, ``r = sqrt(-2 ln(1-u1))`` and ``theta = 2 pi u2``, the first ``m`` values are
@@ -113,18 +133,9 @@ def normal_buffer(backend, shape: tuple, dtype, generator=None):
     work = dtypes.accumulate_dtype(dtype)
     m = (n + 1) // 2
     u = uniform_buffer(backend, (2, m), work, generator)
-    u1 = backend.as_strided(u, (m,), (1,), 0)
-    u2 = backend.as_strided(u, (m,), (1,), m)
-    radius = backend.sub(backend.full((m,), 1.0, work), u1)
-    backend.log(radius, out=radius)
-    backend.mul(radius, -2.0, out=radius)
-    backend.sqrt(radius, out=radius)
-    theta = backend.mul(u2, 2.0 * math.pi)
     z = backend.empty((2 * m,), work)
-    first, second = backend.as_strided(z, (m,), (1,), 0), backend.as_strided(z, (m,), (1,), m)
-    backend.mul(radius, backend.cos(theta), out=first)
-    backend.sin(theta, out=theta)
-    backend.mul(radius, theta, out=second)
+    box_muller(backend, work, backend.as_strided(u, (m,), (1,), 0), backend.as_strided(u, (m,), (1,), m),
+               backend.as_strided(z, (m,), (1,), 0), backend.as_strided(z, (m,), (1,), m))
     if work is not dtype:
         z = backend.cast(z, dtype)
     return _reshape(backend, z, shape)  # the first n values

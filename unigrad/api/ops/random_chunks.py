@@ -7,10 +7,8 @@ with a chunk of stream words and uniforms in cache at a time.
 """
 from __future__ import annotations
 
-import math
-
 from .. import dtypes
-from .random import default_generator
+from .random import box_muller, default_generator
 
 #: elements per chunk (a multiple of 4, so each chunk starts on a Philox block)
 CHUNK = 1 << 18
@@ -24,16 +22,11 @@ def applies(x, recording: bool) -> bool:
     whose fill no graph records."""
     if recording or x._dtype not in _WORDS_PER_ELEMENT:
         return False
-    n = 1
-    for size in x._buf.shape:
-        n *= size
-    return n >= THRESHOLD and x.is_contiguous()
+    return x.numel() >= THRESHOLD and x.is_contiguous()
 
 
 def _flat(x):
-    n = 1
-    for size in x._buf.shape:
-        n *= size
+    n = x.numel()
     return x._backend.as_strided(x._buf, (n,), (1,), 0), n
 
 
@@ -80,23 +73,12 @@ def normal_(x, mean: float, std: float, generator) -> None:
         count = min(CHUNK, m - start)
         u1 = _uniforms(backend, seed, offset + start * words, count, dtype)
         u2 = _uniforms(backend, seed, offset + (m + start) * words, count, dtype)
-        radius = backend.sub(backend.full((count,), 1.0, dtype), u1)
-        backend.log(radius, out=radius)
-        backend.mul(radius, -2.0, out=radius)
-        backend.sqrt(radius, out=radius)
-        theta = backend.mul(u2, 2.0 * math.pi)
         first = backend.as_strided(flat, (count,), (1,), start)
-        backend.mul(radius, backend.cos(theta), out=first)
-        backend.sin(theta, out=theta)
-        kept = min(count, n - m - start)  # the last pair's sine falls past the end for an odd n
-        if kept > 0:
-            second = backend.as_strided(flat, (kept,), (1,), m + start)
-            if kept < count:
-                radius = backend.as_strided(radius, (kept,), (1,), 0)
-                theta = backend.as_strided(theta, (kept,), (1,), 0)
-            backend.mul(radius, theta, out=second)
-            if scaled:
-                _scale(backend, second, mean, std)
+        kept = max(0, min(count, n - m - start))  # the last pair's sine falls past the end for an odd n
+        second = backend.as_strided(flat, (kept,), (1,), m + start if kept else 0)
+        box_muller(backend, dtype, u1, u2, first, second)
+        if scaled and kept:
+            _scale(backend, second, mean, std)
         if scaled:
             _scale(backend, first, mean, std)
 

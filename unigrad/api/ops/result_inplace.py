@@ -56,11 +56,11 @@ def _record(x: Tensor, history, name: str, backward, save_copy: bool) -> None:
         buf = x._backend.empty(x._buf.shape, x._dtype)
         x._backend.copy_(buf, x._buf)
         saved = Tensor._make(buf, x._dtype, x._device, x._backend)
-        node = node_over(name, lambda g: (backward(g, saved),), (history,), (saved,))
     else:
         saved = Tensor._make(x._buf, x._dtype, x._device, x._backend)
         saved._version = x._version  # x itself for the version check, without a reference cycle
-        node = node_over(name, lambda g: (backward(g, saved),), (history,), (saved,))
+    node = node_over(name, lambda g: (backward(g, saved),), (history,), (saved,))
+    if not save_copy:
         saved._producer = weakref.ref(node)  # differentiable through this node under create_graph
     result._grad_fn, result._requires_grad = node, True
     views.rebase(x, result)

@@ -4,8 +4,8 @@ Each draw scales a uniform number by a row's total weight and binary-searches th
 the weights. Every step is exact or correctly rounded the same way everywhere (the stream's
 uniform floats, IEEE additions in a fixed order, multiplications, comparisons), so one seed gives
 bitwise the same samples on every backend. A few weights (at most ``_HOST_WEIGHTS``) are drawn from
-on the host, whatever the device: one read of the weights and uniforms instead of a dozen launches. Without replacement, draws are made one after the
-other, each from the weights not yet drawn.
+on the host, whatever the device: one read of the weights and uniforms instead of a dozen launches.
+Without replacement, draws are made one after the other, each from the weights not yet drawn.
 """
 from __future__ import annotations
 
@@ -61,9 +61,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         weights = sh.reshape(input.detach(), (rows, categories))
         work = dtypes.accumulate_dtype(weights._dtype)  # 16-bit weights are summed in float32
         weights = pw.to_dtype(weights, work)
-        backend = weights._backend
         _check_distribution(weights, replacement and num_samples > 1)
-        uniforms = weights._like(uniform_buffer(backend, (rows, num_samples), work, generator))
+        uniforms = weights._like(uniform_buffer(weights._backend, (rows, num_samples), work, generator))
         if replacement or num_samples == 1:
             samples = _draw(weights, uniforms)
         else:

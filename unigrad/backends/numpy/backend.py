@@ -73,11 +73,10 @@ def _root_array(x):
             return root
 
 
-def _check_bounds(x, shape, byte_strides, address, itemsize) -> None:
-    """Refuse a view reaching outside the memory that ``x``'s root array owns."""
+def _check_bounds(root, shape, byte_strides, address, itemsize) -> None:
+    """Refuse a view reaching outside the memory that ``root`` (a view's root array) owns."""
     if any(n == 0 for n in shape):
         return
-    root = _root_array(x)
     low, high = _byte_bounds(root)
     first = address + sum(min(0, (n - 1) * s) for n, s in zip(shape, byte_strides))
     last = address + sum(max(0, (n - 1) * s) for n, s in zip(shape, byte_strides)) + itemsize
@@ -585,12 +584,12 @@ class NumpyBackend(ArrayModuleBackend):
     def pow(self, a, b, out=None):
         # small integral and half-integral exponents as products, roots and reciprocals (as
         # PyTorch's CPU kernel does): np.power's general path costs ~20x a multiply
-        if (b.__class__ is float or b.__class__ is int) and a.dtype.kind == "f" and b in _POWER_FORMS:
-            result = _POWER_FORMS[b](a, out)
-            return result if result.__class__ is _ndarray else np.asarray(result)  # 0-d: a scalar
-        if (b.__class__ is float or b.__class__ is int) and a.dtype.kind == "f" and 4 <= abs(b) <= 16 \
-                and b == int(b):
-            return _integral_power(a, int(b), out)
+        if (b.__class__ is float or b.__class__ is int) and a.dtype.kind == "f":
+            if b in _POWER_FORMS:
+                result = _POWER_FORMS[b](a, out)
+                return result if result.__class__ is _ndarray else np.asarray(result)  # 0-d: a scalar
+            if 4 <= abs(b) <= 16 and b == int(b):
+                return _integral_power(a, int(b), out)
         return self._power(a, b, out)
     asin, acos, atan, atan2 = _unary(np.arcsin), _unary(np.arccos), _unary(np.arctan), _binary(np.arctan2)
     sinh, cosh, asinh, acosh, atanh = (_unary(f) for f in (np.sinh, np.cosh, np.arcsinh, np.arccosh, np.arctanh))
@@ -598,16 +597,18 @@ class NumpyBackend(ArrayModuleBackend):
     lgamma, digamma = _special(special.lgamma), _special(special.digamma)
 
     def matmul(self, a, b):
-        # a large product (judged by a's rows, or b's columns where b's batch is broadcast
-        # over a's, cheaply) goes into a cached block
-        if (a.ndim >= 2 and b.ndim >= 2 and a.dtype is b.dtype and a.dtype not in _LOW_PRECISION
-                and max((a.size // max(a.shape[-1], 1)) * b.shape[-1],
-                        (b.size // max(b.shape[-2], 1)) * a.shape[-2]) * a.itemsize >= _LARGE):
-            shape = (a.shape[0], b.shape[1]) if a.ndim == 2 and b.ndim == 2 else \
-                np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-            return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
         if a.dtype in _LOW_PRECISION:
             return super().matmul(a, b)
+        if a.ndim >= 2 and b.ndim >= 2 and a.dtype is b.dtype:
+            # a large product (judged by a's rows, or b's columns where b's batch may be
+            # broadcast over a's, cheaply) goes into a cached block
+            elements = (a.size // max(a.shape[-1], 1)) * b.shape[-1]
+            if b.ndim > 2:
+                elements = max(elements, (b.size // max(b.shape[-2], 1)) * a.shape[-2])
+            if elements * a.itemsize >= _LARGE:
+                shape = (a.shape[0], b.shape[1]) if a.ndim == 2 and b.ndim == 2 else \
+                    np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+                return np.matmul(a, b, out=self._blocks.empty(shape, a.dtype))
         result = np.matmul(a, b)  # the per-op hot path: one call
         return result if result.__class__ is _ndarray else np.asarray(result)
 
@@ -716,7 +717,7 @@ class NumpyBackend(ArrayModuleBackend):
                                   byte_strides)
             except (TypeError, ValueError):
                 pass
-        _check_bounds(x, shape, byte_strides, address, size)
+        _check_bounds(root, shape, byte_strides, address, size)
         interface = {
             "shape": tuple(shape),
             "strides": byte_strides,

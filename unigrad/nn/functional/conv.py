@@ -216,11 +216,7 @@ class _ScatterProduct(Function):
         folded = tuple((i - 1) * st + dl * (ks - 1) + 1 for i, st, dl, ks in zip(in_sizes, stride, dilation, kernel))
         memory = (0,) + tuple(range(2, 2 + n)) + (1,)  # channels-last
         out = win.fold(patches, (batch, out_channels) + folded, kernel, stride, dilation, memory)
-        # crop the padding; output_padding adds zero rows after the last input's reach
-        pairs = [(-p, op - p) for p, op in zip(padding, output_padding)]
-        if any(a or b for a, b in pairs):
-            out = _constant_pad(out, list(reversed(pairs)), 0.0) if any(b > 0 for _, b in pairs) \
-                else _cropped(out, padding, output_padding)
+        out = _without_padding(out, padding, output_padding)
         ctx.save_for_backward(rows, weight, x)
         ctx.geometry = (kernel, stride, padding, output_padding, dilation)
         return out
@@ -277,6 +273,17 @@ def _rows(x: Tensor) -> Tensor:
     """(N, C, *spatial) -> (1, N*positions, C): every position's channels as one row."""
     n = x.ndim - 2
     return x.permute((0,) + tuple(range(2, 2 + n)) + (1,)).reshape(1, -1, x.shape[1])
+
+
+def _without_padding(x: Tensor, padding, output_padding) -> Tensor:
+    """A transposed convolution's folded output (N, C, *spatial) with ``padding`` cropped;
+    ``output_padding`` beyond it adds zero rows after the last input's reach."""
+    pairs = [(-p, op - p) for p, op in zip(padding, output_padding)]
+    if not any(a or b for a, b in pairs):
+        return x
+    if any(b > 0 for _, b in pairs):
+        return _constant_pad(x, list(reversed(pairs)), 0.0)
+    return _cropped(x, padding, output_padding)
 
 
 def _cropped(x: Tensor, padding, output_padding) -> Tensor:
@@ -508,11 +515,7 @@ def _conv_transposend(x: Tensor, weight: Tensor, bias, stride, padding, output_p
     order = (1, 0, 2 + n) + tuple(range(2, 2 + n)) + tuple(range(3 + n, 3 + 2 * n))
     cols = cols.permute(order).reshape((batch, groups * per_group_out) + in_sizes + kernel)
     out = win.fold(cols, (batch, groups * per_group_out) + folded, kernel, stride, dilation)
-    # crop the padding; output_padding adds zero rows after the last input's reach
-    pairs = [(-p, op - p) for p, op in zip(padding, output_padding)]
-    if any(a or b for a, b in pairs):
-        out = _constant_pad(out, list(reversed(pairs)), 0.0)
-    out = _contiguous_plus_bias(out, bias)
+    out = _contiguous_plus_bias(_without_padding(out, padding, output_padding), bias)
     return out.squeeze(0) if unbatched else out
 
 
